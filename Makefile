@@ -1,0 +1,50 @@
+# Symbiosis: `make run` serves the portal with a demo region, `make test` runs everything.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run worker test test-fast browser lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@if [ -n "$$CELERY_BROKER_URL$$REDIS_URL" ]; then \
+	  echo "Broker configured: starting a Celery worker with beat in the background."; \
+	  $(BIN)/celery -A symbiosis worker --beat --loglevel=warning --concurrency=2 & \
+	fi
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: $(STAMP)
+	$(BIN)/celery -A symbiosis worker --beat --loglevel=info
+
+# Browser tests need a Chromium: Debian's package where apt works as root, otherwise
+# Playwright's own download.
+browser: $(STAMP)
+	@bash scripts/ensure-browser.sh $(BIN)/python
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+# Everything but the browser tests, for a quick loop.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.matching --listings 1000 --json
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

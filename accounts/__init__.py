@@ -1,0 +1,1 @@
+"""Companies, sites, users, memberships, regions and agencies."""

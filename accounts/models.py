@@ -1,0 +1,193 @@
+"""Who is on the platform: users, companies and their sites, regions and agencies."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+nace_validator = RegexValidator(
+    r"^(\d{2}(\.\d{1,2})?)?$", _("Use a NACE Rev. 2 code such as 23.51, 23.5 or 23.")
+)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person; logs in with an e-mail address."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Region(models.Model):
+    """An area an agency looks after; the bounding box decides which sites fall in it."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code"))
+    min_lat = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    max_lat = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    min_lon = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    max_lon = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    boundary = models.JSONField(_("GeoJSON boundary"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contains(self, lat: float, lon: float) -> bool:
+        return self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
+
+
+class Agency(models.Model):
+    """A regional development agency or facilitator that reviews matches in its regions."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    website = models.URLField(_("website"), blank=True)
+    regions = models.ManyToManyField(Region, related_name="agencies", verbose_name=_("regions"))
+    members = models.ManyToManyField(
+        User, through="AgencyMembership", related_name="agencies", verbose_name=_("staff")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgencyMembership(models.Model):
+    class Role(models.TextChoices):
+        REVIEWER = "reviewer", _("Reviewer")
+        MANAGER = "manager", _("Manager")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="agency_memberships")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REVIEWER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency"], name="unique_agency_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.agency} ({self.role})"
+
+
+class Company(models.Model):
+    """A firm that lists offers and wants."""
+
+    name = models.CharField(_("name"), max_length=200)
+    registration_number = models.CharField(_("registration number"), max_length=50, blank=True)
+    nace_code = models.CharField(
+        _("NACE sector"), max_length=5, blank=True, validators=[nace_validator]
+    )
+    description = models.TextField(_("description"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    verified = models.BooleanField(_("verified"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        User, through="Membership", related_name="companies", verbose_name=_("members")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        MEMBER = "member", _("Member")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "company"], name="unique_company_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company} ({self.role})"
+
+
+class Site(models.Model):
+    """A location of a company; listings are placed at a site."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("street address"), max_length=255, blank=True)
+    city = models.CharField(_("town or city"), max_length=120)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code"))
+    latitude = models.FloatField(
+        _("latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        _("longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["company__name", "name"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.city})"

@@ -1,0 +1,42 @@
+"""Reads for accounts."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import Agency, Company, Membership, Site, User
+
+
+def company_for_user(*, user: User) -> Company | None:
+    """The company a user acts for (the first one they joined), or None."""
+    if not user.is_authenticated:
+        return None
+    membership = (
+        Membership.objects.filter(user=user).select_related("company").order_by("created_at", "id")
+    ).first()
+    return membership.company if membership else None
+
+
+def site_list_for_company(*, company: Company) -> QuerySet[Site]:
+    return Site.objects.filter(company=company).order_by("name", "id")
+
+
+def agency_list_for_user(*, user: User) -> QuerySet[Agency]:
+    if not user.is_authenticated:
+        return Agency.objects.none()
+    return Agency.objects.filter(memberships__user=user).distinct()
+
+
+def membership_role_for(*, user: User, company: Company) -> str | None:
+    """The user's role in the company ('owner', 'member') or None."""
+    return (
+        Membership.objects.filter(user=user, company=company)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def membership_list_for_company(*, company: Company) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(company=company).select_related("user").order_by("created_at")
+    )

@@ -1,0 +1,218 @@
+"""Accounts pages: sign-up, the company profile and its sites. Thin: services do the work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import services
+from accounts.forms import (
+    NACE_DATALIST_ID,
+    CompanyForm,
+    SignUpForm,
+    SiteForm,
+    add_service_errors,
+    nace_options,
+)
+from accounts.geocoding import countries
+from accounts.models import Company, Membership
+from accounts.selectors import (
+    company_for_user,
+    membership_list_for_company,
+    membership_role_for,
+    site_list_for_company,
+)
+from matching.selectors import nace_title
+
+
+def company_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Log-in required, and the user must act for a company; passes it as ``company``."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        company = company_for_user(user=request.user)
+        if company is None:
+            messages.info(request, _("Tell us about your company first."))
+            return redirect("accounts:company_create")
+        return view(request, *args, company=company, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else ""
+
+
+def _is_owner(user, company: Company) -> bool:
+    return membership_role_for(user=user, company=company) == Membership.Role.OWNER
+
+
+def _nace_context() -> dict:
+    return {"nace_options": nace_options(), "nace_datalist_id": NACE_DATALIST_ID}
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """Open an account for a person and their company, then log them in."""
+    if request.user.is_authenticated:
+        return redirect("matching:dashboard")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.company_register(
+                email=data["email"],
+                password=data["password1"],
+                company_name=data["company_name"],
+                full_name=data["full_name"],
+                nace_code=data["nace_code"],
+                registration_number=data["registration_number"],
+            )
+        except ValidationError as exc:
+            add_service_errors(
+                form, exc, field_map=SignUpForm.service_field_map, fallback="password1"
+            )
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                _("Welcome! Add a site, then list what you offer or need."),
+            )
+            return redirect("matching:dashboard")
+    return render(request, "accounts/signup.html", {"form": form, **_nace_context()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_create(request: HttpRequest) -> HttpResponse:
+    """For a user who has an account but no company yet (e.g. made by an administrator)."""
+    if company_for_user(user=request.user) is not None:
+        return redirect("accounts:company")
+    form = CompanyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.company_create(user=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Company created. Now add your first site."))
+            return redirect("accounts:site_create")
+    return render(
+        request, "accounts/company_form.html", {"form": form, "creating": True, **_nace_context()}
+    )
+
+
+@company_required
+@require_http_methods(["GET", "POST"])
+def company_profile(request: HttpRequest, *, company: Company) -> HttpResponse:
+    """The company profile; every member reads it, owners edit it."""
+    can_edit = _is_owner(request.user, company)
+    form = None
+    if can_edit:
+        form = CompanyForm(request.POST or None, instance=company)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.company_update(company=company, user=request.user,
+                                        data=form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Company profile saved."))
+                return redirect("accounts:company")
+        if form.is_bound:
+            # The form wrote the rejected input onto the instance; the page shows the stored one.
+            company.refresh_from_db()
+    elif request.method == "POST":
+        messages.error(request, _("Only an owner of the company can change its profile."))
+        return redirect("accounts:company")
+    members = membership_list_for_company(company=company)
+    context = {
+        "company": company,
+        "form": form,
+        "can_edit": can_edit,
+        "sector": nace_title(company.nace_code) if company.nace_code else "",
+        "members": members,
+        "sites": site_list_for_company(company=company),
+        **_nace_context(),
+    }
+    return render(request, "accounts/company_detail.html", context)
+
+
+@company_required
+def site_list(request: HttpRequest, *, company: Company) -> HttpResponse:
+    sites = site_list_for_company(company=company)
+    country_names = dict(countries())
+    rows = [(site, country_names.get(site.country, site.country)) for site in sites]
+    return render(request, "accounts/site_list.html", {"rows": rows})
+
+
+def _site_args(form: SiteForm) -> dict:
+    data = form.cleaned_data
+    return {
+        "name": data["name"],
+        "address": data["address"],
+        "city": data["city"],
+        "country": data["country"],
+        "latitude": data["latitude"],
+        "longitude": data["longitude"],
+    }
+
+
+def _located_message(site) -> str:
+    return _("Site “%(name)s” saved at %(lat).4f, %(lon).4f (%(city)s).") % {
+        "name": site.name, "lat": site.latitude, "lon": site.longitude, "city": site.city,
+    }
+
+
+@company_required
+@require_http_methods(["GET", "POST"])
+def site_create(request: HttpRequest, *, company: Company) -> HttpResponse:
+    form = SiteForm(request.POST or None)
+    next_url = _safe_next(request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.site_create(company=company, **_site_args(form))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _located_message(site))
+            return redirect(next_url or "accounts:sites")
+    context = {"form": form, "site": None, "next": next_url}
+    return render(request, "accounts/site_form.html", context)
+
+
+@company_required
+@require_http_methods(["GET", "POST"])
+def site_edit(request: HttpRequest, pk: int, *, company: Company) -> HttpResponse:
+    site = get_object_or_404(site_list_for_company(company=company), pk=pk)
+    initial = {
+        "name": site.name, "address": site.address, "city": site.city, "country": site.country,
+    }
+    # Coordinates are left empty on purpose: empty means "locate from the town" again.
+    form = SiteForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.site_update(site=site, **_site_args(form))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            # The service changed the object before it refused; show what is stored.
+            site.refresh_from_db()
+        else:
+            messages.success(request, _located_message(site))
+            return redirect("accounts:sites")
+    return render(request, "accounts/site_form.html", {"form": form, "site": site, "next": ""})

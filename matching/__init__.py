@@ -1,0 +1,1 @@
+"""Taxonomy, listings, the matcher and matches."""

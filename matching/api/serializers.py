@@ -1,0 +1,283 @@
+"""Serializers of API v1: they check the shape of input; services check the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Site
+from accounts.selectors import site_list_for_company
+from matching import catalogue
+from matching.models import Listing, Match, MatchDismissal
+from matching.selectors import CounterpartView, counterpart_for
+
+# --- auth -----------------------------------------------------------------------------
+
+
+class TokenObtainSerializer(serializers.Serializer):
+    """E-mail and password in, the user out (the user model logs in by e-mail)."""
+
+    email = serializers.EmailField()
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user = authenticate(
+            request=self.context.get("request"),
+            email=attrs["email"].strip().lower(),
+            password=attrs["password"],
+        )
+        if user is None:
+            # One message for unknown e-mail and wrong password: no account probing.
+            raise serializers.ValidationError(
+                _("Unable to log in with the e-mail address and password given."),
+                code="authorization",
+            )
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        read_only=True, help_text=_("Send it as the header `Authorization: Token <token>`.")
+    )
+
+
+# --- sites ----------------------------------------------------------------------------
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    """A site of the caller's company; placed from town and country unless lat/lon are given."""
+
+    country = serializers.RegexField(
+        r"^[A-Za-z]{2}$",
+        help_text=_("ISO 3166 two-letter country code, e.g. FI."),
+        error_messages={"invalid": _("Use the two-letter ISO country code, e.g. FI.")},
+    )
+    latitude = serializers.FloatField(
+        required=False, allow_null=True, min_value=-90, max_value=90,
+        help_text=_("Optional; found from the town when left out (with longitude)."),
+    )
+    longitude = serializers.FloatField(
+        required=False, allow_null=True, min_value=-180, max_value=180,
+        help_text=_("Optional; give it together with latitude."),
+    )
+
+    class Meta:
+        model = Site
+        fields = ["id", "name", "address", "city", "country", "latitude", "longitude",
+                  "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        has_lat = attrs.get("latitude") is not None
+        has_lon = attrs.get("longitude") is not None
+        if has_lat != has_lon:
+            missing = "longitude" if has_lat else "latitude"
+            raise serializers.ValidationError(
+                {missing: _("Give both latitude and longitude, or neither.")}
+            )
+        return attrs
+
+
+class CompanySiteField(serializers.PrimaryKeyRelatedField):
+    """A site id that must be one of the caller's company's sites."""
+
+    default_error_messages = {
+        "does_not_exist": _("Choose one of your company's sites."),
+        "incorrect_type": _("Give the id of one of your company's sites."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Site.objects.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        company = self.context.get("company")
+        if company is None:
+            return Site.objects.none()
+        return site_list_for_company(company=company)
+
+
+# --- listings -------------------------------------------------------------------------
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    """An offer or a want of the caller's company."""
+
+    site = CompanySiteField(help_text=_("Id of one of your company's sites."))
+    ewc_code = serializers.CharField(
+        max_length=20, required=False, allow_blank=True,
+        help_text=_("European List of Waste entry: '10 01 02' or '100102'. Returned as digits."),
+    )
+    ewc_display = serializers.SerializerMethodField(
+        help_text=_("The EWC code as printed in the List of Waste, starred when hazardous.")
+    )
+    match_count = serializers.IntegerField(
+        read_only=True, help_text=_("Matches you can see (dismissed ones are not counted).")
+    )
+
+    class Meta:
+        model = Listing
+        fields = [
+            "id", "kind", "status", "site", "title", "description", "category", "ewc_code",
+            "ewc_display", "quantity", "unit", "frequency", "amount_per_year", "canonical_unit",
+            "density_t_per_m3", "available_from", "available_until", "hazardous",
+            "accepts_hazardous", "physical_state", "temperature_c", "pressure_bar",
+            "max_distance_km", "external_id", "match_count", "created_at", "updated_at",
+        ]
+        read_only_fields = [
+            "id", "amount_per_year", "canonical_unit", "created_at", "updated_at",
+        ]
+        extra_kwargs = {
+            "amount_per_year": {
+                "help_text": _("Quantity per year in canonical_unit (derived from quantity, "
+                               "unit and frequency).")
+            },
+            "canonical_unit": {"help_text": _("t, m3, MWh or unit.")},
+        }
+
+    def get_ewc_display(self, listing: Listing) -> str:
+        return catalogue.ewc_display(listing.ewc_code)
+
+    def _current(self, attrs: dict[str, Any], name: str) -> Any:
+        """The value a field will have after this write (input, else the stored value)."""
+        if name in attrs:
+            return attrs[name]
+        return getattr(self.instance, name, None)
+
+    def validate_external_id(self, value: str) -> str:
+        company = self.context.get("company")
+        if value and company is not None:
+            clash = Listing.objects.filter(company=company, external_id=value)
+            if self.instance is not None:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise serializers.ValidationError(
+                    _("Another of your listings already has this external id."), code="unique"
+                )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start = self._current(attrs, "available_from")
+        end = self._current(attrs, "available_until")
+        if start and end and end < start:
+            # The database refuses it too, but only with an anonymous constraint error.
+            raise serializers.ValidationError(
+                {"available_until": _("The end of availability is before its start.")}
+            )
+        return attrs
+
+
+class CounterpartSerializer(serializers.Serializer):
+    """The other side of a match, anonymised: its sector and town, never the firm."""
+
+    listing_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Listing.Kind.choices)
+    title = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.CharField(help_text=_("Material category name, or empty."))
+    ewc_code = serializers.CharField(help_text=_("EWC code as displayed, or empty."))
+    quantity = serializers.CharField(help_text=_("Quantity, unit and frequency, or empty."))
+    sector = serializers.CharField(help_text=_("NACE sector of the firm, or empty."))
+    town = serializers.CharField()
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    """A match as one party sees it: its own listing id and the anonymised counterpart."""
+
+    listing = serializers.SerializerMethodField(help_text=_("Your listing in this match."))
+    counterpart = serializers.SerializerMethodField()
+    components = serializers.DictField(
+        child=serializers.FloatField(), read_only=True,
+        help_text=_("Score components, each between 0 and 1."),
+    )
+
+    class Meta:
+        model = Match
+        fields = [
+            "id", "score", "distance_km", "components", "explanation", "model_version",
+            "listing", "counterpart", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _view(self, match: Match) -> CounterpartView:
+        cached = getattr(match, "_api_counterpart", None)
+        if cached is None:
+            cached = counterpart_for(match=match, viewer=self.context["company"])
+            match._api_counterpart = cached
+        return cached
+
+    def get_listing(self, match: Match) -> int:
+        other = self._view(match).listing_id
+        return match.offer_id if other == match.want_id else match.want_id
+
+    @extend_schema_field(CounterpartSerializer)
+    def get_counterpart(self, match: Match) -> dict[str, Any]:
+        return CounterpartSerializer(self._view(match)).data
+
+
+class DismissSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=MatchDismissal.Reason.choices)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class DismissalSerializer(serializers.ModelSerializer):
+    """A recorded dismissal: the pair stays hidden from your company."""
+
+    offer = serializers.IntegerField(source="offer_id", read_only=True)
+    want = serializers.IntegerField(source="want_id", read_only=True)
+
+    class Meta:
+        model = MatchDismissal
+        fields = ["offer", "want", "reason", "note", "created_at"]
+        read_only_fields = fields
+
+
+# --- reference data -------------------------------------------------------------------
+
+
+class EwcEntrySerializer(serializers.Serializer):
+    """One entry of the European List of Waste."""
+
+    code = serializers.CharField(help_text=_("Six digits, e.g. 100102."))
+    display = serializers.CharField(
+        help_text=_("As printed, e.g. 10 01 02 (starred if hazardous).")
+    )
+    description = serializers.CharField()
+    hazardous = serializers.BooleanField()
+    mirror = serializers.BooleanField(
+        help_text=_("One side of a mirror pair: hazardous or not depending on the content.")
+    )
+    mirror_counterparts = serializers.ListField(child=serializers.CharField())
+    chapter = serializers.CharField(help_text=_("Title of the chapter."))
+    sub_chapter = serializers.CharField(help_text=_("Title of the sub-chapter."))
+
+
+class CategorySerializer(serializers.Serializer):
+    """A material category (a two-level tree: ``parent`` is empty at the top)."""
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    parent = serializers.CharField(allow_blank=True)
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField(help_text=_("invalid, not_found, not_authenticated, …"))
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("Field name → messages (non_field_errors for the whole object)."),
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error of the API has this shape."""
+
+    error = ErrorBodySerializer()

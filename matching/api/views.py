@@ -1,0 +1,494 @@
+"""API v1 views: thin wrappers over the selectors (reads) and services (writes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from accounts import services as account_services
+from accounts.models import Site
+from accounts.selectors import site_list_for_company
+from matching import catalogue, services
+from matching.api.filters import ListingFilter, MatchFilter
+from matching.api.permissions import HasCompany, request_company
+from matching.api.serializers import (
+    CategorySerializer,
+    DismissalSerializer,
+    DismissSerializer,
+    ErrorSerializer,
+    EwcEntrySerializer,
+    ListingSerializer,
+    MatchSerializer,
+    SiteSerializer,
+    TokenObtainSerializer,
+    TokenSerializer,
+)
+from matching.models import Listing, Match, MatchDismissal
+from matching.selectors import (
+    listing_list_for_company,
+    match_list_for_company,
+    match_list_for_listing,
+)
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description=_("Invalid input; see error.fields.")),
+    401: OpenApiResponse(ErrorSerializer, description=_("Not authenticated.")),
+    403: OpenApiResponse(ErrorSerializer, description=_("Your account has no company.")),
+    404: OpenApiResponse(ErrorSerializer, description=_("Not found (or not yours).")),
+}
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in codes}
+
+
+# --- auth -----------------------------------------------------------------------------
+
+
+class TokenObtainThrottle(AnonRateThrottle):
+    """Slows down password guessing; generous enough for scripts that log in once."""
+
+    scope = "api-token"
+    rate = "20/minute"
+
+
+class TokenObtainView(APIView):
+    """Exchange an e-mail and password for the user's API token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [TokenObtainThrottle]
+    serializer_class = TokenObtainSerializer
+
+    @extend_schema(
+        operation_id="auth_token_obtain",
+        summary=_("Get your API token"),
+        description=_(
+            "Returns the caller's API token (created on first use; the same token after "
+            "that). Send it as `Authorization: Token <token>`. Wrong credentials give a 400."
+        ),
+        request=TokenObtainSerializer,
+        responses={200: TokenSerializer, **_errors(400)},
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs) -> Response:
+        from rest_framework.authtoken.models import Token
+
+        serializer = TokenObtainSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response(TokenSerializer({"token": token.key}).data)
+
+
+# --- company scope --------------------------------------------------------------------
+
+
+class CompanyScopedMixin:
+    """Everything here belongs to the caller's company; others' rows are simply absent."""
+
+    permission_classes = [IsAuthenticated, HasCompany]
+
+    @property
+    def company(self):
+        return request_company(self.request)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        # Schema generation runs without a real caller.
+        context["company"] = request_company(self.request) if self.request else None
+        return context
+
+
+def _with_match_count(listings: QuerySet[Listing], *, company) -> QuerySet[Listing]:
+    """Annotate ``match_count``: the matches the company sees (its dismissals excluded)."""
+    dismissed = MatchDismissal.objects.filter(
+        offer_id=OuterRef("offer_id"), want_id=OuterRef("want_id"), company=company
+    )
+    # COUNT as a plain function, so the subquery has no GROUP BY and returns one row.
+    visible = (
+        Match.objects.filter(Q(offer_id=OuterRef("pk")) | Q(want_id=OuterRef("pk")))
+        .exclude(Exists(dismissed))
+        .order_by()
+        .annotate(n=Func(F("id"), function="COUNT", output_field=IntegerField()))
+        .values("n")
+    )
+    return listings.annotate(match_count=Coalesce(Subquery(visible), 0))
+
+
+# --- listings -------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Your listings"),
+        description=_("Your company's offers and wants, newest change first."),
+        responses={200: ListingSerializer(many=True), **_errors(401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary=_("One of your listings"),
+        responses={200: ListingSerializer, **_errors(401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary=_("Create a listing"),
+        description=_(
+            "Creates an offer or a want at one of your sites. The amount per year is derived "
+            "from quantity, unit and frequency; an active listing is matched in the background "
+            "right after it is saved."
+        ),
+        responses={201: ListingSerializer, **_errors(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary=_("Replace a listing"),
+        description=_("A listing cannot change kind; create a new one instead."),
+        responses={200: ListingSerializer, **_errors(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary=_("Change some fields of a listing"),
+        responses={200: ListingSerializer, **_errors(400, 401, 403, 404)},
+    ),
+    destroy=extend_schema(
+        summary=_("Close a listing"),
+        description=_(
+            "Does not delete anything: the listing's status becomes `closed`, it leaves the "
+            "matching and its matches disappear, but it stays readable here (and can be "
+            "reopened by setting `status` back to `active`). Dismissals are kept as feedback."
+        ),
+        responses={204: OpenApiResponse(description=_("Closed.")), **_errors(401, 403, 404)},
+    ),
+)
+class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
+    """Offers and wants of the caller's company."""
+
+    serializer_class = ListingSerializer
+    filterset_class = ListingFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["created_at", "updated_at", "title", "amount_per_year", "match_count"]
+    ordering = ["-updated_at", "-id"]
+    queryset = Listing.objects.none()  # for the schema; get_queryset scopes to the company
+
+    def get_queryset(self) -> QuerySet[Listing]:
+        if getattr(self, "swagger_fake_view", False):
+            return Listing.objects.none()
+        return _with_match_count(
+            listing_list_for_company(company=self.company), company=self.company
+        )
+
+    def _fresh(self, listing: Listing) -> Listing:
+        return self.get_queryset().get(pk=listing.pk)
+
+    def _save(self, write, *, external_id: str, exclude_pk: int | None = None) -> Listing:
+        try:
+            return write()
+        except IntegrityError:
+            # Two concurrent writes with one external id slip past the serializer's check;
+            # the database constraint catches the second.
+            clash = Listing.objects.filter(company=self.company, external_id=external_id)
+            if not external_id or not clash.exclude(pk=exclude_pk).exists():
+                raise
+            raise serializers.ValidationError(
+                {"external_id": [_("Another of your listings already has this external id.")]}
+            ) from None
+
+    def create(self, request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        listing = self._save(
+            lambda: services.listing_create(
+                company=self.company, user=request.user, data=serializer.validated_data
+            ),
+            external_id=serializer.validated_data.get("external_id", ""),
+        )
+        return Response(
+            self.get_serializer(self._fresh(listing)).data, status=status.HTTP_201_CREATED
+        )
+
+    def update(self, request, *args, **kwargs) -> Response:
+        partial = kwargs.pop("partial", False)
+        listing = self.get_object()
+        serializer = self.get_serializer(listing, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        listing = self._save(
+            lambda: services.listing_update(listing=listing, data=serializer.validated_data),
+            external_id=serializer.validated_data.get("external_id", listing.external_id),
+            exclude_pk=listing.pk,
+        )
+        return Response(self.get_serializer(self._fresh(listing)).data)
+
+    def destroy(self, request, *args, **kwargs) -> Response:
+        listing = self.get_object()
+        services.listing_set_status(listing=listing, status=Listing.Status.CLOSED)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary=_("Matches of one of your listings"),
+        description=_(
+            "Best first. The counterpart is anonymised: its sector and town, never the firm. "
+            "Matches you dismissed are left out."
+        ),
+        filters=False,
+        responses={200: MatchSerializer(many=True), **_errors(401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], serializer_class=MatchSerializer)
+    def matches(self, request, pk=None) -> Response:
+        listing = self.get_object()
+        matches = match_list_for_listing(listing=listing, viewer=self.company)
+        page = self.paginate_queryset(matches)
+        serializer = MatchSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)
+
+    def filter_queryset(self, queryset):
+        # The listing filters describe listings, not the matches of the nested route.
+        if self.action == "matches":
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+# --- matches --------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Matches of your listings"),
+        description=_(
+            "Every match involving one of your listings, best first (filter with `listing`). "
+            "The counterpart is anonymised; matches you dismissed are left out."
+        ),
+        responses={200: MatchSerializer(many=True), **_errors(401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary=_("One match"), responses={200: MatchSerializer, **_errors(401, 403, 404)}
+    ),
+)
+class MatchViewSet(CompanyScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """Read-only matches; the only write is dismissing one."""
+
+    serializer_class = MatchSerializer
+    filterset_class = MatchFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["score", "distance_km", "updated_at"]
+    ordering = ["-score", "id"]
+    queryset = Match.objects.none()  # for the schema; get_queryset scopes to the company
+
+    def get_queryset(self) -> QuerySet[Match]:
+        if getattr(self, "swagger_fake_view", False):
+            return Match.objects.none()
+        return match_list_for_company(company=self.company)
+
+    @extend_schema(
+        summary=_("Dismiss a match"),
+        description=_(
+            "Hides the match from your company for good (the other firm still sees it) and "
+            "records your reason, which helps the matcher improve."
+        ),
+        request=DismissSerializer,
+        filters=False,
+        responses={201: DismissalSerializer, **_errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], serializer_class=DismissSerializer)
+    def dismiss(self, request, pk=None) -> Response:
+        match = self.get_object()
+        serializer = DismissSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        dismissal = services.match_dismiss(
+            match=match,
+            company=self.company,
+            user=request.user,
+            reason=serializer.validated_data["reason"],
+            note=serializer.validated_data["note"],
+        )
+        return Response(DismissalSerializer(dismissal).data, status=status.HTTP_201_CREATED)
+
+    def filter_queryset(self, queryset):
+        if self.action == "dismiss":
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+# --- sites ----------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Your sites"), responses={200: SiteSerializer(many=True), **_errors(401, 403)}
+    ),
+    retrieve=extend_schema(
+        summary=_("One of your sites"), responses={200: SiteSerializer, **_errors(401, 403, 404)}
+    ),
+    create=extend_schema(
+        summary=_("Add a site"),
+        description=_(
+            "The position is looked up from town and country (offline, GeoNames towns of "
+            "1,000+ inhabitants) unless latitude and longitude are given. An unknown town "
+            "is a 400 on `city`."
+        ),
+        responses={201: SiteSerializer, **_errors(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary=_("Replace a site"),
+        description=_("A changed town is located again; the site's listings are rematched."),
+        responses={200: SiteSerializer, **_errors(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary=_("Change some fields of a site"),
+        responses={200: SiteSerializer, **_errors(400, 401, 403, 404)},
+    ),
+)
+class SiteViewSet(
+    CompanyScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sites of the caller's company. Sites are not deleted through the API."""
+
+    serializer_class = SiteSerializer
+    filter_backends: list = []
+    queryset = Site.objects.none()  # for the schema; get_queryset scopes to the company
+
+    def get_queryset(self) -> QuerySet[Site]:
+        if getattr(self, "swagger_fake_view", False):
+            return Site.objects.none()
+        return site_list_for_company(company=self.company)
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = account_services.site_create(
+            company=self.company, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer) -> None:
+        site: Site = serializer.instance
+        data = serializer.validated_data
+        coordinates = {}
+        if data.get("latitude") is not None:
+            coordinates = {"latitude": data["latitude"], "longitude": data["longitude"]}
+        serializer.instance = account_services.site_update(
+            site=site,
+            name=data.get("name", site.name),
+            city=data.get("city", site.city),
+            country=data.get("country", site.country),
+            address=data.get("address", site.address),
+            **coordinates,
+        )
+
+
+# --- reference data -------------------------------------------------------------------
+
+
+def _ewc_item(entry) -> dict[str, Any]:
+    kb = catalogue.knowledge()
+    return {
+        "code": entry.code,
+        "display": catalogue.ewc_display(entry.code),
+        "description": entry.description,
+        "hazardous": entry.hazardous,
+        "mirror": entry.mirror,
+        "mirror_counterparts": list(entry.mirror_counterparts),
+        "chapter": kb.chapters.get(entry.chapter, ""),
+        "sub_chapter": kb.sub_chapters.get(entry.sub_chapter, ""),
+    }
+
+
+def _ewc_matches(entry, words: list[str]) -> bool:
+    haystack = f"{entry.code} {catalogue.ewc_display(entry.code)} {entry.description}".casefold()
+    return all(word in haystack for word in words)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Search the European List of Waste"),
+        description=_(
+            "Public. `search` keeps entries whose code or description contains every word; "
+            "`code` keeps entries starting with those digits (chapter 10, sub-chapter 1001…)."
+        ),
+        parameters=[
+            OpenApiParameter("search", str, description=_("Words, e.g. fly ash.")),
+            OpenApiParameter("code", str, description=_("Code prefix, e.g. 1001 or 10 01.")),
+            OpenApiParameter("hazardous", bool, description=_("Only (non-)hazardous entries.")),
+        ],
+    ),
+    retrieve=extend_schema(
+        summary=_("One entry of the European List of Waste"),
+        description=_("Public. The code may be written with spaces (10 01 02) or without."),
+        parameters=[
+            OpenApiParameter(
+                "code", str, OpenApiParameter.PATH, description=_("Six digits, e.g. 100102.")
+            )
+        ],
+        responses={200: EwcEntrySerializer, **_errors(404)},
+    ),
+)
+class EwcCodeViewSet(viewsets.GenericViewSet):
+    """The European List of Waste (reference data, in memory; no account needed)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = EwcEntrySerializer
+    filter_backends: list = []
+    lookup_field = "code"
+    lookup_value_regex = r"[0-9 ]+\*?"
+
+    def list(self, request, *args, **kwargs) -> Response:
+        entries = list(catalogue.knowledge().ewc.values())
+        prefix = catalogue.normalise_ewc(request.query_params.get("code", ""))
+        if prefix:
+            entries = [entry for entry in entries if entry.code.startswith(prefix)]
+        words = request.query_params.get("search", "").casefold().split()
+        if words:
+            entries = [entry for entry in entries if _ewc_matches(entry, words)]
+        hazardous = request.query_params.get("hazardous", "").lower()
+        if hazardous in ("true", "1", "false", "0"):
+            wanted = hazardous in ("true", "1")
+            entries = [entry for entry in entries if entry.hazardous == wanted]
+        entries.sort(key=lambda entry: entry.code)
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response([_ewc_item(entry) for entry in page])
+
+    def retrieve(self, request, code: str = "", *args, **kwargs) -> Response:
+        entry = catalogue.knowledge().ewc.get(catalogue.normalise_ewc(code))
+        if entry is None:
+            raise Http404
+        return Response(EwcEntrySerializer(_ewc_item(entry)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Material categories"),
+        description=_(
+            "Public. The slugs to use as a listing's `category`; a two-level tree where "
+            "`parent` is empty for top-level categories. Not paginated (a short list)."
+        ),
+    ),
+)
+class CategoryViewSet(viewsets.GenericViewSet):
+    """Material categories (reference data; no account needed)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = CategorySerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def list(self, request, *args, **kwargs) -> Response:
+        categories = catalogue.knowledge().categories.values()
+        data = [{"slug": c.slug, "name": c.name, "parent": c.parent} for c in categories]
+        return Response(CategorySerializer(data, many=True).data)
+

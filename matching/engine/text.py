@@ -1,0 +1,171 @@
+"""TF-IDF text model over listing texts (word and character n-grams), sparse rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+# A 1-row CSR matrix, or its (sorted indices, data) arrays.
+RowLike = sp.csr_matrix | tuple[np.ndarray, np.ndarray]
+
+if TYPE_CHECKING:
+    from matching.engine.knowledge import Knowledge
+    from matching.engine.records import ListingRecord
+
+
+def listing_text(record: ListingRecord, *, knowledge: Knowledge) -> str:
+    """What the text model reads: title, description, category name, EWC wording."""
+    parts = [
+        record.title,
+        record.description,
+        knowledge.category_name(record.category) if record.category else "",
+        knowledge.ewc_text(record.ewc_code) if record.ewc_code else "",
+    ]
+    return "\n".join(part.strip() for part in parts if part and part.strip())
+
+
+class _Block:
+    """Counts then TF-IDF, kept apart so corpus rows and later rows are computed alike.
+
+    (``TfidfVectorizer.fit_transform`` and ``transform`` differ in the last bits; a listing
+    must get the same row whether it was in the corpus or arrives later.)
+    """
+
+    def __init__(self, counter: CountVectorizer) -> None:
+        self.counter = counter
+        self.tfidf = TfidfTransformer(sublinear_tf=True)
+        self.fitted = False
+
+    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        try:
+            counts = self.counter.fit_transform(texts)
+        except ValueError:
+            # Empty vocabulary (no texts, or only stop words): the block contributes nothing.
+            return sp.csr_matrix((len(texts), 0), dtype=np.float64)
+        self.fitted = True
+        counts = sp.csr_matrix(counts)
+        counts.sort_indices()
+        return self._weigh(counts, fit=True)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        if not self.fitted:
+            return sp.csr_matrix((len(texts), 0), dtype=np.float64)
+        counts = sp.csr_matrix(self.counter.transform(texts))
+        counts.sort_indices()
+        return self._weigh(counts, fit=False)
+
+    def _weigh(self, counts: sp.csr_matrix, *, fit: bool) -> sp.csr_matrix:
+        counts = counts.astype(np.float64)
+        if fit:
+            self.tfidf.fit(counts)
+        return sp.csr_matrix(self.tfidf.transform(counts))
+
+    @property
+    def size(self) -> int:
+        return len(self.counter.vocabulary_) if self.fitted else 0
+
+    @property
+    def terms(self) -> np.ndarray:
+        if not self.fitted:
+            return np.empty(0, dtype=object)
+        return self.counter.get_feature_names_out()
+
+
+def _word_block() -> _Block:
+    return _Block(
+        CountVectorizer(
+            analyzer="word", ngram_range=(1, 2), stop_words="english", strip_accents="unicode"
+        )
+    )
+
+
+def _char_block() -> _Block:
+    # Character n-grams within words catch inflections and compounds ("ashes", "flyash").
+    return _Block(CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), strip_accents="unicode"))
+
+
+def _combine(word: sp.csr_matrix, char: sp.csr_matrix) -> sp.csr_matrix:
+    # Each block is already L2-normalised, so after re-normalising the stack the cosine is
+    # the mean of the word and the character cosines (or the char cosine alone when a text
+    # has no word features).
+    matrix = sp.csr_matrix(sp.hstack([word, char], format="csr", dtype=np.float64))
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64).ravel())
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    matrix = sp.csr_matrix(sp.diags(scale) @ matrix)
+    matrix.sort_indices()  # canonical order → the same dot products in every direction
+    return matrix
+
+
+class TextModel:
+    """Word (1–2 grams) and char_wb (3–5 grams) TF-IDF, hstacked, rows L2-normalised.
+
+    Both blocks use sublinear tf; the word block drops English stop words. Each block is
+    unit-length before stacking, so the cosine is the mean of the word and char cosines.
+    """
+
+    def __init__(self, word: _Block, char: _Block) -> None:
+        self._word = word
+        self._char = char
+        self._word_terms = word.terms
+
+    @classmethod
+    def fit(cls, texts: Sequence[str]) -> TextModel:
+        """Fit on a corpus (deterministic: same texts in the same order → same model)."""
+        return cls.fit_transform(texts)[0]
+
+    @classmethod
+    def fit_transform(cls, texts: Sequence[str]) -> tuple[TextModel, sp.csr_matrix]:
+        """Fit on a corpus and return the model with the corpus' rows (= ``transform``)."""
+        texts = list(texts)
+        word, char = _word_block(), _char_block()
+        rows = _combine(word.fit_transform(texts), char.fit_transform(texts))
+        return cls(word, char), rows
+
+    @property
+    def n_features(self) -> int:
+        return self._word.size + self._char.size
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Rows for texts (unseen words are ignored); CSR float64, each row unit or zero."""
+        texts = list(texts)
+        return _combine(self._word.transform(texts), self._char.transform(texts))
+
+    def shared_terms(self, a: RowLike, b: RowLike, *, limit: int = 3) -> list[str]:
+        """Words and bigrams two rows share, strongest first, for explanations.
+
+        Rows are 1-row CSR matrices of this model or ``(indices, data)`` pairs of one.
+
+        A unigram already inside a shared bigram is dropped ("fly ash", not "fly", "ash").
+        """
+        n_word = len(self._word_terms)
+        a_idx, a_val = _word_part(a, n_word)
+        b_idx, b_val = _word_part(b, n_word)
+        common, ia, ib = np.intersect1d(a_idx, b_idx, assume_unique=True, return_indices=True)
+        if not len(common):
+            return []
+        terms = [str(t) for t in self._word_terms[common]]
+        weights = a_val[ia] * b_val[ib]
+        in_bigrams = {token for term in terms if " " in term for token in term.split()}
+        ranked = sorted(
+            (
+                (-float(weight), term)
+                for term, weight in zip(terms, weights, strict=True)
+                if " " in term or term not in in_bigrams
+            ),
+        )
+        return [term for _, term in ranked[:limit]]
+
+
+def _word_part(row: RowLike, n_word: int) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(row, tuple):
+        idx, val = row
+    else:
+        if not sp.isspmatrix_csr(row):
+            row = sp.csr_matrix(row)
+        idx, val = row.indices, row.data
+    keep = idx < n_word
+    return idx[keep], val[keep]

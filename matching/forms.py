@@ -1,0 +1,194 @@
+"""Forms of the portal. They check the shape of input; the services decide what is valid."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Company
+from accounts.selectors import site_list_for_company
+from matching import catalogue
+from matching.models import Listing, MatchDismissal
+
+EWC_DATALIST_ID = "ewc-codes"
+
+
+def _blank(choices, label: str = "—") -> list:
+    return [("", label), *choices]
+
+
+def category_groups() -> list:
+    """``category_choices()`` grouped under their top-level category, for <optgroup>s."""
+    kb = catalogue.knowledge()
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for slug, name in catalogue.category_choices():
+        if not slug:
+            continue
+        category = kb.categories[slug]
+        groups.setdefault(category.group, []).append((slug, name))
+    choices: list = [("", _("— choose a category —"))]
+    for group, members in groups.items():
+        top = kb.categories[group].name
+        if len(members) == 1:
+            choices.append(members[0])
+        else:
+            choices.append((top, [(slug, name if slug != group else _("%(name)s (any)") % {
+                "name": name}) for slug, name in members]))
+    return choices
+
+
+def ewc_options() -> list[tuple[str, str]]:
+    """(display code, description) of every List of Waste entry, for a <datalist>."""
+    kb = catalogue.knowledge()
+    return [(catalogue.ewc_display(code), entry.description) for code, entry in kb.ewc.items()]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class ListingForm(forms.Form):
+    """An offer or a want. ``company`` limits the sites; ``editing`` fixes the kind."""
+
+    kind = forms.ChoiceField(
+        label=_("I want to list"),
+        choices=[
+            (Listing.Kind.OFFER, _("An offer — a waste stream, by-product or surplus")),
+            (Listing.Kind.WANT, _("A want — an input I need")),
+        ],
+        widget=forms.RadioSelect,
+        initial=Listing.Kind.OFFER,
+    )
+    site = forms.ModelChoiceField(
+        label=_("Site"), queryset=None, empty_label=None,
+        help_text=_("Where the material arises, or where you need it."),
+    )
+    title = forms.CharField(
+        label=_("Title"), max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Coal fly ash")}),
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Composition, quality, how it is stored or delivered. Matching reads this."),
+    )
+    category = forms.ChoiceField(label=_("Material category"), required=False)
+    ewc_code = forms.CharField(
+        label=_("EWC code"), max_length=12, required=False,
+        widget=forms.TextInput(
+            attrs={"list": EWC_DATALIST_ID, "autocomplete": "off", "placeholder": "10 01 02"}
+        ),
+        help_text=_("European List of Waste entry, if one applies; “10 01 02” or “100102”."),
+    )
+    quantity = forms.DecimalField(
+        label=_("Quantity"), required=False, min_value=0, max_digits=14, decimal_places=3,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+    )
+    unit = forms.ChoiceField(
+        label=_("Unit"), required=False, choices=_blank(Listing.Unit.choices)
+    )
+    frequency = forms.ChoiceField(
+        label=_("Frequency"), choices=Listing.Frequency.choices,
+        initial=Listing.Frequency.YEARLY,
+    )
+    available_from = forms.DateField(label=_("Available from"), required=False, widget=DateInput)
+    available_until = forms.DateField(
+        label=_("Available until"), required=False, widget=DateInput,
+        help_text=_("Leave empty if there is no end date."),
+    )
+    physical_state = forms.ChoiceField(
+        label=_("Physical state"), required=False,
+        choices=_blank(Listing.PhysicalState.choices),
+    )
+    temperature_c = forms.FloatField(
+        label=_("Temperature (°C)"), required=False,
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    pressure_bar = forms.FloatField(
+        label=_("Pressure (bar)"), required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+    )
+    density_t_per_m3 = forms.FloatField(
+        label=_("Density (t/m³)"), required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+        help_text=_("Optional; lets an amount in tonnes be compared with one in m³."),
+    )
+    hazardous = forms.BooleanField(
+        label=_("The material is hazardous"), required=False,
+        help_text=_("Set for you when the EWC code is an absolutely hazardous entry."),
+    )
+    accepts_hazardous = forms.BooleanField(
+        label=_("We can accept hazardous input"), required=False,
+        help_text=_("Wants only: you hold the permits to take hazardous material."),
+    )
+    max_distance_km = forms.FloatField(
+        label=_("Max transport distance (km)"), initial=50,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "1", "max": "2000"}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=Listing.Status.choices, initial=Listing.Status.ACTIVE,
+        help_text=_("Only active listings are matched."),
+    )
+
+    energy_fields = ("temperature_c", "pressure_bar")
+
+    def __init__(self, *args, company: Company, editing: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = site_list_for_company(company=company)
+        self.fields["category"].choices = category_groups()
+        self.editing = editing
+        if editing:
+            # The service refuses to turn an offer into a want; don't offer it.
+            self.fields["kind"].disabled = True
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("available_from"), cleaned.get("available_until")
+        if start and end and end < start:
+            self.add_error(
+                "available_until", _("The end date must not be before the start date.")
+            )
+        return cleaned
+
+    def service_data(self) -> dict:
+        """Cleaned values keyed as ``listing_create``/``listing_update`` expect them."""
+        data = dict(self.cleaned_data)
+        if self.editing:
+            data.pop("kind", None)
+        return data
+
+    @staticmethod
+    def initial_for(listing: Listing) -> dict:
+        names = [name for name in ListingForm.base_fields if name != "site"]
+        initial = {name: getattr(listing, name) for name in names}
+        initial["site"] = listing.site_id
+        if listing.quantity is not None:
+            initial["quantity"] = f"{listing.quantity.normalize():f}"
+        initial["ewc_code"] = catalogue.ewc_display(listing.ewc_code).rstrip("*")
+        return initial
+
+
+class DismissForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why is it not relevant?"),
+                               choices=MatchDismissal.Reason.choices)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Listing.Status.choices)
+
+
+class DashboardFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"), required=False, max_length=100,
+        widget=forms.SearchInput(attrs={"placeholder": _("Search your listings")}),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=_blank(Listing.Kind.choices, _("Offers and wants"))
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=_blank(Listing.Status.choices, _("Any status"))
+    )

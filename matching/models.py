@@ -1,0 +1,217 @@
+"""Listings (offers and wants), the matches between them, and firms' dismissals."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Company, Site
+from matching.catalogue import validate_category, validate_ewc
+
+
+class Listing(models.Model):
+    """An offer (waste stream, by-product, surplus) or a want (input need) at a site."""
+
+    class Kind(models.TextChoices):
+        OFFER = "offer", _("Offer")
+        WANT = "want", _("Want")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        CLOSED = "closed", _("Closed")
+
+    class Unit(models.TextChoices):
+        TONNE = "t", _("tonnes (t)")
+        KILOGRAM = "kg", _("kilograms (kg)")
+        CUBIC_METRE = "m3", _("cubic metres (m³)")
+        LITRE = "l", _("litres (l)")
+        MWH = "MWh", _("megawatt-hours (MWh)")
+        KWH = "kWh", _("kilowatt-hours (kWh)")
+        GJ = "GJ", _("gigajoules (GJ)")
+        MW = "MW", _("megawatts (MW, continuous)")
+        KW = "kW", _("kilowatts (kW, continuous)")
+        UNIT = "unit", _("pieces")
+
+    class Frequency(models.TextChoices):
+        ONE_OFF = "one-off", _("One-off batch")
+        DAILY = "daily", _("Per day")
+        WEEKLY = "weekly", _("Per week")
+        MONTHLY = "monthly", _("Per month")
+        YEARLY = "yearly", _("Per year")
+        CONTINUOUS = "continuous", _("Continuous (per hour)")
+
+    class PhysicalState(models.TextChoices):
+        SOLID = "solid", _("Solid")
+        LIQUID = "liquid", _("Liquid")
+        SLUDGE = "sludge", _("Sludge or paste")
+        GAS = "gas", _("Gas")
+        ENERGY = "energy", _("Energy (heat, steam, power)")
+
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="listings")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="listings")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(
+        _("material category"), max_length=40, blank=True, validators=[validate_category]
+    )
+    ewc_code = models.CharField(
+        _("EWC code"), max_length=6, blank=True, validators=[validate_ewc],
+        help_text=_("European List of Waste entry, where one applies."),
+    )
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=14, decimal_places=3, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    unit = models.CharField(_("unit"), max_length=5, choices=Unit.choices, blank=True)
+    frequency = models.CharField(
+        _("frequency"), max_length=10, choices=Frequency.choices, default=Frequency.YEARLY
+    )
+    # Derived from quantity/unit/frequency by the service, for comparison between listings.
+    amount_per_year = models.FloatField(null=True, blank=True, editable=False)
+    canonical_unit = models.CharField(max_length=5, blank=True, editable=False)
+    density_t_per_m3 = models.FloatField(
+        _("density (t/m³)"), null=True, blank=True,
+        validators=[MinValueValidator(0.001), MaxValueValidator(25)],
+        help_text=_("Lets mass and volume be compared."),
+    )
+    available_from = models.DateField(_("available from"), null=True, blank=True)
+    available_until = models.DateField(_("available until"), null=True, blank=True)
+    hazardous = models.BooleanField(_("hazardous"), default=False)
+    accepts_hazardous = models.BooleanField(
+        _("accepts hazardous input"), default=False,
+        help_text=_("Wants only: you hold the permits to take hazardous material."),
+    )
+    physical_state = models.CharField(
+        _("physical state"), max_length=10, choices=PhysicalState.choices, blank=True
+    )
+    temperature_c = models.FloatField(
+        _("temperature (°C)"), null=True, blank=True,
+        validators=[MinValueValidator(-273.15), MaxValueValidator(2000)],
+    )
+    pressure_bar = models.FloatField(
+        _("pressure (bar)"), null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(400)],
+    )
+    max_distance_km = models.FloatField(
+        _("max transport distance (km)"), default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(2000)],
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True,
+        help_text=_("Your own reference, unique within your company (API clients)."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
+        indexes = [models.Index(fields=["status", "kind"]), models.Index(fields=["company"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(available_until__isnull=True)
+                | Q(available_from__isnull=True)
+                | Q(available_until__gte=F("available_from")),
+                name="listing_window_ordered",
+                violation_error_message=_("“Available until” must not be before “available from”."),
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__gte=0),
+                name="listing_quantity_not_negative",
+                violation_error_message=_("Quantity cannot be negative."),
+            ),
+            models.UniqueConstraint(
+                fields=["company", "external_id"],
+                condition=~Q(external_id=""),
+                name="listing_unique_external_id",
+                violation_error_message=_(
+                    "Your company already has a listing with this external id."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+    @property
+    def is_offer(self) -> bool:
+        return self.kind == self.Kind.OFFER
+
+
+class Match(models.Model):
+    """A scored pairing of an offer with a want; one row per pair."""
+
+    offer = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="matches_as_offer")
+    want = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="matches_as_want")
+    score = models.FloatField()
+    distance_km = models.FloatField()
+    components = models.JSONField(default=dict)
+    explanation = models.CharField(max_length=300)
+    model_version = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        verbose_name = _("match")
+        verbose_name_plural = _("matches")
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "want"], name="match_unique_pair"),
+        ]
+        indexes = [
+            models.Index(fields=["offer", "-score"]),
+            models.Index(fields=["want", "-score"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id} → {self.want_id} ({self.score:.2f})"
+
+
+class MatchDismissal(models.Model):
+    """A firm said a pairing is not relevant: hidden from it for good, kept as a label."""
+
+    class Reason(models.TextChoices):
+        WRONG_MATERIAL = "wrong-material", _("Not the right material")
+        QUALITY = "quality", _("Quality or specification does not fit")
+        QUANTITY = "quantity", _("Quantity does not fit")
+        DISTANCE = "distance", _("Too far away")
+        TIMING = "timing", _("Timing does not fit")
+        ALREADY_SOLVED = "already-solved", _("Already have a solution")
+        OTHER = "other", _("Other")
+
+    offer = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    want = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="dismissals")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    # Score components at the time, so a learned ranker can use the label later.
+    components = models.JSONField(default=dict)
+    score = models.FloatField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer", "want", "company"], name="dismissal_unique_per_company"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} dismissed {self.offer_id} → {self.want_id}"

@@ -1,0 +1,5 @@
+"""Symbiosis project package."""
+
+from symbiosis.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,116 @@
+"""Matches through the API: read-only, anonymised, dismissable."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from matching.models import Match, MatchDismissal
+from matching.services import match_rematch_all
+
+MATCHES_URL = reverse("api:match-list")
+
+
+@pytest.fixture
+def match(owner, partner) -> Match:
+    """The owner's fly-ash offer matched with the partner's want."""
+    match_rematch_all()
+    return Match.objects.get(offer=owner.listing, want=partner.listing)
+
+
+def test_listing_matches_show_the_counterpart_anonymised(owner_api, owner, partner, match):
+    response = owner_api.get(reverse("api:listing-matches", args=[owner.listing.id]))
+
+    assert response.status_code == 200
+    assert partner.company.name not in response.content.decode()
+    [item] = response.json()["results"]
+    assert item["id"] == match.id
+    assert item["listing"] == owner.listing.id
+    assert item["score"] == pytest.approx(match.score)
+    assert item["distance_km"] == pytest.approx(match.distance_km)
+    assert item["components"] == match.components
+    assert item["explanation"] == match.explanation
+    assert item["model_version"] == match.model_version
+    counterpart = item["counterpart"]
+    assert counterpart["listing_id"] == partner.listing.id
+    assert counterpart["kind"] == "want"
+    assert counterpart["sector"] == "Manufacture of cement"
+    assert counterpart["town"] == "Rauma"
+    assert "company" not in counterpart
+
+
+def test_partner_sees_the_same_match_from_its_side(partner_api, owner, partner, match):
+    response = partner_api.get(MATCHES_URL)
+
+    assert owner.company.name not in response.content.decode()
+    [item] = response.json()["results"]
+    assert item["listing"] == partner.listing.id
+    assert item["counterpart"]["listing_id"] == owner.listing.id
+    assert item["counterpart"]["town"] == "Pori"
+
+
+def test_matches_filter_by_own_listing_only(owner_api, owner, partner, match):
+    own = owner_api.get(MATCHES_URL, {"listing": owner.listing.id}).json()
+    # Filtering by the counterpart's id must not reveal anything about it.
+    theirs = owner_api.get(MATCHES_URL, {"listing": partner.listing.id}).json()
+
+    assert [item["id"] for item in own["results"]] == [match.id]
+    assert theirs["count"] == 0
+
+
+def test_outsider_sees_no_matches_and_cannot_read_or_dismiss_one(outsider_api, match):
+    assert outsider_api.get(MATCHES_URL).json()["count"] == 0
+    assert outsider_api.get(reverse("api:match-detail", args=[match.id])).status_code == 404
+    response = outsider_api.post(
+        reverse("api:match-dismiss", args=[match.id]), {"reason": "other"}, format="json"
+    )
+    assert response.status_code == 404
+    assert not MatchDismissal.objects.exists()
+
+
+def test_matches_of_another_firms_listing_are_404(outsider_api, owner, match):
+    response = outsider_api.get(reverse("api:listing-matches", args=[owner.listing.id]))
+
+    assert response.status_code == 404
+
+
+def test_dismiss_removes_the_match_for_the_dismisser_only(
+    owner_api, partner_api, owner, partner, match
+):
+    response = owner_api.post(
+        reverse("api:match-dismiss", args=[match.id]),
+        {"reason": "quality", "note": "Our ash is too high in carbon for them."},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["reason"] == "quality"
+    dismissal = MatchDismissal.objects.get()
+    assert (dismissal.company, dismissal.user) == (owner.company, owner.user)
+    assert dismissal.note == "Our ash is too high in carbon for them."
+    assert owner_api.get(MATCHES_URL).json()["count"] == 0
+    listing_matches = reverse("api:listing-matches", args=[owner.listing.id])
+    assert owner_api.get(listing_matches).json()["count"] == 0
+    detail = owner_api.get(reverse("api:listing-detail", args=[owner.listing.id])).json()
+    assert detail["match_count"] == 0
+    assert partner_api.get(MATCHES_URL).json()["count"] == 1
+
+
+def test_dismiss_needs_a_known_reason(owner_api, match):
+    response = owner_api.post(
+        reverse("api:match-dismiss", args=[match.id]), {"reason": "meh"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "reason" in response.json()["error"]["fields"]
+    assert not MatchDismissal.objects.exists()
+
+
+def test_matches_are_read_only(owner_api, match):
+    response = owner_api.patch(
+        reverse("api:match-detail", args=[match.id]), {"score": 1.0}, format="json"
+    )
+
+    assert response.status_code == 405
+    match.refresh_from_db()
+    assert match.score < 1.0
