@@ -45,8 +45,9 @@ def _apply(listing: Listing, data: Mapping[str, Any]) -> None:
     listing.ewc_code = catalogue.normalise_ewc(listing.ewc_code)
     if listing.ewc_code and listing.ewc_code in catalogue.knowledge().ewc:
         entry = catalogue.knowledge().ewc[listing.ewc_code]
-        # An absolutely hazardous code settles the question; a mirror entry is the firm's call.
-        if entry.hazardous and not entry.mirror and listing.is_offer:
+        # A starred code is a declaration: choosing the hazardous side of a mirror pair says
+        # the waste is hazardous, as the engine also assumes.
+        if entry.hazardous and listing.is_offer:
             listing.hazardous = True
 
 
