@@ -241,11 +241,14 @@ def listing_rematch(*, listing_id: int) -> int | None:
 
 
 @transaction.atomic
-def match_rematch_all() -> int:
-    """Rebuild the model on all active listings and recompute every match."""
+def match_rematch_all(*, k: int | None = None) -> int:
+    """Rebuild the model on all active listings and recompute every match.
+
+    ``k`` is how many counterparts each listing keeps (default ``MATCH_TOP_K``).
+    """
     records = _active_records()
     index = _build_index(records)
-    found = index.match_all(k=settings.MATCH_TOP_K)
+    found = index.match_all(k=settings.MATCH_TOP_K if k is None else k)
     _save_matches(found, version=index.version, scope=Q())
     log.info("rematched %d listings: %d matches (%s)", len(records), len(found), index.version)
     return len(found)

