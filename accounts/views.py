@@ -27,6 +27,7 @@ from accounts.forms import (
 from accounts.geocoding import countries
 from accounts.models import Company, Membership
 from accounts.selectors import (
+    agency_list_for_user,
     company_for_user,
     membership_list_for_company,
     membership_role_for,
@@ -42,6 +43,9 @@ def company_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         company = company_for_user(user=request.user)
+        if company is None and agency_list_for_user(user=request.user).exists():
+            # Agency staff without a firm of their own work from the region's matches.
+            return redirect("matching:agency_matches")
         if company is None:
             messages.info(request, _("Tell us about your company first."))
             return redirect("accounts:company_create")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import Company
+from accounts.models import Agency, Company
 from matching import catalogue
 from matching.models import Listing, Match, MatchDismissal
 
@@ -101,3 +101,33 @@ def counterpart_for(*, match: Match, viewer: Company) -> CounterpartView:
         sector=sector,
         town=other.site.city,
     )
+
+
+def match_list_for_agency(*, agency: Agency, search: str = "") -> QuerySet[Match]:
+    """Matches with either side's site inside one of the agency's regions, best first.
+
+    Agency staff facilitate introductions, so they see both firms (unlike the firms
+    themselves, who see each other anonymised until contact is agreed).
+    """
+    inside = Q(pk__in=[])
+    for region in agency.regions.all():
+        for side in ("offer", "want"):
+            inside |= Q(
+                **{
+                    f"{side}__site__latitude__gte": region.min_lat,
+                    f"{side}__site__latitude__lte": region.max_lat,
+                    f"{side}__site__longitude__gte": region.min_lon,
+                    f"{side}__site__longitude__lte": region.max_lon,
+                }
+            )
+    qs = Match.objects.filter(inside)
+    if search:
+        qs = qs.filter(
+            Q(offer__title__icontains=search)
+            | Q(want__title__icontains=search)
+            | Q(offer__company__name__icontains=search)
+            | Q(want__company__name__icontains=search)
+        )
+    return qs.select_related(
+        "offer__site", "offer__company", "want__site", "want__company"
+    ).order_by("-score", "id")

@@ -87,8 +87,17 @@ def _check_site(listing: Listing, company: Company) -> None:
 
 
 @transaction.atomic
-def listing_create(*, company: Company, user: User | None, data: Mapping[str, Any]) -> Listing:
-    """Validate and save a new listing; match it after commit if it is active."""
+def listing_create(
+    *,
+    company: Company,
+    user: User | None,
+    data: Mapping[str, Any],
+    queue_rematch: bool = True,
+) -> Listing:
+    """Validate and save a new listing; match it after commit if it is active.
+
+    Bulk loaders pass ``queue_rematch=False`` and rematch everything once at the end.
+    """
     listing = Listing(company=company, created_by=user)
     _apply(listing, data)
     _check_site(listing, company)
@@ -96,12 +105,15 @@ def listing_create(*, company: Company, user: User | None, data: Mapping[str, An
     listing.full_clean()
     listing_derive_amount(listing=listing)
     listing.save()
-    listing_queue_rematch(listing_id=listing.id)
+    if queue_rematch:
+        listing_queue_rematch(listing_id=listing.id)
     return listing
 
 
 @transaction.atomic
-def listing_update(*, listing: Listing, data: Mapping[str, Any]) -> Listing:
+def listing_update(
+    *, listing: Listing, data: Mapping[str, Any], queue_rematch: bool = True
+) -> Listing:
     """Validate and save changes; its matches are recomputed after commit."""
     locked = Listing.objects.select_for_update().get(pk=listing.pk)
     if "kind" in data and data["kind"] != locked.kind:
@@ -112,7 +124,8 @@ def listing_update(*, listing: Listing, data: Mapping[str, Any]) -> Listing:
     locked.full_clean()
     listing_derive_amount(listing=locked)
     locked.save()
-    listing_queue_rematch(listing_id=locked.id)
+    if queue_rematch:
+        listing_queue_rematch(listing_id=locked.id)
     return locked
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from matching import views
+from matching import agency_views, views
 
 app_name = "matching"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("listings/<int:pk>/edit/", views.listing_edit, name="listing_edit"),
     path("listings/<int:pk>/status/", views.listing_status, name="listing_status"),
     path("matches/<int:pk>/dismiss/", views.match_dismiss, name="match_dismiss"),
+    path("agency/", agency_views.agency_matches, name="agency_matches"),
 ]

@@ -11,8 +11,6 @@ writes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -85,29 +83,6 @@ class _Tally:
     def say(self, message: str) -> None:
         if self.stdout is not None:
             self.stdout.write(message + "\n")
-
-
-@contextmanager
-def _per_listing_matching_deferred() -> Iterator[None]:
-    """Hold back the per-listing rematch that ``listing_create`` queues after commit.
-
-    Each queued task rebuilds the whole match index for one listing: with eager Celery
-    (no broker) the demo's ~260 listings would mean ~260 index builds when the transaction
-    commits, and with a broker ~260 tasks for the worker. The demo instead matches
-    everything once with ``match_rematch_all``. Swapping the module attribute keeps
-    ``listing_create``'s validation and amount derivation untouched; it is only safe in
-    a single-threaded process such as a management command.
-    """
-    original = matching_services.listing_queue_rematch
-
-    def _skip(*, listing_id: int) -> None:
-        return None
-
-    matching_services.listing_queue_rematch = _skip
-    try:
-        yield
-    finally:
-        matching_services.listing_queue_rematch = original
 
 
 def _sync(instance: Any, values: dict[str, Any]) -> bool:
@@ -260,7 +235,9 @@ def _listing(
     listing = Listing.objects.filter(company=company, external_id=spec.external_id).first()
     try:
         if listing is None:
-            listing = matching_services.listing_create(company=company, user=owner, data=values)
+            listing = matching_services.listing_create(
+                company=company, user=owner, data=values, queue_rematch=False
+            )
             tally.created += 1
             return listing
         if listing.kind != spec.kind:
@@ -269,7 +246,9 @@ def _listing(
             )
         changed = {name: value for name, value in values.items() if getattr(listing, name) != value}
         if changed:
-            listing = matching_services.listing_update(listing=listing, data=changed)
+            listing = matching_services.listing_update(
+                listing=listing, data=changed, queue_rematch=False
+            )
             tally.updated += 1
         return listing
     except ValidationError as exc:
@@ -347,8 +326,8 @@ def demo_region_load(*, stdout: TextIO | None = None, data_dir: Path | None = No
     data = demo_data_load(data_dir)
     tally = _Tally(stdout=stdout)
     with transaction.atomic():
-        with _per_listing_matching_deferred():
-            firm_name, company_ids, listing_ids = _write(data, tally)
+        # Listings are saved without a per-listing rematch; one full rematch follows.
+        firm_name, company_ids, listing_ids = _write(data, tally)
         tally.say(_("Matching all active listings…"))
         match_started = time.perf_counter()
         matching_services.match_rematch_all()
