@@ -19,10 +19,16 @@ if TYPE_CHECKING:
 
 
 def knowledge() -> Knowledge:
-    """The project's knowledge base (cached per process by the engine)."""
+    """The project's knowledge base with the configured score components (cached)."""
     from matching.engine.knowledge import Knowledge
+    from matching.engine.semantic import load_embedder
 
-    return Knowledge.load(settings.DATA_DIR)
+    embedder = load_embedder(getattr(settings, "SEMANTIC_BACKEND", ""))
+    return Knowledge.load(settings.DATA_DIR).configured(
+        components=getattr(settings, "MATCH_COMPONENTS", "") or None,
+        blocking=getattr(settings, "MATCH_BLOCKING", True),
+        embedder=embedder,
+    )
 
 
 def category_choices() -> list[tuple[str, str]]:

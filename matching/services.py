@@ -8,25 +8,38 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+import os
+import pickle
+import shutil
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, Site, User
-from matching import catalogue
-from matching.engine.index import MatchIndex
+from matching import catalogue, modelstore
+from matching.bulkwrite import MatchRows, record_values, save_values, sync_matches
+from matching.engine.cells import CellPlan, plan_cells
+from matching.engine.index import MatchIndex, Selection
+from matching.engine.knowledge import Knowledge
 from matching.engine.quantity import canonical_amount
-from matching.engine.records import ListingRecord, MatchRecord
+from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
 from matching.models import Listing, Match, MatchDismissal
+from matching.modelstore import StoredModel
 
 log = logging.getLogger(__name__)
 
-ENGINE_VERSION = "v1"
+ENGINE_VERSION = "v2"  # v2: knowledge-based scoring, material blocks, firm rule
 
 LISTING_FIELDS = (
     "kind", "site", "title", "description", "category", "ewc_code", "quantity", "unit",
@@ -167,104 +180,352 @@ def listing_to_record(listing: Listing, site: Site | None = None) -> ListingReco
         accepts_hazardous=listing.accepts_hazardous,
         physical_state=listing.physical_state,
         temperature_c=listing.temperature_c,
+        sector=listing.company.nace_code,
+        company_id=listing.company_id,
+    )
+
+
+# --- rematching (docs/performance.md) ---------------------------------------------------
+
+# Listing columns an engine record is made of, read without building model objects.
+_RECORD_COLUMNS = (
+    "id", "kind", "title", "description", "site__latitude", "site__longitude",
+    "max_distance_km", "category", "ewc_code", "amount_per_year", "canonical_unit",
+    "density_t_per_m3", "available_from", "available_until", "hazardous", "accepts_hazardous",
+    "physical_state", "temperature_c", "company__nace_code", "company_id",
+)
+
+
+def _record_from_row(row: tuple) -> ListingRecord:
+    """The record ``listing_to_record`` gives, from a row of ``_RECORD_COLUMNS``."""
+    (pk, kind, title, description, lat, lon, max_km, category, ewc_code, amount, unit, density,
+     start, end, hazardous, accepts, state, temperature, sector, company_id) = row
+    return ListingRecord(
+        id=pk, kind=kind, title=title, description=description, lat=lat, lon=lon,
+        max_km=max_km, category=category, ewc_code=ewc_code, amount_per_year=amount,
+        canonical_unit=unit, density_t_per_m3=density, available_from=start,
+        available_until=end, hazardous=hazardous, accepts_hazardous=accepts,
+        physical_state=state, temperature_c=temperature, sector=sector,
+        company_id=company_id,
     )
 
 
 def _active_records() -> list[ListingRecord]:
-    listings = (
+    """Records of every active listing, by id (one query, no model instances)."""
+    rows = (
         Listing.objects.filter(status=Listing.Status.ACTIVE)
-        .select_related("site")
         .order_by("id")
+        .values_list(*_RECORD_COLUMNS)
     )
-    return [listing_to_record(listing) for listing in listings]
+    return [_record_from_row(row) for row in rows.iterator(chunk_size=20_000)]
 
 
-def _model_version(records: list[ListingRecord]) -> str:
+def _model_version(records: Sequence[ListingRecord], knowledge: Knowledge) -> str:
+    """Content hash: the same listings and scoring configuration give the same version."""
     digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(repr((sorted(knowledge.config.components), knowledge.config.blocking)).encode())
     for record in records:
         digest.update(repr(record).encode())
-    return f"{ENGINE_VERSION}-{digest.hexdigest()[:10]}"
+    return f"{ENGINE_VERSION}-{digest.hexdigest()[:12]}"
 
 
-def _build_index(records: list[ListingRecord]) -> MatchIndex:
-    return MatchIndex.build(records, catalogue.knowledge(), version=_model_version(records))
+def _build_index(records: Sequence[ListingRecord]) -> MatchIndex:
+    knowledge = catalogue.knowledge()
+    return MatchIndex.build(records, knowledge, version=_model_version(records, knowledge))
 
 
-MATCH_VALUE_FIELDS = ("score", "distance_km", "components", "explanation", "model_version")
+@dataclass
+class RematchReport:
+    """What a full rematch did, and where its time went (seconds per part)."""
+
+    version: str
+    listings: int
+    matches: int = 0
+    candidates: int = 0
+    written: int = 0
+    deleted: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _save_matches(
-    found: Iterable[MatchRecord], *, version: str, scope: Q
-) -> tuple[int, int]:
-    """Make the stored matches within ``scope`` exactly ``found``; touch only what changed.
+class _Clock:
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds, self.last = seconds, time.perf_counter()
 
-    Rows are upserted on the (offer, want) key, so two workers rematching overlapping
-    listings at once cannot create duplicates or fail on the unique constraint.
-    Returns (rows written, rows deleted).
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self.last
+        self.last = now
+
+
+def _refit(clock: _Clock | None = None) -> StoredModel:
+    """Read the active listings, fit a model on them and make it the current version.
+
+    Switching at once is safe even if the surrounding transaction rolls back: a model
+    naming listings the database does not have is noticed and refitted (``_query_current``).
     """
-    wanted = {(m.offer_id, m.want_id): m for m in found}
-    existing = {
-        (row["offer_id"], row["want_id"]): row
-        for row in Match.objects.filter(scope).values("id", "offer_id", "want_id",
-                                                       *MATCH_VALUE_FIELDS)
-    }
-    stale = [row["id"] for key, row in existing.items() if key not in wanted]
-    if stale:
-        Match.objects.filter(id__in=stale).delete()
-    upserts: list[Match] = []
-    for key, record in wanted.items():
-        values = {
-            "score": record.score,
-            "distance_km": record.distance_km,
-            "components": record.components,
-            "explanation": record.explanation[:300],
-            "model_version": version,
-        }
-        row = existing.get(key)
-        if row is None or any(row[name] != value for name, value in values.items()):
-            upserts.append(Match(offer_id=key[0], want_id=key[1], **values))
-    Match.objects.bulk_create(
-        upserts,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["offer", "want"],
-        update_fields=[*MATCH_VALUE_FIELDS, "updated_at"],
+    snapshot_at = timezone.now()
+    records = _active_records()
+    if clock:
+        clock.lap("read_s")
+    model = StoredModel(index=_build_index(records), snapshot_at=snapshot_at)
+    modelstore.save(model)
+    if clock:
+        clock.lap("fit_s")
+    modelstore.set_current(model.version)
+    return model
+
+
+def _rows(index: MatchIndex, selection: Selection) -> Iterator[MatchRows]:
+    """Rows of the selected pairs, a chunk at a time (records are built per chunk)."""
+    for records in index.iter_match_records(selection):
+        yield MatchRows.from_records(records)
+
+
+def _snapshot_ids(index: MatchIndex, kind: str) -> np.ndarray:
+    return index.side(kind).arrays.ids
+
+
+@transaction.atomic
+def match_rematch_full(*, k: int | None = None) -> RematchReport:
+    """Refit on all active listings (a new version) and recompute every match in-process.
+
+    Matches of listings saved after the snapshot was read are left for their own rematch.
+    """
+    seconds: dict[str, float] = {}
+    clock = _Clock(seconds)
+    model = _refit(clock)
+    index = model.index
+    selection = index.select(settings.MATCH_TOP_K if k is None else k, timings=seconds)
+    clock.last = time.perf_counter()
+    rows_s = 0.0
+
+    def rows() -> Iterator[MatchRows]:
+        # Records and their explanations are built while COPY streams: timed apart.
+        nonlocal rows_s
+        chunks = _rows(index, selection)
+        while True:
+            started = time.perf_counter()
+            chunk = next(chunks, None)
+            rows_s += time.perf_counter() - started
+            if chunk is None:
+                return
+            yield chunk
+
+    started = time.perf_counter()
+    written, deleted = sync_matches(
+        rows(),
+        version=model.version,
+        offers=_snapshot_ids(index, OFFER),
+        wants=_snapshot_ids(index, WANT),
     )
-    return len(upserts), len(stale)
+    total = time.perf_counter() - started
+    seconds["rows_s"] = rows_s
+    seconds["write_s"] = total - rows_s
+    report = RematchReport(
+        version=model.version,
+        listings=len(index),
+        matches=len(selection),
+        candidates=selection.candidates,
+        written=written,
+        deleted=deleted,
+        seconds=seconds,
+    )
+    log.info("rematched %d listings: %d matches, %d written, %d deleted (%s)",
+             report.listings, report.matches, written, deleted, model.version)
+    return report
+
+
+def match_rematch_all(*, k: int | None = None) -> int:
+    """Rebuild the model on all active listings and recompute every match.
+
+    ``k`` is how many counterparts each listing keeps (default ``MATCH_TOP_K``).
+    """
+    return match_rematch_full(k=k).matches
+
+
+# Single listings: the current model, plus the listings saved since it was fitted.
+
+_delta_cache: dict[str, tuple[str, MatchIndex | None, frozenset[int]]] = {}
+
+
+def _changed_since(model: StoredModel) -> tuple[MatchIndex | None, frozenset[int]]:
+    """Listings saved since the model's snapshot: an index of the active ones, and all ids.
+
+    Rows saved shortly before the snapshot are taken too: their transaction may have
+    committed after the snapshot was read.
+    """
+    cutoff = model.snapshot_at - timedelta(seconds=settings.MATCH_DELTA_MARGIN_S)
+    rows = list(
+        Listing.objects.filter(updated_at__gte=cutoff)
+        .order_by("id")
+        .values_list(*_RECORD_COLUMNS, "status", "updated_at")
+    )
+    key = f"{model.version}:{[(row[0], row[-1]) for row in rows]}"
+    cached = _delta_cache.get(model.version)
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2]
+    active = [_record_from_row(row[:-2]) for row in rows if row[-2] == Listing.Status.ACTIVE]
+    extra = model.index.with_records(active) if active else None
+    changed = frozenset(row[0] for row in rows)
+    _delta_cache.clear()
+    _delta_cache[model.version] = (key, extra, changed)
+    return extra, changed
+
+
+def _query_current(model: StoredModel, record: ListingRecord) -> list[MatchRecord] | None:
+    """The listing's matches against ``model``; ``None`` when the model is out of date."""
+    extra, changed = _changed_since(model)
+    found = model.index.query(record, k=settings.MATCH_TOP_K, exclude=changed, extra=extra)
+    others = {m.want_id if record.kind == OFFER else m.offer_id for m in found}
+    alive = Listing.objects.filter(id__in=others, status=Listing.Status.ACTIVE).count()
+    # A counterpart that is gone without a trace in updated_at (deleted, or a rolled-back
+    # snapshot): the model no longer describes the database.
+    return found if alive == len(others) else None
 
 
 @transaction.atomic
 def listing_rematch(*, listing_id: int) -> int | None:
     """Recompute the matches of one listing. Returns how many it has, None if it is gone.
 
-    Idempotent: the same listings give the same stored rows, never duplicates.
+    Uses the current model version (fitting one when there is none), so the listing is
+    scored like the full rematch that produced the version. Idempotent: the same listings
+    and version give the same stored rows, never duplicates.
     """
-    listing = Listing.objects.select_related("site").filter(pk=listing_id).first()
+    listing = Listing.objects.select_related("site", "company").filter(pk=listing_id).first()
     if listing is None:
         return None
     side = Q(offer_id=listing_id) | Q(want_id=listing_id)
     if listing.status != Listing.Status.ACTIVE:
         Match.objects.filter(side).delete()
         return 0
-    records = _active_records()
-    index = _build_index(records)
-    found = index.query(listing_to_record(listing), k=settings.MATCH_TOP_K)
-    _save_matches(found, version=index.version, scope=side)
+    record = listing_to_record(listing)
+    model = modelstore.current()
+    found = _query_current(model, record) if model is not None else None
+    if found is None:
+        model = _refit()
+        found = _query_current(model, record) or []
+    save_values(record_values(found), version=model.version, scope=side)
     return len(found)
+
+
+# Distributed full rematch: one task per geographic cell, then one writer per cell.
+
+
+def _plan_path(version: str) -> Path:
+    return modelstore.work_dir(version) / "plan.pkl"
+
+
+def _marker(version: str, stage: str, cell: int | str) -> Path:
+    return modelstore.work_dir(version) / stage / str(cell)
+
+
+def _touch(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+
+
+def match_rematch_distributed(*, k: int | None = None, cells: int | None = None) -> CellPlan:
+    """Refit (a new version) and queue one ``rematch_cell`` task per geographic cell.
+
+    Two steps, each one task per cell and idempotent. ``rematch_cell`` scores the pairs
+    whose offer lies in the cell (every pair is scored in exactly one cell) and keeps the
+    offers' top ``k`` and the wants' top ``k`` among its pairs; when the last cell is done,
+    one ``rematch_write`` per cell merges what all cells kept for the wants inside it and
+    stores those matches. Returns the plan (``match_rematch_progress`` tells when it is done).
+    """
+    from matching.tasks import rematch_cell
+
+    model = _refit()
+    index = model.index
+    lat = np.concatenate([index.side(kind).arrays.lat for kind in (OFFER, WANT)])
+    lon = np.concatenate([index.side(kind).arrays.lon for kind in (OFFER, WANT)])
+    reach = np.concatenate([index.side(kind).arrays.max_km for kind in (OFFER, WANT)])
+    plan = plan_cells(lat, lon, reach, cells=cells or settings.MATCH_REMATCH_CELLS)
+    work = modelstore.work_dir(model.version)
+    for stage in ("selected", "written", "queued", "parts"):
+        shutil.rmtree(work / stage, ignore_errors=True)
+    _plan_path(model.version).write_bytes(
+        pickle.dumps((plan, settings.MATCH_TOP_K if k is None else k))
+    )
+    for cell in range(len(plan)):
+        rematch_cell.delay(model.version, cell)
+    return plan
+
+
+def _load_plan(version: str) -> tuple[CellPlan, int]:
+    return pickle.loads(_plan_path(version).read_bytes())  # noqa: S301 - our own file
+
+
+def _part_path(version: str, target: int, cell: int) -> Path:
+    return modelstore.work_dir(version) / "parts" / str(target) / f"{cell}.pkl"
+
+
+def match_rematch_cell(*, version: str, cell: int) -> int:
+    """Score the pairs whose offer lies in ``cell`` under model ``version``.
+
+    What it keeps goes to files under the version's work folder, one per cell of the want;
+    the last cell to finish queues the writers.
+    """
+    from matching.tasks import rematch_write
+
+    model = modelstore.load(version)
+    plan, k = _load_plan(version)
+    index = model.index
+    selection = index.select_cell(plan, cell, k)
+    wants = index.side(WANT).arrays
+    target = plan.assign(wants.lat[selection.want], wants.lon[selection.want])
+    for other in range(len(plan)):
+        path = _part_path(version, other, cell)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(selection.take(target == other), protocol=5))
+        os.replace(tmp, path)
+    _touch(_marker(version, "selected", cell))
+    done = len(list((modelstore.work_dir(version) / "selected").iterdir()))
+    if done == len(plan):
+        queued = _marker(version, "queued", "writers")
+        queued.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Of the cells that see all done, exactly one queues the writers.
+            os.close(os.open(queued, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return len(selection)
+        for other in range(len(plan)):
+            rematch_write.delay(version, other)
+    return len(selection)
 
 
 @transaction.atomic
-def match_rematch_all(*, k: int | None = None) -> int:
-    """Rebuild the model on all active listings and recompute every match.
+def match_rematch_write(*, version: str, cell: int) -> tuple[int, int]:
+    """Merge every cell's pairs for the wants inside ``cell`` and store those matches."""
+    model = modelstore.load(version)
+    plan, k = _load_plan(version)
+    index = model.index
+    folder = modelstore.work_dir(version) / "parts" / str(cell)
+    parts = [pickle.loads(path.read_bytes()) for path in sorted(folder.glob("*.pkl"))]  # noqa: S301
+    if len(parts) != len(plan):
+        raise LookupError(f"cell {cell} of {version}: {len(parts)} of {len(plan)} parts")
+    selection = index.merge_cell(plan, cell, parts, k)
+    wants = index.side(WANT).arrays
+    mine = wants.ids[plan.assign(wants.lat, wants.lon) == cell]
+    result = sync_matches(
+        _rows(index, selection), version=model.version,
+        offers=_snapshot_ids(index, OFFER), wants=mine,
+    )
+    transaction.on_commit(lambda: _touch(_marker(version, "written", cell)))
+    return result
 
-    ``k`` is how many counterparts each listing keeps (default ``MATCH_TOP_K``).
-    """
-    records = _active_records()
-    index = _build_index(records)
-    found = index.match_all(k=settings.MATCH_TOP_K if k is None else k)
-    _save_matches(found, version=index.version, scope=Q())
-    log.info("rematched %d listings: %d matches (%s)", len(records), len(found), index.version)
-    return len(found)
+
+def match_rematch_progress(*, version: str) -> tuple[int, int, int]:
+    """(cells selected, cells written, cells) of a distributed rematch."""
+    plan, _k = _load_plan(version)
+    work = modelstore.work_dir(version)
+
+    def count(stage: str) -> int:
+        folder = work / stage
+        return len(list(folder.iterdir())) if folder.is_dir() else 0
+
+    return count("selected"), count("written"), len(plan)
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from matching import services
@@ -23,5 +24,19 @@ def match_listing(listing_id: int) -> int | None:
 
 @shared_task(name="matching.tasks.rematch_all", **_RETRY)
 def rematch_all() -> int:
-    """Periodic full rematch (Celery beat)."""
+    """Periodic full rematch (Celery beat): in-process, or over cells when configured."""
+    if settings.MATCH_REMATCH_CELLS > 1:
+        return len(services.match_rematch_distributed())
     return services.match_rematch_all()
+
+
+@shared_task(name="matching.tasks.rematch_cell", **_RETRY)
+def rematch_cell(version: str, cell: int) -> int:
+    """Top k of one geographic cell's listings under one model version (idempotent)."""
+    return services.match_rematch_cell(version=version, cell=cell)
+
+
+@shared_task(name="matching.tasks.rematch_write", **_RETRY)
+def rematch_write(version: str, cell: int) -> list[int]:
+    """Store the matches whose offer lies in one cell (idempotent)."""
+    return list(services.match_rematch_write(version=version, cell=cell))

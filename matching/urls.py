@@ -12,6 +12,7 @@ urlpatterns = [
     path("listings/<int:pk>/", views.listing_detail, name="listing_detail"),
     path("listings/<int:pk>/edit/", views.listing_edit, name="listing_edit"),
     path("listings/<int:pk>/status/", views.listing_status, name="listing_status"),
+    path("ewc-suggest/", views.ewc_suggest, name="ewc_suggest"),
     path("matches/<int:pk>/dismiss/", views.match_dismiss, name="match_dismiss"),
     path("agency/", agency_views.agency_matches, name="agency_matches"),
 ]

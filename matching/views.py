@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,13 +15,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import add_service_errors
 from accounts.models import Company
 from accounts.selectors import site_list_for_company
 from accounts.views import company_required
-from matching import catalogue, selectors, services
+from matching import catalogue, selectors, services, suggestions
 from matching.engine.quantity import UNITS
 from matching.forms import (
     EWC_DATALIST_ID,
@@ -177,14 +178,59 @@ def dashboard(request: HttpRequest, *, company: Company) -> HttpResponse:
     return render(request, "matching/dashboard.html", context)
 
 
+def _suggestion_rows(text: str) -> list[dict]:
+    """EWC suggestions for a text, ready for ``matching/_ewc_suggestions.html``."""
+    return [
+        {
+            "code": s.code,
+            "display": s.display,
+            "value": s.display.rstrip("*"),
+            "description": s.description,
+            "sub_chapter": s.sub_chapter,
+            "likely_hazardous": s.likely_hazardous,
+            "hint": suggestions.hazard_hint(s),
+        }
+        for s in suggestions.ewc_suggest(text=text)
+    ]
+
+
+def _listing_text(form: ListingForm) -> str:
+    """Title and description as typed (bound data) or as saved (initial)."""
+    source = form.data if form.is_bound else form.initial
+    parts = [str(source.get("title") or ""), str(source.get("description") or "")]
+    return ". ".join(part.strip() for part in parts if part.strip())
+
+
 def _form_context(form: ListingForm, company: Company, listing: Listing | None) -> dict:
+    text = _listing_text(form)
     return {
         "form": form,
         "listing": listing,
         "has_sites": site_list_for_company(company=company).exists(),
         "ewc_options": ewc_options(),
         "ewc_datalist_id": EWC_DATALIST_ID,
+        "suggestions": _suggestion_rows(text),
+        "suggest_text": text,
     }
+
+
+def _wants_suggestions(request: HttpRequest) -> bool:
+    """The form was posted by a suggestion button (the no-JavaScript path), not by Save."""
+    return request.method == "POST" and ("suggest_ewc" in request.POST or "use_ewc" in request.POST)
+
+
+def _redisplayed_form(request: HttpRequest, *, company: Company, editing: bool,
+                      initial: dict) -> ListingForm:
+    """The posted values as an unbound form (no errors shown yet), with a chosen code set."""
+    values = dict(initial)
+    for name, field in ListingForm.base_fields.items():
+        if isinstance(field, forms.BooleanField):
+            values[name] = name in request.POST
+        elif name in request.POST:
+            values[name] = request.POST.get(name)
+    if "use_ewc" in request.POST:
+        values["ewc_code"] = request.POST["use_ewc"]
+    return ListingForm(company=company, editing=editing, initial=values)
 
 
 @company_required
@@ -193,6 +239,9 @@ def listing_create(request: HttpRequest, *, company: Company) -> HttpResponse:
     initial = {}
     if request.GET.get("kind") in Listing.Kind.values:
         initial["kind"] = request.GET["kind"]
+    if _wants_suggestions(request):
+        form = _redisplayed_form(request, company=company, editing=False, initial=initial)
+        return render(request, "matching/listing_form.html", _form_context(form, company, None))
     form = ListingForm(request.POST or None, company=company, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,6 +264,11 @@ def listing_create(request: HttpRequest, *, company: Company) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def listing_edit(request: HttpRequest, pk: int, *, company: Company) -> HttpResponse:
     listing = _listing_or_404(company, pk)
+    if _wants_suggestions(request):
+        form = _redisplayed_form(
+            request, company=company, editing=True, initial=ListingForm.initial_for(listing)
+        )
+        return render(request, "matching/listing_form.html", _form_context(form, company, listing))
     form = ListingForm(
         request.POST or None, company=company, editing=True,
         initial=ListingForm.initial_for(listing),
@@ -228,6 +282,15 @@ def listing_edit(request: HttpRequest, pk: int, *, company: Company) -> HttpResp
             messages.success(request, _("Changes saved; matches are being updated."))
             return redirect("matching:listing_detail", pk=listing.pk)
     return render(request, "matching/listing_form.html", _form_context(form, company, listing))
+
+
+@company_required
+@require_GET
+def ewc_suggest(request: HttpRequest, *, company: Company) -> HttpResponse:
+    """The suggestion box of the listing form as an HTML fragment (fetched while typing)."""
+    text = request.GET.get("text", "").strip()[: suggestions.MAX_TEXT_LENGTH]
+    context = {"suggestions": _suggestion_rows(text), "suggest_text": text}
+    return render(request, "matching/_ewc_suggestions.html", context)
 
 
 @company_required

@@ -32,32 +32,27 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use 1/0, true/false).")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    """An integer, optionally with a lower bound."""
+def _env_number(name: str, default, *, cast, what: str, minimum=None):
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = int(raw)
+        value = cast(raw)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from exc
+        raise ImproperlyConfigured(f"{name}={raw!r} is not {what}.") from exc
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
     return value
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    """An integer, optionally with a lower bound."""
+    return _env_number(name, default, cast=int, what="an integer", minimum=minimum)
 
 
 def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
     """A float, optionally with a lower bound."""
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from exc
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
-    return value
+    return _env_number(name, default, cast=float, what="a number", minimum=minimum)
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -138,6 +138,21 @@ CELERY_BEAT_SCHEDULE = {
 # Matching.
 MATCH_TOP_K = env_int("MATCH_TOP_K", 20, minimum=1)
 MATCH_DEFAULT_RADIUS_KM = env_float("MATCH_DEFAULT_RADIUS_KM", 50.0, minimum=1.0)
+# Score components (docs/matching.md): "" = all available, or a comma-separated subset of
+# text, taxonomy, pathways, embeddings (for ablations).
+MATCH_COMPONENTS = env_str("MATCH_COMPONENTS", "")
+# Optional sentence embeddings: "" (off) or "minilm" (needs the `semantic` extra, torch).
+SEMANTIC_BACKEND = env_str("SEMANTIC_BACKEND", "")
+# Reject pairs whose material blocks do not meet (docs/matching.md); off only to measure.
+MATCH_BLOCKING = env_bool("MATCH_BLOCKING", True)
+# Fitted match models, one file per version (docs/performance.md); shared storage when
+# workers run on several machines.
+MATCH_MODEL_DIR = env_str("MATCH_MODEL_DIR", str(BASE_DIR / "var" / "models"))
+# Full rematch: 0 or 1 = in one process, N = spread over N geographic cells (Celery tasks).
+MATCH_REMATCH_CELLS = env_int("MATCH_REMATCH_CELLS", 0, minimum=0)
+# Listings saved this long before a model's snapshot are matched as if saved after it
+# (covers transactions still open while the snapshot was read, and clock skew).
+MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 
 REST_FRAMEWORK = {

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from accounts import services as account_services
 from accounts.models import Site
 from accounts.selectors import site_list_for_company
-from matching import catalogue, services
+from matching import catalogue, services, suggestions
 from matching.api.filters import ListingFilter, MatchFilter
 from matching.api.permissions import HasCompany, request_company
 from matching.api.serializers import (
@@ -414,6 +414,53 @@ def _ewc_matches(entry, words: list[str]) -> bool:
     return all(word in haystack for word in words)
 
 
+class EwcSuggestThrottle(AnonRateThrottle):
+    """Each suggestion runs the model; generous for a form, not for scraping."""
+
+    scope = "ewc-suggest"
+    rate = "120/minute"
+
+
+class EwcSuggestQuerySerializer(serializers.Serializer):
+    text = serializers.CharField(
+        max_length=suggestions.MAX_TEXT_LENGTH,
+        help_text=_("What the firm typed: a listing's title and description."),
+    )
+    k = serializers.IntegerField(
+        min_value=1, max_value=suggestions.MAX_SUGGESTIONS, default=3,
+        help_text=_("How many codes to suggest (default 3)."),
+    )
+
+
+class EwcSuggestionSerializer(serializers.Serializer):
+    """A suggested List of Waste entry; the firm confirms it by saving the listing."""
+
+    code = serializers.CharField(help_text=_("Six digits, e.g. 100102."))
+    display = serializers.CharField(
+        help_text=_("As printed, e.g. 10 01 02 (starred if hazardous).")
+    )
+    description = serializers.CharField()
+    sub_chapter = serializers.CharField(help_text=_("Title of the sub-chapter."))
+    score = serializers.FloatField(
+        help_text=_("The model's relative confidence, 0–1 (not a calibrated probability).")
+    )
+    hazardous = serializers.BooleanField()
+    mirror = serializers.BooleanField(
+        help_text=_("One side of a mirror pair: hazardous or not depending on the content.")
+    )
+    mirror_counterparts = serializers.ListField(child=serializers.CharField())
+    likely_hazardous = serializers.ChoiceField(
+        choices=["yes", "depends", "no"],
+        help_text=_("yes: absolute hazardous entry; depends: mirror entry, you decide; no."),
+    )
+    hazard_hint = serializers.CharField(help_text=_("likely_hazardous in words."))
+
+
+class EwcSuggestResponseSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    suggestions = EwcSuggestionSerializer(many=True)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary=_("Search the European List of Waste"),
@@ -468,6 +515,45 @@ class EwcCodeViewSet(viewsets.GenericViewSet):
         if entry is None:
             raise Http404
         return Response(EwcEntrySerializer(_ewc_item(entry)).data)
+
+    @extend_schema(
+        summary=_("Suggest waste codes for a description"),
+        description=_(
+            "Public. The likeliest List of Waste entries for what a firm typed (title and "
+            "description), best first, each with a hazard hint: `yes` for an absolute "
+            "hazardous entry, `depends` for a mirror entry (the firm decides from its "
+            "analysis), `no` otherwise. Suggestions only: the firm confirms a code by saving "
+            "it on the listing. An empty text is a 400."
+        ),
+        parameters=[EwcSuggestQuerySerializer],
+        filters=False,
+        responses={200: EwcSuggestResponseSerializer, **_errors(400)},
+    )
+    @action(
+        detail=False, methods=["get"], url_path="suggest", pagination_class=None,
+        throttle_classes=[EwcSuggestThrottle],
+    )
+    def suggest(self, request, *args, **kwargs) -> Response:
+        query = EwcSuggestQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        text = query.validated_data["text"]
+        found = suggestions.ewc_suggest(text=text, k=query.validated_data["k"])
+        items = [
+            {
+                "code": s.code,
+                "display": s.display,
+                "description": s.description,
+                "sub_chapter": s.sub_chapter,
+                "score": s.score,
+                "hazardous": s.hazardous,
+                "mirror": s.mirror,
+                "mirror_counterparts": list(s.mirror_counterparts),
+                "likely_hazardous": s.likely_hazardous,
+                "hazard_hint": suggestions.hazard_hint(s),
+            }
+            for s in found
+        ]
+        return Response(EwcSuggestResponseSerializer({"text": text, "suggestions": items}).data)
 
 
 @extend_schema_view(

@@ -1,84 +1,302 @@
-"""The match index: text model plus radius trees; top-k counterparts of a listing."""
+"""The match index: a fitted text model, per-side columns and material-blocked radius search.
+
+``MatchIndex.build`` fits the text model on all records and splits them into offers and
+wants. Two ways in:
+
+``query(record, k)``
+    One listing (indexed or new) against the index: the single-listing path of the portal.
+
+``select(k, ...)`` / ``match_all(k)``
+    Every listing's top ``k`` at once (the full rematch), or only those of some listings (a
+    geographic cell of a distributed rematch). Vectorised: no Python loop over pairs.
+
+Candidates (lossless). A pair is scored only if its two sites are within the pair's range
+(``score.within_range``: the larger of the two transport distances) and the two listings
+share a material block (``ListingArrays.block_matrix``; a pair sharing no block is rejected
+by the scorer, so skipping it loses nothing). Per block, listings are grouped by reach
+class (a quarter octave of ``max_km``), and KD-trees over unit vectors return the pairs
+within each class pair's largest range; exact haversine distances then decide.
+
+Work units. Within a block, offers are ordered by reach class and Z-order and cut into
+tiles; one tile's pairs get their text similarities from one sparse product (rows with
+sorted indices, so every pair's dot product adds the same terms in the same order in every
+path: single query, batch, any cell split, and the brute force agree bit for bit), are
+scored by ``score.score_arrays`` in one call and reduced to the pairs that are in the tile's
+top ``k`` of their offer or of their want. A pair in a listing's global top ``k`` is in
+the top ``k`` of the tile holding it, so the reduction is exact; the final top ``k`` is
+taken once over what the tiles kept.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.spatial import cKDTree
 
-from matching.engine.geo import GeoIndex
+from matching.engine.cells import CellPlan
+from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.knowledge import Knowledge
 from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
-from matching.engine.score import ListingArrays, score_arrays, within_range
+from matching.engine.score import ListingArrays, PairScores, score_arrays, within_range
 from matching.engine.text import TextModel, listing_text
 
 COUNTERPART = {OFFER: WANT, WANT: OFFER}
 
+# Offers per tile, pairs per work unit (a tile with more pairs is cut at offer boundaries,
+# which bounds memory), and offers per sparse product inside a unit (a product covers its
+# offers × the union of their candidates: smaller groups waste less on other pairs).
+TILE_OFFERS = 256
+UNIT_PAIRS = 400_000
+# Pairs kept from the units before they are cut down to the top k seen so far.
+COMPACT_ROWS = 4_000_000
+# Match records built at a time (each holds its components and explanation).
+RECORD_CHUNK = 50_000
+PRODUCT_OFFERS = 16
+# Reach classes: 2**(1/4) apart, so a class is queried with at most 1.19 × its members'
+# reach (1.41 × the area).
+CLASSES_PER_OCTAVE = 4
+# The chord radius of a query is widened by this relative margin; exact distances decide.
+_RADIUS_SLACK = 1e-9
 
-@dataclass(frozen=True, slots=True)
-class _Bucket:
-    """Counterparts of similar reach, so one far-reaching listing does not widen every query."""
 
-    tree: GeoIndex
-    members: np.ndarray  # positions within the side
-    max_km: float
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere, ``(n, 3)``, for Euclidean (chord) radius queries."""
+    phi = np.radians(np.asarray(lat, dtype=np.float64))
+    lam = np.radians(np.asarray(lon, dtype=np.float64))
+    cos_phi = np.cos(phi)
+    return np.column_stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)])
 
 
-@dataclass(frozen=True, slots=True)
+def chord(radius_km: float) -> float:
+    """Chord length (unit sphere) that encloses every point within ``radius_km``."""
+    angle = radius_km * (1.0 + _RADIUS_SLACK) / EARTH_RADIUS_KM + _RADIUS_SLACK
+    return 2.0 if angle >= np.pi else float(2.0 * np.sin(angle / 2.0)) + _RADIUS_SLACK
+
+
+def reach_class(max_km: np.ndarray) -> np.ndarray:
+    """Integer reach class of each transport distance (equal classes → similar reach)."""
+    return np.ceil(np.log2(np.maximum(max_km, 1.0)) * CLASSES_PER_OCTAVE).astype(np.int64)
+
+
+def z_order(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Morton code of positions (16 bits per axis): sorting by it keeps neighbours close."""
+
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = v.astype(np.uint64) & np.uint64(0xFFFF)
+        for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+            v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+        return v
+
+    y = np.floor((np.asarray(lat) + 90.0) / 180.0 * 65535.0)
+    x = np.floor((np.asarray(lon) + 180.0) / 360.0 * 65535.0)
+    return (spread(y) << np.uint64(1)) | spread(x)
+
+
+def block_matrix(arrays: ListingArrays) -> sp.csc_matrix:
+    """Listings × material blocks indicator (CSC: one column of members per block)."""
+    return sp.csc_matrix(arrays.block_matrix)
+
+
+def take_rows(arrays: ListingArrays, idx: np.ndarray) -> ListingArrays:
+    """``arrays.take(idx)``, gathering sparse profile rows without a Python loop."""
+    idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+    fields = {}
+    for name in arrays.__slots__:
+        value = getattr(arrays, name)
+        if sp.issparse(value):
+            value = _csr_rows(value, idx)
+        elif isinstance(value, np.ndarray):
+            value = value[idx]
+        fields[name] = value
+    return type(arrays)(**fields)
+
+
+def _csr_rows(matrix: sp.csr_matrix, rows) -> sp.csr_matrix:
+    """Rows of a CSR matrix in the given order (SciPy's compiled row gather)."""
+    out = matrix[np.asarray(rows, dtype=np.int64)]
+    if matrix.has_sorted_indices:
+        out.has_sorted_indices = True  # rows are copied as they are
+    return out
+
+
+def pair_similarity(
+    offer_matrix: sp.csr_matrix,
+    want_matrix: sp.csr_matrix,
+    offer_pos: np.ndarray,
+    want_pos: np.ndarray,
+) -> np.ndarray:
+    """Cosine of each (offer, want) pair's text rows, for pairs grouped by offer.
+
+    One sparse product per group of consecutive offers; each dot product sums its shared
+    terms in ascending feature order, the same order as any row-by-row product.
+    """
+    sims = np.zeros(len(offer_pos), dtype=np.float64)
+    if not len(offer_pos):
+        return sims
+    bounds = np.flatnonzero(np.diff(offer_pos)) + 1
+    group_starts = np.r_[0, bounds]
+    step = PRODUCT_OFFERS
+    for g in range(0, len(group_starts), step):
+        lo = group_starts[g]
+        hi = group_starts[g + step] if g + step < len(group_starts) else len(offer_pos)
+        offers, o_local = np.unique(offer_pos[lo:hi], return_inverse=True)
+        wants, w_local = np.unique(want_pos[lo:hi], return_inverse=True)
+        product = _csr_rows(offer_matrix, offers) @ _csr_rows(want_matrix, wants).T
+        sims[lo:hi] = np.asarray(product.toarray())[o_local, w_local]
+    return sims
+
+
+def top_k_mask(
+    group: np.ndarray, score: np.ndarray, tiebreak: np.ndarray, k: int, eligible=None
+) -> np.ndarray:
+    """Pairs ranked < ``k`` within their group by (−score, tiebreak); ``eligible`` groups only."""
+    mask = np.zeros(len(group), dtype=bool)
+    if not len(group) or k <= 0:
+        return mask
+    order = np.lexsort((tiebreak, -score, group))
+    g = group[order]
+    starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
+    keep = order[(np.arange(len(g)) - run_start) < k]
+    mask[keep] = True
+    if eligible is not None:
+        mask &= eligible
+    return mask
+
+
+class _LazyTerms(Sequence):
+    """Shared words of a pair, computed only if the explanation asks for them."""
+
+    __slots__ = ("_model", "_a", "_b", "_terms")
+
+    def __init__(self, model: TextModel, a, b) -> None:
+        self._model, self._a, self._b, self._terms = model, a, b, None
+
+    def _get(self) -> list[str]:
+        if self._terms is None:
+            self._terms = self._model.shared_terms(self._a, self._b)
+        return self._terms
+
+    def __getitem__(self, i):
+        return self._get()[i]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+
+@dataclass(frozen=True)
 class _Side:
+    """One kind's listings: records, scoring columns, text rows, positions and blocks."""
+
     records: tuple[ListingRecord, ...]
     arrays: ListingArrays
     matrix: sp.csr_matrix
-    buckets: tuple[_Bucket, ...]
+    xyz: np.ndarray
+    reach: np.ndarray  # reach class per listing
+    blocks: sp.csc_matrix
+    # Dense block membership (listings × blocks, bool) when blocks are few: it lets a pair
+    # that shares several blocks be scored in one of them only.
+    block_flags: np.ndarray | None = None
+    _trees: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(
         cls, records: Sequence[ListingRecord], matrix: sp.csr_matrix, knowledge: Knowledge
     ) -> _Side:
         arrays = ListingArrays.from_records(records, knowledge=knowledge)
-        # Reach classes by powers of two: a bucket is queried with its own largest reach,
-        # at most twice what its members need.
-        reach_class = np.ceil(np.log2(np.maximum(arrays.max_km, 1.0))).astype(np.int64)
-        buckets = []
-        for value in np.unique(reach_class):
-            members = np.flatnonzero(reach_class == value)
-            buckets.append(
-                _Bucket(
-                    tree=GeoIndex.build(lat=arrays.lat[members], lon=arrays.lon[members]),
-                    members=members,
-                    max_km=float(arrays.max_km[members].max()),
-                )
-            )
-        return cls(tuple(records), arrays, matrix, tuple(buckets))
+        matrix = sp.csr_matrix(matrix)
+        matrix.sort_indices()
+        return cls(
+            records=tuple(records),
+            arrays=arrays,
+            matrix=matrix,
+            xyz=unit_vectors(arrays.lat, arrays.lon),
+            reach=reach_class(arrays.max_km),
+            blocks=block_matrix(arrays),
+            block_flags=_block_flags(arrays),
+        )
 
-    def near(self, *, lat: float, lon: float, max_km: float) -> tuple[np.ndarray, np.ndarray]:
-        """Members within reach of a point by the pair rule: positions ascending, distances."""
-        found_idx, found_dist = [], []
-        for bucket in self.buckets:
-            local, dist = bucket.tree.query_radius(
-                lat=lat, lon=lon, radius_km=max(max_km, bucket.max_km)
-            )
-            found_idx.append(bucket.members[local])
-            found_dist.append(dist)
-        if not found_idx:
-            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float64)
-        idx = np.concatenate(found_idx)
-        dist = np.concatenate(found_dist)
-        order = np.argsort(idx, kind="stable")
-        idx, dist = idx[order], dist[order]
-        keep = within_range(dist, max_km, self.arrays.max_km[idx])
-        return idx[keep], dist[keep]
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def members(self, block: int) -> np.ndarray:
+        lo, hi = self.blocks.indptr[block], self.blocks.indptr[block + 1]
+        return np.sort(self.blocks.indices[lo:hi]).astype(np.int64)
+
+    def buckets(self, block: int) -> list[tuple[cKDTree, np.ndarray, float]]:
+        """(tree, positions, largest reach) per reach class of a block (cached)."""
+        found = self._trees.get(block)
+        if found is None:
+            found = _buckets(self, self.members(block))
+            self._trees[block] = found
+        return found
 
 
-def _row(matrix: sp.csr_matrix, i: int) -> sp.csr_matrix:
-    """Row ``i`` as a 1-row CSR without SciPy's (slow, validating) indexing."""
-    start, end = matrix.indptr[i], matrix.indptr[i + 1]
-    return sp.csr_matrix(
-        (matrix.data[start:end], matrix.indices[start:end], [0, end - start]),
-        shape=(1, matrix.shape[1]),
-    )
+MAX_DENSE_BLOCKS = 512
+
+
+def _block_flags(arrays: ListingArrays) -> np.ndarray | None:
+    blocks = arrays.block_matrix
+    if blocks.shape[1] > MAX_DENSE_BLOCKS:
+        return None
+    return np.asarray(blocks.toarray() != 0)
+
+
+def _buckets(side: _Side, positions: np.ndarray) -> list[tuple[cKDTree, np.ndarray, float]]:
+    out = []
+    if not len(positions):
+        return out
+    classes = side.reach[positions]
+    order = np.argsort(classes, kind="stable")
+    positions, classes = positions[order], classes[order]
+    bounds = np.r_[0, np.flatnonzero(np.diff(classes)) + 1, len(positions)]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        members = positions[lo:hi]
+        out.append(
+            (cKDTree(side.xyz[members]), members, float(side.arrays.max_km[members].max()))
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Selected pairs as positions into the offer and want sides, ordered by rank."""
+
+    offer: np.ndarray
+    want: np.ndarray
+    distance_km: np.ndarray
+    text_sim: np.ndarray
+    score: np.ndarray
+    offer_top: np.ndarray  # bool: in the top k of its (selecting) offer
+    candidates: int = 0  # pairs scored to get here
+
+    def __len__(self) -> int:
+        return len(self.offer)
+
+    def take(self, mask: np.ndarray) -> Selection:
+        return Selection(self.offer[mask], self.want[mask], self.distance_km[mask],
+                         self.text_sim[mask], self.score[mask], self.offer_top[mask],
+                         self.candidates)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Selection]) -> Selection:
+        if not parts:
+            return _empty_selection()
+        names = ("offer", "want", "distance_km", "text_sim", "score", "offer_top")
+        return cls(*(np.concatenate([getattr(p, n) for p in parts]) for n in names),
+                   candidates=sum(p.candidates for p in parts))
+
+
+def _empty_selection() -> Selection:
+    e = np.empty(0, dtype=np.int64)
+    return Selection(e, e, np.empty(0), np.empty(0), np.empty(0), np.empty(0, dtype=bool))
 
 
 class MatchIndex:
@@ -108,7 +326,7 @@ class MatchIndex:
     def build(
         cls, records: Sequence[ListingRecord], knowledge: Knowledge, *, version: str = ""
     ) -> MatchIndex:
-        """Fit the text model on all records and index each side's sites."""
+        """Fit the text model on all records and prepare each side."""
         records = tuple(records)
         ids = [record.id for record in records]
         if len(set(ids)) != len(ids):
@@ -119,12 +337,24 @@ class MatchIndex:
         text_model, matrix = TextModel.fit_transform(
             [listing_text(record, knowledge=knowledge) for record in records]
         )
+        return cls._assemble(records, knowledge, text_model, sp.csr_matrix(matrix), version)
+
+    @classmethod
+    def _assemble(
+        cls,
+        records: tuple[ListingRecord, ...],
+        knowledge: Knowledge,
+        text_model: TextModel,
+        matrix: sp.csr_matrix,
+        version: str,
+    ) -> MatchIndex:
         sides = {}
         for kind in (OFFER, WANT):
-            rows = [i for i, record in enumerate(records) if record.kind == kind]
-            sides[kind] = _Side.build(
-                [records[i] for i in rows], matrix[np.asarray(rows, dtype=np.intp)], knowledge
+            rows = np.asarray(
+                [i for i, record in enumerate(records) if record.kind == kind], dtype=np.int64
             )
+            sides[kind] = _Side.build([records[i] for i in rows], _csr_rows(matrix, rows),
+                                      knowledge)
         return cls(
             records=records,
             knowledge=knowledge,
@@ -133,60 +363,145 @@ class MatchIndex:
             version=version,
         )
 
+    def with_records(self, records: Sequence[ListingRecord]) -> MatchIndex:
+        """A small index of other records under this index's text model (same version).
+
+        For listings saved since this index was fitted: their rows are what the model
+        gives any new text, so they compete on equal terms with the indexed ones.
+        """
+        records = tuple(records)
+        matrix = self.text_model.transform(
+            [listing_text(record, knowledge=self.knowledge) for record in records]
+        )
+        return self._assemble(
+            records, self.knowledge, self.text_model, sp.csr_matrix(matrix), self.version
+        )
+
     def __len__(self) -> int:
         return len(self.records)
 
-    def query(self, record: ListingRecord, k: int = 20) -> list[MatchRecord]:
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_where"]  # rebuilt on load: cheaper than pickling 100k tuples
+        # Reference data is loaded by whoever unpickles (``attach``), not stored per model.
+        state["knowledge"] = None
+        state["_sides"] = {
+            kind: (side.records, side.arrays, side.matrix, side.xyz, side.reach, side.blocks,
+                   side.block_flags)
+            for kind, side in self._sides.items()
+        }
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state["_sides"] = {kind: _Side(*parts) for kind, parts in state["_sides"].items()}
+        self.__dict__.update(state)
+        self._where = {
+            record.id: (kind, pos)
+            for kind, side in self._sides.items()
+            for pos, record in enumerate(side.records)
+        }
+
+    def attach(self, knowledge: Knowledge) -> None:
+        """Give an unpickled index its reference data (the configuration it was fitted with)."""
+        config = self._sides[OFFER].arrays.config
+        if knowledge.config != config:
+            raise ValueError("the index was fitted with another scoring configuration")
+        self.knowledge = knowledge
+
+    def side(self, kind: str) -> _Side:
+        return self._sides[kind]
+
+    def position(self, listing_id: int) -> tuple[str, int] | None:
+        """(kind, position within its side) of an indexed listing."""
+        return self._where.get(listing_id)
+
+    # --- one listing ---------------------------------------------------------------------
+
+    def query(
+        self,
+        record: ListingRecord,
+        k: int = 20,
+        *,
+        exclude: frozenset[int] = frozenset(),
+        extra: MatchIndex | None = None,
+    ) -> list[MatchRecord]:
         """Best ``k`` counterparts of one listing (indexed or new), by (−score, id).
 
         A record whose id is indexed but whose fields changed is scored as given.
+        ``exclude`` drops indexed counterparts by id (listings changed since the index was
+        built); ``extra`` is a small index of their current versions whose counterparts
+        compete too (``extra`` shares this index's text model).
         """
+        _check_k(k)
         if record.kind not in COUNTERPART:
             raise ValueError(f"kind must be {OFFER!r} or {WANT!r}, not {record.kind!r}")
+        if k == 0:
+            return []
+        arrays, row = self._prepare(record)
+        found = [self._scored_candidates(record, arrays, row, k, exclude)]
+        if extra is not None:
+            found.append(extra._scored_candidates(record, arrays, row, k, frozenset()))
+        matches = [m for part in found for m in part]
+        counterpart = (lambda m: m.want_id) if record.kind == OFFER else (lambda m: m.offer_id)
+        matches.sort(key=lambda m: (-m.score, counterpart(m)))
+        return matches[:k]
+
+    def _prepare(self, record: ListingRecord) -> tuple[ListingArrays, sp.csr_matrix]:
         where = self._where.get(record.id)
         if where is not None and where[0] == record.kind:
             side = self._sides[where[0]]
             if side.records[where[1]] == record:
-                return self._query(record, side.arrays.take([where[1]]), side.matrix[where[1]], k)
+                return take_rows(side.arrays, [where[1]]), _csr_rows(side.matrix, [where[1]])
         arrays = ListingArrays.from_records([record], knowledge=self.knowledge)
-        row = self.text_model.transform([listing_text(record, knowledge=self.knowledge)])
-        return self._query(record, arrays, row, k)
+        row = sp.csr_matrix(
+            self.text_model.transform([listing_text(record, knowledge=self.knowledge)])
+        )
+        row.sort_indices()
+        return arrays, row
 
-    def match_all(self, k: int = 20) -> list[MatchRecord]:
-        """Every accepted pair in the top ``k`` of its offer or of its want (deduplicated).
+    def _near(self, kind: str, arrays: ListingArrays) -> tuple[np.ndarray, np.ndarray]:
+        """Counterparts sharing a block and within the pair range: positions, distances."""
+        other = self._sides[kind]
+        point = unit_vectors(arrays.lat, arrays.lon)
+        reach = float(arrays.max_km[0])
+        blocks = block_matrix(arrays)
+        found = []
+        for block in np.flatnonzero(np.diff(blocks.indptr)):
+            if block >= other.blocks.shape[1]:
+                continue
+            for tree, members, bucket_reach in other.buckets(int(block)):
+                hits = tree.query_ball_point(point[0], chord(max(reach, bucket_reach)))
+                found.append(members[np.asarray(hits, dtype=np.int64)])
+        if not found:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        cand = np.unique(np.concatenate(found))
+        dist = haversine_km(arrays.lat, arrays.lon, other.arrays.lat[cand],
+                            other.arrays.lon[cand])
+        dist = np.asarray(dist, dtype=np.float64).reshape(-1)
+        keep = within_range(dist, arrays.max_km, other.arrays.max_km[cand])
+        return cand[keep], dist[keep]
 
-        Ordered by (−score, offer id, want id).
-        """
-        found: dict[tuple[int, int], MatchRecord] = {}
-        for kind in (OFFER, WANT):
-            side = self._sides[kind]
-            for pos, record in enumerate(side.records):
-                for match in self._query(
-                    record, side.arrays.take([pos]), _row(side.matrix, pos), k
-                ):
-                    found.setdefault((match.offer_id, match.want_id), match)
-        return sorted(found.values(), key=lambda m: (-m.score, m.offer_id, m.want_id))
-
-    def _query(
-        self, record: ListingRecord, arrays: ListingArrays, row: sp.csr_matrix, k: int
+    def _scored_candidates(
+        self,
+        record: ListingRecord,
+        arrays: ListingArrays,
+        row: sp.csr_matrix,
+        k: int,
+        exclude: frozenset[int],
     ) -> list[MatchRecord]:
-        if not isinstance(k, int | np.integer) or k < 0:
-            raise ValueError(f"k must be a non-negative integer, not {k!r}")
-        other = self._sides[COUNTERPART[record.kind]]
-        if k == 0 or not len(other.records):
+        kind = COUNTERPART[record.kind]
+        other = self._sides[kind]
+        if not len(other):
             return []
-        cand, dist = other.near(lat=arrays.lat[0], lon=arrays.lon[0], max_km=arrays.max_km[0])
+        cand, dist = self._near(kind, arrays)
+        if exclude and len(cand):
+            keep = ~np.isin(other.arrays.ids[cand], np.fromiter(exclude, dtype=np.int64))
+            cand, dist = cand[keep], dist[keep]
         if not len(cand):
             return []
-        cand_rows = other.matrix[cand]
-        # One sparse product for all candidates against the record's row (densified: a
-        # sparse × dense product is one pass over the candidates' nonzeros). Rows have sorted
-        # indices, so each sum adds the shared terms in ascending feature order whichever
-        # side asks: both directions of a pair get bit-identical similarities.
-        query_vec = np.zeros(cand_rows.shape[1], dtype=np.float64)
-        query_vec[row.indices] = row.data
-        sims = cand_rows @ query_vec
-        cand_arrays = other.arrays.take(cand)
+        cand_rows = _csr_rows(other.matrix, cand)
+        sims = np.asarray((cand_rows @ row.T).toarray(), dtype=np.float64).reshape(-1)
+        cand_arrays = take_rows(other.arrays, cand)
         if record.kind == OFFER:
             scored = score_arrays(arrays, cand_arrays, text_sim=sims, distance_km=dist)
         else:
@@ -198,10 +513,307 @@ class MatchIndex:
             counterpart = other.records[cand[j]]
             offer, want = (record, counterpart) if record.kind == OFFER else (counterpart, record)
             lo, hi = cand_rows.indptr[j], cand_rows.indptr[j + 1]
-            terms = self.text_model.shared_terms(
-                row, (cand_rows.indices[lo:hi], cand_rows.data[lo:hi])
+            terms = _LazyTerms(
+                self.text_model, row, (cand_rows.indices[lo:hi], cand_rows.data[lo:hi])
             )
             matches.append(
                 scored.record(j, offer, want, knowledge=self.knowledge, shared_terms=terms)
             )
         return matches
+
+    # --- many listings -------------------------------------------------------------------
+
+    def match_all(self, k: int = 20) -> list[MatchRecord]:
+        """Every accepted pair in the top ``k`` of its offer or of its want (deduplicated).
+
+        Ordered by (−score, offer id, want id).
+        """
+        return self.match_records(self.select(k))
+
+    def select(
+        self,
+        k: int,
+        *,
+        offers: np.ndarray | None = None,
+        wants: np.ndarray | None = None,
+        offer_pool: np.ndarray | None = None,
+        want_pool: np.ndarray | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> Selection:
+        """Pairs in the top ``k`` of a selecting offer or a selecting want.
+
+        ``offers``/``wants`` are the selecting listings (positions within their side; all
+        by default). Their counterparts are drawn from ``want_pool``/``offer_pool`` (all by
+        default), which must hold every counterpart within range of them: a geographic
+        cell passes its own listings and those within its margin. ``timings`` (if given)
+        accumulates seconds spent on candidates and on scoring.
+        """
+        _check_k(k)
+        o_side, w_side = self._sides[OFFER], self._sides[WANT]
+        all_o = np.arange(len(o_side), dtype=np.int64)
+        all_w = np.arange(len(w_side), dtype=np.int64)
+        sel_o = all_o if offers is None else np.unique(np.asarray(offers, dtype=np.int64))
+        sel_w = all_w if wants is None else np.unique(np.asarray(wants, dtype=np.int64))
+        pool_o = all_o if offer_pool is None else np.asarray(offer_pool, dtype=np.int64)
+        pool_w = all_w if want_pool is None else np.asarray(want_pool, dtype=np.int64)
+        if k == 0 or not len(o_side) or not len(w_side):
+            return _empty_selection()
+        selecting_o = np.zeros(len(o_side), dtype=bool)
+        selecting_o[sel_o] = True
+        selecting_w = np.zeros(len(w_side), dtype=bool)
+        selecting_w[sel_w] = True
+        # Selecting offers meet every want of the pool; other offers of the pool only
+        # meet selecting wants. The two sets of pairs are disjoint and hold all needed.
+        others_o = np.setdiff1d(np.union1d(pool_o, sel_o), sel_o)
+        kept: list[tuple[np.ndarray, ...]] = []
+        kept_rows = scored_pairs = 0
+        clock = {"candidates_s": 0.0, "score_s": 0.0}
+        for o_set, w_set in ((sel_o, np.union1d(pool_w, sel_w)), (others_o, sel_w)):
+            if not len(o_set) or not len(w_set):
+                continue
+            units = self._candidate_units(o_set, w_set)
+            while True:
+                started = time.perf_counter()
+                found = next(units, None)
+                middle = time.perf_counter()
+                clock["candidates_s"] += middle - started
+                if found is None:
+                    break
+                o, w, d = found
+                scored_pairs += len(o)
+                unit = self._reduce(o, w, d, k, selecting_o, selecting_w)
+                if unit is not None:
+                    kept.append(unit)
+                    kept_rows += len(unit[0])
+                if kept_rows > COMPACT_ROWS:
+                    # What is not in a top k of the pairs kept so far never will be.
+                    kept = [self._top_k_union(kept, k, selecting_o, selecting_w)[:5]]
+                    kept_rows = len(kept[0][0])
+                clock["score_s"] += time.perf_counter() - middle
+        if timings is not None:
+            for name, value in clock.items():
+                timings[name] = timings.get(name, 0.0) + value
+        if not kept:
+            return _empty_selection()
+        started = time.perf_counter()
+        chosen = self._top_k_union(kept, k, selecting_o, selecting_w)
+        if timings is not None:
+            timings["score_s"] = timings.get("score_s", 0.0) + time.perf_counter() - started
+        return self._ranked(*chosen, candidates=scored_pairs)
+
+    def _ranked(self, o, w, d, s, score, offer_top, candidates: int = 0) -> Selection:
+        ids_o = self._sides[OFFER].arrays.ids[o]
+        ids_w = self._sides[WANT].arrays.ids[w]
+        order = np.lexsort((ids_w, ids_o, -score))
+        return Selection(o[order], w[order], d[order], s[order], score[order],
+                         offer_top[order], candidates=candidates)
+
+    def _top_k_union(
+        self, parts: list[tuple[np.ndarray, ...]], k: int, selecting_o, selecting_w
+    ) -> tuple[np.ndarray, ...]:
+        """Of scored pairs, those in the top ``k`` of a selecting offer or want."""
+        o_side, w_side = self._sides[OFFER], self._sides[WANT]
+        o, w, d, s, score = (np.concatenate(column) for column in zip(*parts, strict=True))
+        if self._needs_dedupe:
+            # A pair sharing two blocks was found in both: keep one copy.
+            key = o.astype(np.int64) * len(w_side) + w
+            _, first = np.unique(key, return_index=True)
+            o, w, d, s, score = o[first], w[first], d[first], s[first], score[first]
+        o_ids, w_ids = o_side.arrays.ids[o], w_side.arrays.ids[w]
+        offer_top = top_k_mask(o, score, w_ids, k, selecting_o[o])
+        chosen = offer_top | top_k_mask(w, score, o_ids, k, selecting_w[w])
+        return o[chosen], w[chosen], d[chosen], s[chosen], score[chosen], offer_top[chosen]
+
+    def select_cell(self, plan: CellPlan, cell: int, k: int) -> Selection:
+        """First half of a cell's work: score the pairs whose offer lies in the cell.
+
+        Every pair is scored in exactly one cell, the cell of its offer, against the wants
+        of the cell's pool. Returned: the pairs in their offer's top ``k`` (final:
+        ``offer_top``) and those in their want's top ``k`` among this cell's pairs (a
+        partial list; ``merge_cell`` of the want's cell completes it).
+        """
+        offers = self._sides[OFFER].arrays
+        wants = self._sides[WANT].arrays
+        mine = np.flatnonzero(plan.assign(offers.lat, offers.lon) == cell)
+        pool = np.flatnonzero(plan.pool(cell, wants.lat, wants.lon))
+        return self.select(k, offers=mine, wants=pool, offer_pool=mine, want_pool=pool)
+
+    def merge_cell(
+        self, plan: CellPlan, cell: int, parts: Sequence[Selection], k: int
+    ) -> Selection:
+        """Second half: the final pairs whose want lies in ``cell``, from every cell's part.
+
+        A want's top ``k`` overall is within the union of its top ``k`` of each cell, so
+        this is exact; with the offers' final pairs, the union over cells is ``select(k)``.
+        """
+        found = Selection.concat(parts)
+        wants = self._sides[WANT].arrays
+        found = found.take(plan.assign(wants.lat[found.want], wants.lon[found.want]) == cell)
+        ids_o = self._sides[OFFER].arrays.ids[found.offer]
+        chosen = found.offer_top | top_k_mask(found.want, found.score, ids_o, k)
+        found = found.take(chosen)
+        return self._ranked(found.offer, found.want, found.distance_km, found.text_sim,
+                            found.score, found.offer_top, candidates=found.candidates)
+
+    @property
+    def _needs_dedupe(self) -> bool:
+        """Pairs may come out of several blocks (many blocks, no dense flags to pick one)."""
+        if all(side.block_flags is not None for side in self._sides.values()):
+            return False
+        return any(
+            np.any(np.diff(sp.csr_matrix(side.blocks).indptr) > 1) for side in self._sides.values()
+        )
+
+    def _candidate_units(
+        self, offer_set: np.ndarray, want_set: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """In-range, block-sharing pairs of ``offer_set`` × ``want_set``, in work units.
+
+        Each unit is (offer positions, want positions, distances), grouped by offer.
+        """
+        o_side, w_side = self._sides[OFFER], self._sides[WANT]
+        in_o = np.zeros(len(o_side), dtype=bool)
+        in_o[offer_set] = True
+        in_w = np.zeros(len(w_side), dtype=bool)
+        in_w[want_set] = True
+        n_blocks = min(o_side.blocks.shape[1], w_side.blocks.shape[1])
+        for block in range(n_blocks):
+            offers = o_side.members(block)
+            offers = offers[in_o[offers]]
+            wants = w_side.members(block)
+            wants = wants[in_w[wants]]
+            if not len(offers) or not len(wants):
+                continue
+            want_buckets = _buckets(w_side, wants)
+            order = np.lexsort(
+                (z_order(o_side.arrays.lat[offers], o_side.arrays.lon[offers]),
+                 o_side.reach[offers])
+            )
+            offers = offers[order]
+            for lo in range(0, len(offers), TILE_OFFERS):
+                unit = self._unit_pairs(offers[lo : lo + TILE_OFFERS], want_buckets, block)
+                if unit is None:
+                    continue
+                o, w, d = unit
+                if len(o) <= UNIT_PAIRS:
+                    yield o, w, d
+                    continue
+                # Cut at offer boundaries so that no unit exceeds UNIT_PAIRS (unless one
+                # offer alone has more).
+                bounds = [*(np.flatnonzero(np.diff(o)) + 1).tolist(), len(o)]
+                cuts = [0]
+                for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+                    if end - cuts[-1] > UNIT_PAIRS:
+                        cuts.append(start)
+                cuts.append(len(o))
+                for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+                    yield o[a:b], w[a:b], d[a:b]
+
+    def _unit_pairs(
+        self, tile: np.ndarray, want_buckets, block: int
+    ) -> tuple[np.ndarray, ...] | None:
+        o_side, w_side = self._sides[OFFER], self._sides[WANT]
+        found_o, found_w = [], []
+        for o_tree, o_members, o_reach in _buckets(o_side, tile):
+            for w_tree, w_members, w_reach in want_buckets:
+                pairs = o_tree.sparse_distance_matrix(
+                    w_tree, chord(max(o_reach, w_reach)), output_type="ndarray"
+                )
+                if len(pairs):
+                    found_o.append(o_members[pairs["i"]])
+                    found_w.append(w_members[pairs["j"]])
+        if not found_o:
+            return None
+        o = np.concatenate(found_o)
+        w = np.concatenate(found_w)
+        o_arr, w_arr = o_side.arrays, w_side.arrays
+        d = np.asarray(haversine_km(o_arr.lat[o], o_arr.lon[o], w_arr.lat[w], w_arr.lon[w]))
+        keep = within_range(d, o_arr.max_km[o], w_arr.max_km[w])
+        o_flags, w_flags = o_side.block_flags, w_side.block_flags
+        if o_flags is not None and w_flags is not None and o_flags.shape[1] > 1:
+            # A pair belongs to the first block both share: scored once, not once per block.
+            keep &= np.argmax(o_flags[o] & w_flags[w], axis=1) == block
+        o, w, d = o[keep], w[keep], d[keep]
+        if not len(o):
+            return None
+        # Group by offer in tile order (reach class, then Z-order), so consecutive offers,
+        # and the sparse products over them, stay within one neighbourhood.
+        by_position = np.argsort(tile)
+        rank = by_position[np.searchsorted(tile[by_position], o)]
+        order = np.lexsort((w, rank))
+        return o[order], w[order], d[order]
+
+    def _reduce(
+        self,
+        o: np.ndarray,
+        w: np.ndarray,
+        d: np.ndarray,
+        k: int,
+        selecting_o: np.ndarray,
+        selecting_w: np.ndarray,
+    ) -> tuple[np.ndarray, ...] | None:
+        """Score a unit's pairs; keep those in the unit's top ``k`` of either side."""
+        o_side, w_side = self._sides[OFFER], self._sides[WANT]
+        s = pair_similarity(o_side.matrix, w_side.matrix, o, w)
+        scored = score_arrays(
+            take_rows(o_side.arrays, o), take_rows(w_side.arrays, w), text_sim=s, distance_km=d
+        )
+        alive = np.flatnonzero(scored.accepted)
+        if not len(alive):
+            return None
+        o, w, d, s = o[alive], w[alive], d[alive], s[alive]
+        score = np.asarray(scored.score[alive], dtype=np.float64)
+        keep = top_k_mask(o, score, w_side.arrays.ids[w], k, selecting_o[o]) | top_k_mask(
+            w, score, o_side.arrays.ids[o], k, selecting_w[w]
+        )
+        return o[keep], w[keep], d[keep], s[keep], score[keep]
+
+    # --- from selected pairs to match records ---------------------------------------------
+
+    def scores(self, selection: Selection) -> PairScores:
+        """Components and scores of the selected pairs (the same numbers as when chosen)."""
+        o_side, w_side = self._sides[OFFER], self._sides[WANT]
+        return score_arrays(
+            take_rows(o_side.arrays, selection.offer),
+            take_rows(w_side.arrays, selection.want),
+            text_sim=selection.text_sim,
+            distance_km=selection.distance_km,
+        )
+
+    def match_records(self, selection: Selection) -> list[MatchRecord]:
+        """``MatchRecord`` of every selected pair (components and explanation)."""
+        return [m for chunk in self.iter_match_records(selection) for m in chunk]
+
+    def iter_match_records(
+        self, selection: Selection, chunk: int = RECORD_CHUNK
+    ) -> Iterator[list[MatchRecord]]:
+        """``match_records`` in chunks, so memory holds one chunk's records at a time."""
+        for lo in range(0, len(selection), chunk):
+            yield self._records(selection.take(slice(lo, lo + chunk)))
+
+    def _records(self, selection: Selection) -> list[MatchRecord]:
+        if not len(selection):
+            return []
+        scored = self.scores(selection)
+        o_side, w_side = self._sides[OFFER], self._sides[WANT]
+        om, wm = o_side.matrix, w_side.matrix
+        out = []
+        for j, (o, w) in enumerate(zip(selection.offer.tolist(), selection.want.tolist(),
+                                       strict=True)):
+            terms = _LazyTerms(
+                self.text_model,
+                (om.indices[om.indptr[o] : om.indptr[o + 1]],
+                 om.data[om.indptr[o] : om.indptr[o + 1]]),
+                (wm.indices[wm.indptr[w] : wm.indptr[w + 1]],
+                 wm.data[wm.indptr[w] : wm.indptr[w + 1]]),
+            )
+            out.append(
+                scored.record(j, o_side.records[o], w_side.records[w],
+                              knowledge=self.knowledge, shared_terms=terms)
+            )
+        return out
+
+
+def _check_k(k) -> None:
+    if not isinstance(k, int | np.integer) or k < 0:
+        raise ValueError(f"k must be a non-negative integer, not {k!r}")

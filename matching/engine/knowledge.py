@@ -1,20 +1,31 @@
-"""Reference knowledge: the European List of Waste and the material categories.
+"""Reference knowledge: the List of Waste, material categories, and the material knowledge base.
 
-Loaded from the project's CSV files (``data/``); pure functions compare codes so the
-scorer can use them on scalars and NumPy arrays alike.
+Loaded from the project's CSV files: ``data/`` (EWC list, categories) and
+``data/knowledge/`` (fine-grained materials, receiving uses, material→use pathways,
+synonyms, NACE sector flows; see ``data/knowledge/README.md``). The knowledge-base files
+are optional: without them the matcher falls back to text, codes and categories. Pure
+functions compare codes so the scorer can use them on scalars and NumPy arrays alike.
+
+``Knowledge.config`` says which score components are switched on (``ScoringConfig``);
+``Knowledge.configured(...)`` gives a variant sharing the loaded data and derived models.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matching.engine.infer import InferenceModel
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
@@ -51,6 +62,93 @@ class Category:
     def group(self) -> str:
         """The top-level slug: siblings and parent/child share it."""
         return self.parent or self.slug
+
+
+@dataclass(frozen=True, slots=True)
+class Material:
+    """A fine-grained material of ``knowledge/materials.csv`` (e.g. coal fly ash)."""
+
+    slug: str
+    category: str  # a slug of material_categories.csv
+    name: str
+    ewc: tuple[str, ...]  # EWC entries or prefixes (chapter, sub-chapter) it covers
+    terms: tuple[str, ...]  # how producers name it
+    state: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """A receiving use of ``knowledge/uses.csv`` (e.g. clinker substitute in cement)."""
+
+    slug: str
+    name: str
+    terms: tuple[str, ...]  # how receivers phrase the need
+    nace: tuple[str, ...]  # sectors that have this use
+    accepts_categories: tuple[str, ...]  # material categories the use can take
+
+
+@dataclass(frozen=True, slots=True)
+class Pathway:
+    """A documented material → use pathway, with its source."""
+
+    id: str
+    material: str
+    use: str
+    evidence: str
+    process: str
+    source: str
+    source_year: str
+    source_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class NaceFlow:
+    """A sector's typical output material or input use."""
+
+    nace: str
+    direction: str  # "output" or "input"
+    target: str  # a material slug (output) or a use slug (input); either is accepted
+    source: str = ""
+
+
+_KEEP = object()
+
+# Score components that can be switched (``ScoringConfig.components``).
+TEXT, TAXONOMY, PATHWAYS, EMBEDDINGS = "text", "taxonomy", "pathways", "embeddings"
+SWITCHABLE = (TEXT, TAXONOMY, PATHWAYS, EMBEDDINGS)
+DEFAULT_COMPONENTS = frozenset({TEXT, TAXONOMY, PATHWAYS})
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Which evidence the scorer uses; ``blocking`` applies the material-block rule."""
+
+    components: frozenset[str] = DEFAULT_COMPONENTS
+    blocking: bool = True
+    embedder: Any = None  # a semantic.Embedder when EMBEDDINGS is on
+
+    def __post_init__(self) -> None:
+        unknown = set(self.components) - set(SWITCHABLE)
+        if unknown:
+            raise ValueError(
+                f"unknown score components {sorted(unknown)}; choose from {', '.join(SWITCHABLE)}"
+            )
+        if EMBEDDINGS in self.components and self.embedder is None:
+            raise ValueError("the embeddings component needs an embedder (SEMANTIC_BACKEND)")
+
+    def on(self, component: str) -> bool:
+        return component in self.components
+
+    @property
+    def infers(self) -> bool:
+        """Whether listings get material and use profiles (taxonomy or pathways on)."""
+        return TAXONOMY in self.components or PATHWAYS in self.components
+
+
+def parse_components(value: str | None) -> frozenset[str]:
+    """``"text, taxonomy"`` → ``{"text", "taxonomy"}``; empty or ``None`` → the default."""
+    names = [part.strip().lower() for part in re.split(r"[,\s+]+", value or "") if part.strip()]
+    return frozenset(names) if names else DEFAULT_COMPONENTS
 
 
 def normalise_ewc(code: str | None) -> str:
@@ -117,18 +215,70 @@ def category_proximity_keys(
 
 @dataclass(frozen=True, eq=False)
 class Knowledge:
-    """EWC entries and material categories, read once per data folder."""
+    """Reference data read once per data folder, plus the scoring configuration."""
 
     ewc: Mapping[str, EwcEntry]
     chapters: Mapping[str, str]  # "10" → title
     sub_chapters: Mapping[str, str]  # "1001" → title
     categories: Mapping[str, Category]
     data_dir: Path | None = None
+    materials: Mapping[str, Material] = field(default_factory=dict)
+    uses: Mapping[str, Use] = field(default_factory=dict)
+    pathways: tuple[Pathway, ...] = ()
+    synonyms: tuple[tuple[str, ...], ...] = ()
+    nace_flows: tuple[NaceFlow, ...] = ()
+    config: ScoringConfig = field(default_factory=ScoringConfig)
+    # Derived models shared by every configured variant of one load.
+    _shared: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None) -> Knowledge:
         """Load (and cache per resolved folder) from ``data_dir`` (default: the repo's data)."""
         return _load_cached(Path(data_dir or DEFAULT_DATA_DIR).resolve())
+
+    def configured(
+        self,
+        *,
+        components: frozenset[str] | str | None = None,
+        blocking: bool = True,
+        embedder: Any = _KEEP,
+    ) -> Knowledge:
+        """The same knowledge with another scoring configuration (cached per configuration).
+
+        ``components`` as a set or a comma-separated string; ``None`` → the default set,
+        plus ``embeddings`` when there is an ``embedder`` (by default the current one).
+        """
+        if embedder is _KEEP:
+            embedder = self.config.embedder
+        if components is None or isinstance(components, str):
+            parsed = parse_components(components)
+            if components in (None, "") and embedder is not None:
+                parsed = parsed | {EMBEDDINGS}
+            components = parsed
+        config = ScoringConfig(
+            components=frozenset(components),
+            blocking=blocking,
+            embedder=embedder if EMBEDDINGS in components else None,
+        )
+        if config == self.config:
+            return self
+        variants = self._shared.setdefault("variants", {})
+        own = (self.config.components, self.config.blocking, id(self.config.embedder))
+        variants.setdefault(own, (self, self.config.embedder))
+        key = (config.components, config.blocking, id(config.embedder))
+        if key not in variants:
+            variants[key] = (replace(self, config=config), config.embedder)
+        return variants[key][0]
+
+    @property
+    def inference(self) -> InferenceModel:
+        """Matrices and matchers derived from the knowledge base (built once per load)."""
+        model = self._shared.get("inference")
+        if model is None:
+            from matching.engine.infer import InferenceModel
+
+            model = self._shared["inference"] = InferenceModel.build(self)
+        return model
 
     # --- EWC -------------------------------------------------------------------------
 
@@ -213,6 +363,7 @@ def _load_cached(data_dir: Path) -> Knowledge:
             parent=row["parent"].strip(),
             keywords=tuple(row["keywords"].split()),
         )
+    base = data_dir / "knowledge"
     # Read-only views: the instance is cached and shared by every caller in the process.
     return Knowledge(
         ewc=MappingProxyType(ewc),
@@ -220,4 +371,97 @@ def _load_cached(data_dir: Path) -> Knowledge:
         sub_chapters=MappingProxyType(sub_chapters),
         categories=MappingProxyType(categories),
         data_dir=data_dir,
+        materials=MappingProxyType(_load_materials(base / "materials.csv")),
+        uses=MappingProxyType(_load_uses(base / "uses.csv")),
+        pathways=_load_pathways(base / "pathways.csv"),
+        synonyms=_load_synonyms(base / "synonyms.csv"),
+        nace_flows=_load_nace_flows(base / "nace_flows.csv"),
+    )
+
+
+def _optional_csv(path: Path) -> list[dict[str, str]]:
+    return _read_csv(path) if path.is_file() else []
+
+
+def _cell(row: Mapping[str, str | None], name: str) -> str:
+    return (row.get(name) or "").strip()
+
+
+def _codes(value: str) -> tuple[str, ...]:
+    """Codes in a cell, separated by spaces, commas, semicolons or bars."""
+    return tuple(part for part in re.split(r"[\s,;|]+", value or "") if part)
+
+
+def _terms(value: str) -> tuple[str, ...]:
+    """Terms in a cell, separated by semicolons or bars (commas may be inside a term)."""
+    return tuple(part.strip() for part in re.split(r"[;|]", value or "") if part.strip())
+
+
+def _load_materials(path: Path) -> dict[str, Material]:
+    materials = {}
+    for row in _optional_csv(path):
+        slug = _cell(row, "slug")
+        if slug:
+            materials[slug] = Material(
+                slug=slug,
+                category=_cell(row, "category"),
+                name=_cell(row, "name") or slug,
+                ewc=tuple(normalise_ewc(c) for c in _codes(_cell(row, "ewc")) if normalise_ewc(c)),
+                terms=_terms(_cell(row, "terms")),
+                state=_cell(row, "state"),
+            )
+    return materials
+
+
+def _load_uses(path: Path) -> dict[str, Use]:
+    uses = {}
+    for row in _optional_csv(path):
+        slug = _cell(row, "slug")
+        if slug:
+            uses[slug] = Use(
+                slug=slug,
+                name=_cell(row, "name") or slug,
+                terms=_terms(_cell(row, "terms")),
+                nace=_codes(_cell(row, "nace")),
+                accepts_categories=_codes(_cell(row, "accepts_categories")),
+            )
+    return uses
+
+
+def _load_pathways(path: Path) -> tuple[Pathway, ...]:
+    return tuple(
+        Pathway(
+            id=_cell(row, "id"),
+            material=_cell(row, "material"),
+            use=_cell(row, "use"),
+            evidence=_cell(row, "evidence"),
+            process=_cell(row, "process"),
+            source=_cell(row, "source"),
+            source_year=_cell(row, "source_year"),
+            source_url=_cell(row, "source_url"),
+        )
+        for row in _optional_csv(path)
+        if _cell(row, "material") and _cell(row, "use")
+    )
+
+
+def _load_synonyms(path: Path) -> tuple[tuple[str, ...], ...]:
+    groups: dict[str, list[str]] = {}
+    for row in _optional_csv(path):
+        terms = _terms(_cell(row, "terms"))
+        key = _cell(row, "group") or (terms[0] if terms else "")
+        groups.setdefault(key, []).extend(terms)
+    return tuple(tuple(dict.fromkeys(terms)) for terms in groups.values() if len(terms) > 1)
+
+
+def _load_nace_flows(path: Path) -> tuple[NaceFlow, ...]:
+    return tuple(
+        NaceFlow(
+            nace=_cell(row, "nace"),
+            direction=_cell(row, "direction").lower(),
+            target=_cell(row, "material_or_use"),
+            source=_cell(row, "source"),
+        )
+        for row in _optional_csv(path)
+        if _cell(row, "nace") and _cell(row, "material_or_use")
     )

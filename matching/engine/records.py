@@ -35,6 +35,8 @@ class ListingRecord:
     accepts_hazardous: bool = False  # wants: the taker is permitted to take hazardous input
     physical_state: str = ""  # solid, liquid, sludge, gas, energy or ""
     temperature_c: float | None = None
+    company_id: int | None = None  # a firm's own offer and want are never matched
+    sector: str = ""  # the firm's NACE Rev. 2 code ("23.51", "23.5", "23") or ""
 
 
 @dataclass(frozen=True, slots=True)

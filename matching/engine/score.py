@@ -5,27 +5,44 @@ score all candidates of a listing in one go; ``score_pair`` runs the very same c
 pair, and both turn a scored pair into a ``MatchRecord`` with ``PairScores.record``, so the
 fast path and any brute-force baseline agree.
 
+Per listing, ``ListingArrays.from_records`` infers (``infer``) a material profile (which
+fine-grained materials it is, or asks for), a use profile (which receiving uses it
+describes), their expansions through the taxonomy and the pathway table, its material
+blocks, and optionally a sentence embedding. Per pair, ``score_arrays`` combines aligned
+rows with row-wise dot products: no Python loop over pairs.
+
 Components
-    text      cosine of the TF-IDF rows.
-    ewc       List of Waste proximity: 1 same entry, 0.6 same sub-chapter, 0.3 same chapter.
-    category  1 same material category, 0.5 same top-level group, else 0.
-    material  text + 0.5 · max(0, max(ewc, category) − text). The text is the only signal
-              every listing has (wants rarely carry an EWC code), so it is the floor;
-              agreeing codes or categories pull it halfway towards their own proximity.
-              A missing or different code never lowers it: firms code the same material
-              differently (10 01 02 vs 10 01 17), and silence is not evidence.
+    text      cosine of the TF-IDF rows (words and character n-grams, ``text``).
+    ewc       List of Waste proximity of stated codes: 1 same entry, 0.6 same sub-chapter,
+              0.3 same chapter.
+    category  stated categories: 1 same, 0.5 same top-level group, else 0.
+    taxonomy  how close what the offer is lies to what the want asks for: the offer's
+              material profile through the taxonomy (1 same material, 0.6 same category,
+              0.3 same group) against the want's; at least ``ewc`` and ``category``.
+    pathway   evidence that the offer's material serves the want's use: the offer's
+              material profile through the pathway table (documented pathways at their
+              evidence weight, 0.5 where the use accepts the material's category) against
+              the want's use profile.
+    semantic  cosine of sentence embeddings, (cos − 0.2) / 0.8 clipped (0 when off).
+    material  noisy-OR of the evidence: ``1 − (1 − text)·Π(1 − wᵢ·eᵢ)`` over taxonomy
+              (w 0.4), pathway (w 0.5) and semantic (w 0.5). Never below the text, and each
+              kind of evidence can only add: silence is not evidence against a match. The
+              weights are below 1 so that knowledge never saturates the score: among
+              candidates of the right material, the wording still decides.
     distance  1 − d / range, with range = max(offer.max_km, want.max_km).
     quantity  share of the need covered (``quantity.quantity_fit``); 0.5 when unknown, so
               a missing quantity is neither rewarded nor punished against a half-fit.
     timing    1 when the availability windows overlap (a missing bound is open), else 0.
 
-Hard rules (rejected pairs get no match): distance beyond range; hazardous offer to a
-want not permitted to take hazardous input (the offer's flag or a starred EWC code);
-disjoint windows; material below ``MIN_MATERIAL``.
+Hard rules (rejected pairs get no match): both sides of one firm; distance beyond
+range; hazardous offer to a want not permitted to take hazardous input (the offer's flag or a starred EWC code);
+disjoint windows; material below ``MIN_MATERIAL`` (0.1); no shared material block (the
+offer's possible materials and the want's accepted ones fall in disjoint coarse classes;
+see ``infer.InferenceModel`` and docs/matching.md).
 
-Score: ``material · timing · (0.6 + 0.25 · distance + 0.15 · quantity)``. Material
-dominates: a perfect neighbour with the wrong material still scores nothing, while logistics
-can move a right material by at most 40 %.
+Score: ``material · timing · (0.8 + 0.12 · distance + 0.08 · quantity)``. Material
+dominates: within reach the right material is what matters; logistics break ties and can
+move a right material by at most 20 %.
 """
 
 from __future__ import annotations
@@ -36,14 +53,20 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from matching.engine.knowledge import (
     CATEGORY_SAME,
+    EMBEDDINGS,
     EWC_SAME_CHAPTER,
     EWC_SAME_ENTRY,
     EWC_SAME_SUB_CHAPTER,
+    PATHWAYS,
+    TAXONOMY,
+    TEXT,
     Knowledge,
+    ScoringConfig,
     category_proximity_keys,
     ewc_display,
     ewc_keys,
@@ -52,21 +75,40 @@ from matching.engine.knowledge import (
 from matching.engine.quantity import DIM_NONE, amount_dimension, fit_arrays
 from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
 
-COMPONENTS = ("text", "ewc", "category", "material", "distance", "quantity", "timing")
+COMPONENTS = (
+    "text",
+    "ewc",
+    "category",
+    "taxonomy",
+    "pathway",
+    "semantic",
+    "material",
+    "distance",
+    "quantity",
+    "timing",
+)
 
-MIN_MATERIAL = 0.05
-STRUCTURE_PULL = 0.5
-BASE_WEIGHT = 0.6
-DISTANCE_WEIGHT = 0.25
-QUANTITY_WEIGHT = 0.15
+MIN_MATERIAL = 0.1
+TAXONOMY_WEIGHT = 0.4
+PATHWAY_WEIGHT = 0.5
+SEMANTIC_WEIGHT = 0.5
+SEMANTIC_FLOOR = 0.2  # embedding cosines below this say nothing
+BASE_WEIGHT = 0.8
+DISTANCE_WEIGHT = 0.12
+QUANTITY_WEIGHT = 0.08
 QUANTITY_UNKNOWN = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class ListingArrays:
-    """Column view of listings, prepared once for vectorised scoring."""
+    """Column view of listings, prepared once for vectorised scoring.
+
+    Scalars are 1-D arrays; profiles are CSR matrices with one row per listing, so
+    ``take`` carries everything a pair needs.
+    """
 
     ids: np.ndarray  # int64
+    company: np.ndarray  # int64: owning firm, -1 when unknown
     lat: np.ndarray
     lon: np.ndarray
     max_km: np.ndarray
@@ -82,13 +124,23 @@ class ListingArrays:
     end: np.ndarray  # date ordinal; +inf when open
     hazardous: np.ndarray  # bool: offer material is hazardous
     accepts_hazardous: np.ndarray  # bool
+    material: sp.csr_matrix  # n × materials: inferred material profile (rows sum to 1 or 0)
+    material_near: sp.csr_matrix  # material @ taxonomy similarity
+    use: sp.csr_matrix  # n × uses: inferred use profile
+    use_potential: sp.csr_matrix  # material @ pathway evidence: uses the listing could serve
+    block_matrix: sp.csr_matrix  # n × blocks, int8: coarse material classes (see infer)
+    embedding: np.ndarray  # n × d float32 unit rows (d = 0 when the backend is off)
+    config: ScoringConfig  # the components these arrays were prepared for
 
     @classmethod
     def from_records(
         cls, records: Sequence[ListingRecord], *, knowledge: Knowledge
     ) -> ListingArrays:
         """Validate and convert records; ``ValueError`` names the offending listing."""
-        columns: dict[str, list] = {name: [] for name in cls.__slots__}
+        scalar_names = [
+            name for name in cls.__slots__ if name not in _MATRIX_FIELDS and name != "config"
+        ]
+        columns: dict[str, list] = {name: [] for name in scalar_names}
         for record in records:
             try:
                 row = _record_row(record, knowledge)
@@ -98,6 +150,7 @@ class ListingArrays:
                 columns[name].append(value)
         dtypes = {
             "ids": np.int64,
+            "company": np.int64,
             "dim": np.int8,
             "hazardous": bool,
             "accepts_hazardous": bool,
@@ -107,19 +160,130 @@ class ListingArrays:
             "category": str,
             "category_group": str,
         }
-        return cls(
-            **{
-                name: np.asarray(values, dtype=dtypes.get(name, np.float64))
-                for name, values in columns.items()
-            }
-        )
+        scalars = {
+            name: np.asarray(values, dtype=dtypes.get(name, np.float64))
+            for name, values in columns.items()
+        }
+        return cls(**scalars, **_profile_fields(records, knowledge), config=knowledge.config)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def take(self, idx: np.ndarray) -> ListingArrays:
         """Rows ``idx`` as a new ``ListingArrays``."""
-        return ListingArrays(**{name: getattr(self, name)[idx] for name in self.__slots__})
+        idx = np.asarray(idx, dtype=np.intp).reshape(-1)
+        taken = {
+            name: _take_rows(getattr(self, name), idx)
+            if name in _MATRIX_FIELDS
+            else getattr(self, name)[idx]
+            for name in self.__slots__
+            if name != "config"
+        }
+        return ListingArrays(**taken, config=self.config)
+
+
+_MATRIX_FIELDS = frozenset(
+    {"material", "material_near", "use", "use_potential", "block_matrix", "embedding"}
+)
+
+
+def _take_rows(matrix, idx: np.ndarray):
+    if isinstance(matrix, np.ndarray):
+        return matrix[idx]
+    # Plain CSR row gathering, cheaper than SciPy's general fancy indexing.
+    starts, ends = matrix.indptr[idx], matrix.indptr[idx + 1]
+    lengths = ends - starts
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    if indptr[-1]:
+        gather = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+    else:
+        gather = np.empty(0, dtype=np.intp)
+    return sp.csr_matrix(
+        (matrix.data[gather], matrix.indices[gather], indptr),
+        shape=(len(idx), matrix.shape[1]),
+    )
+
+
+def _profile_fields(records: Sequence[ListingRecord], knowledge: Knowledge) -> dict:
+    """Inferred profiles, their expansions, blocks and embeddings of records."""
+    n = len(records)
+    config = knowledge.config
+    if config.infers and knowledge.materials:
+        model = knowledge.inference
+        profiles = model.profiles(records)
+        material, use, blocks = profiles.material, profiles.use, profiles.blocks
+        material_near = sp.csr_matrix(material @ model.taxonomy)
+        use_potential = sp.csr_matrix(material @ model.pathway)
+        if not config.blocking:
+            blocks = _one_block(n)
+    else:
+        material = material_near = sp.csr_matrix((n, 0), dtype=np.float64)
+        use = use_potential = sp.csr_matrix((n, 0), dtype=np.float64)
+        blocks = _one_block(n)
+    if config.on(EMBEDDINGS):
+        from matching.engine.semantic import embed_records
+
+        embedding = embed_records(records, config.embedder)
+    else:
+        embedding = np.zeros((n, 0), dtype=np.float32)
+    for matrix in (material, material_near, use, use_potential, blocks):
+        matrix.sort_indices()
+    return {
+        "material": material,
+        "material_near": material_near,
+        "use": use,
+        "use_potential": use_potential,
+        "block_matrix": sp.csr_matrix(blocks, dtype=np.int8),
+        "embedding": embedding,
+    }
+
+
+def _one_block(n: int) -> sp.csr_matrix:
+    return sp.csr_matrix(np.ones((n, 1), dtype=np.int8))
+
+
+def material_blocks(records: Sequence[ListingRecord], knowledge: Knowledge) -> sp.csr_matrix:
+    """The material-block indicator matrix of records (n × blocks, int8 CSR).
+
+    A pair is possible only when its offer's and want's rows share a block (see
+    ``blocks_meet``); a listing with no inferable material is in every block.
+    """
+    config = knowledge.config
+    if not (config.infers and config.blocking and knowledge.materials):
+        return _one_block(len(records))
+    blocks = sp.csr_matrix(knowledge.inference.profiles(records).blocks, dtype=np.int8)
+    blocks.sort_indices()
+    return blocks
+
+
+def rowdot(a, b) -> np.ndarray:
+    """Row-wise dot products of aligned rows (a length-1 side broadcasts).
+
+    Works on CSR matrices and dense 2-D arrays; zero columns give zeros.
+    """
+    n = max(a.shape[0], b.shape[0])
+    if a.shape[1] == 0 or b.shape[1] == 0:
+        return np.zeros(n)
+    if isinstance(a, np.ndarray):
+        return np.einsum(
+            "ij,ij->i", np.broadcast_to(a, (n, a.shape[1])), np.broadcast_to(b, (n, b.shape[1]))
+        ).astype(np.float64)
+    if a.shape[0] == b.shape[0]:
+        return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float64).ravel()
+    if a.shape[0] == 1:
+        return np.asarray((b @ a.T).toarray(), dtype=np.float64).ravel()
+    return np.asarray((a @ b.T).toarray(), dtype=np.float64).ravel()
+
+
+def blocks_meet(offer_blocks, want_blocks) -> np.ndarray:
+    """Whether aligned block rows share at least one block."""
+    return (
+        rowdot(
+            sp.csr_matrix(offer_blocks, dtype=np.float64),
+            sp.csr_matrix(want_blocks, dtype=np.float64),
+        )
+        > 0
+    )
 
 
 def _date_ordinal(value: date | None, open_value: float) -> float:
@@ -168,6 +332,7 @@ def _record_row(record: ListingRecord, knowledge: Knowledge) -> dict[str, object
         # hazardous side of the list never reaches a taker without a permit.
         "hazardous": bool(record.hazardous) or knowledge.is_hazardous(record.ewc_code),
         "accepts_hazardous": bool(record.accepts_hazardous),
+        "company": -1 if record.company_id is None else int(record.company_id),
     }
 
 
@@ -183,6 +348,12 @@ def within_range(distance_km: ArrayLike, offer_max_km: ArrayLike, want_max_km: A
     return np.asarray(distance_km) <= transport_range(offer_max_km, want_max_km)
 
 
+def different_firms(offer_company: ArrayLike, want_company: ArrayLike):
+    """A firm's own offer and want are an internal matter, not a match."""
+    offer_company = np.asarray(offer_company)
+    return (offer_company < 0) | (offer_company != np.asarray(want_company))
+
+
 def hazard_allowed(offer_hazardous: ArrayLike, want_accepts: ArrayLike):
     return ~np.asarray(offer_hazardous, dtype=bool) | np.asarray(want_accepts, dtype=bool)
 
@@ -194,15 +365,25 @@ def windows_overlap(
     return np.maximum(offer_start, want_start) <= np.minimum(offer_end, want_end)
 
 
-def material_score(text: ArrayLike, ewc: ArrayLike, category: ArrayLike) -> np.ndarray:
-    """Text evidence, pulled up halfway towards agreeing codes or categories."""
-    text = np.asarray(text, dtype=np.float64)
-    structured = np.maximum(ewc, category)
-    return np.clip(text + STRUCTURE_PULL * np.maximum(0.0, structured - text), 0.0, 1.0)
+def material_score(
+    text: ArrayLike,
+    taxonomy: ArrayLike = 0.0,
+    pathway: ArrayLike = 0.0,
+    semantic: ArrayLike = 0.0,
+) -> np.ndarray:
+    """Noisy-OR of the evidence: ``1 − (1 − text)·Π(1 − wᵢ·eᵢ)``, in [0, 1], ≥ text."""
+    miss = 1.0 - np.clip(np.asarray(text, dtype=np.float64), 0.0, 1.0)
+    for value, weight in (
+        (taxonomy, TAXONOMY_WEIGHT),
+        (pathway, PATHWAY_WEIGHT),
+        (semantic, SEMANTIC_WEIGHT),
+    ):
+        miss = miss * (1.0 - weight * np.clip(np.asarray(value, dtype=np.float64), 0.0, 1.0))
+    return np.clip(1.0 - miss, 0.0, 1.0)
 
 
 def combine(components: Mapping[str, ArrayLike]) -> float | np.ndarray:
-    """``material · timing · (0.6 + 0.25 · distance + 0.15 · quantity)``, in [0, 1]."""
+    """``material · timing · (0.8 + 0.12 · distance + 0.08 · quantity)``, in [0, 1]."""
     logistics = (
         BASE_WEIGHT
         + DISTANCE_WEIGHT * np.asarray(components["distance"], dtype=np.float64)
@@ -223,6 +404,8 @@ class PairScores:
     score: np.ndarray  # 0 where rejected
     distance_km: np.ndarray
     offer_hazardous: np.ndarray  # bool: the flag or a starred code
+    offers: ListingArrays | None = None  # the scored rows, for explanations
+    wants: ListingArrays | None = None
 
     def record(
         self,
@@ -239,6 +422,16 @@ class PairScores:
         components = {name: float(value[j]) for name, value in self.components.items()}
         fit = float(self.fit[j])
         distance_km = float(self.distance_km[j])
+        reason = None
+        if self.offers is not None and self.wants is not None:
+            reason = knowledge_reason(
+                self.offers,
+                _row_of(self.offers, j),
+                self.wants,
+                _row_of(self.wants, j),
+                components=components,
+                knowledge=knowledge,
+            )
         return MatchRecord(
             offer_id=offer.id,
             want_id=want.id,
@@ -254,8 +447,13 @@ class PairScores:
                 offer_hazardous=bool(self.offer_hazardous[j]),
                 knowledge=knowledge,
                 shared_terms=shared_terms,
+                knowledge_reason=reason,
             ),
         )
+
+
+def _row_of(arrays: ListingArrays, j: int) -> int:
+    return 0 if len(arrays) == 1 else j
 
 
 def score_arrays(
@@ -265,21 +463,44 @@ def score_arrays(
     text_sim: ArrayLike,
     distance_km: ArrayLike,
 ) -> PairScores:
-    """Score pairs ``offers[i]`` × ``wants[i]`` (length-1 sides broadcast)."""
+    """Score pairs ``offers[i]`` × ``wants[i]`` (length-1 sides broadcast).
+
+    The components counted are those of the configuration the arrays were prepared for.
+    """
+    config = offers.config
+    if wants.config != config:
+        raise ValueError("offers and wants were prepared for different scoring configurations")
+    on = config.on
+
     distance_km = np.asarray(distance_km, dtype=np.float64)
+    n = max(len(offers), len(wants), int(np.size(distance_km)))
     text = np.clip(np.nan_to_num(np.asarray(text_sim, dtype=np.float64)), 0.0, 1.0)
-    ewc = ewc_proximity_keys(
-        offers.ewc_entry,
-        offers.ewc_sub,
-        offers.ewc_chap,
-        wants.ewc_entry,
-        wants.ewc_sub,
-        wants.ewc_chap,
-    )
-    category = category_proximity_keys(
-        offers.category, offers.category_group, wants.category, wants.category_group
-    )
-    material = material_score(text, ewc, category)
+    if not on(TEXT):
+        text = np.zeros_like(text)
+    zero = np.zeros(n)
+    if on(TAXONOMY):
+        ewc = ewc_proximity_keys(
+            offers.ewc_entry,
+            offers.ewc_sub,
+            offers.ewc_chap,
+            wants.ewc_entry,
+            wants.ewc_sub,
+            wants.ewc_chap,
+        )
+        category = category_proximity_keys(
+            offers.category, offers.category_group, wants.category, wants.category_group
+        )
+        inferred = np.clip(rowdot(offers.material_near, wants.material), 0.0, 1.0)
+        taxonomy = np.maximum(np.maximum(ewc, category), inferred)
+    else:
+        ewc = category = taxonomy = zero
+    pathway = np.clip(rowdot(offers.use_potential, wants.use), 0.0, 1.0) if on(PATHWAYS) else zero
+    if on(EMBEDDINGS) and offers.embedding.shape[1]:
+        cosine = rowdot(offers.embedding, wants.embedding)
+        semantic = np.clip((cosine - SEMANTIC_FLOOR) / (1.0 - SEMANTIC_FLOOR), 0.0, 1.0)
+    else:
+        semantic = zero
+    material = material_score(text, taxonomy, pathway, semantic)
     reach = transport_range(offers.max_km, wants.max_km)
     with np.errstate(divide="ignore", invalid="ignore"):
         distance = np.where(reach > 0, 1.0 - distance_km / reach, 1.0)
@@ -299,6 +520,9 @@ def score_arrays(
         "text": text,
         "ewc": ewc,
         "category": category,
+        "taxonomy": taxonomy,
+        "pathway": pathway,
+        "semantic": semantic,
         "material": material,
         "distance": distance,
         "quantity": quantity,
@@ -310,8 +534,10 @@ def score_arrays(
         within_range(distance_km, offers.max_km, wants.max_km)
         & hazard_allowed(offers.hazardous, wants.accepts_hazardous)
         & overlap
-        & (material >= MIN_MATERIAL)
+        & (material >= MIN_MATERIAL - 1e-12)
         & (offers.ids != wants.ids)
+        & different_firms(offers.company, wants.company)
+        & blocks_meet(offers.block_matrix, wants.block_matrix)
     )
     accepted = np.broadcast_to(accepted, shape)
     score = np.where(accepted, combine(components), 0.0)
@@ -322,6 +548,8 @@ def score_arrays(
         score=score,
         distance_km=np.broadcast_to(distance_km, shape),
         offer_hazardous=np.broadcast_to(offers.hazardous, shape),
+        offers=offers,
+        wants=wants,
     )
 
 
@@ -351,6 +579,61 @@ def score_pair(
 # --- explanation ------------------------------------------------------------------------
 
 
+def knowledge_reason(
+    offers: ListingArrays,
+    i: int,
+    wants: ListingArrays,
+    j: int,
+    *,
+    components: Mapping[str, float],
+    knowledge: Knowledge,
+) -> str | None:
+    """Why the knowledge base thinks the pair fits, when it is the main reason.
+
+    The strongest pathway ("fly ash → clinker substitute (EU cement BREF 2013)") or the
+    closest materials ("same material: …", "related materials: …"); ``None`` when the
+    text (or codes, or nothing) explains the match better.
+    """
+    if not knowledge.materials or offers.material.shape[1] == 0:
+        return None
+    model = knowledge.inference
+    text = components.get("text", 0.0)
+    pathway = PATHWAY_WEIGHT * components.get("pathway", 0.0)
+    taxonomy = TAXONOMY_WEIGHT * components.get("taxonomy", 0.0)
+    structured = max(components.get("ewc", 0.0), components.get("category", 0.0))
+    o_idx, o_val = _sparse_row(offers.material, i)
+    if not len(o_idx):
+        return None
+    if pathway > 0 and pathway >= max(taxonomy, text):
+        u_idx, u_val = _sparse_row(wants.use, j)
+        best = _strongest(o_idx, o_val, u_idx, u_val, model.pathway_dense)
+        if best is not None:
+            return model.describe_pathway(*best)
+    if taxonomy > 0 and taxonomy >= text and structured < components.get("taxonomy", 0.0):
+        w_idx, w_val = _sparse_row(wants.material, j)
+        best = _strongest(o_idx, o_val, w_idx, w_val, model.taxonomy_dense)
+        if best is not None:
+            return model.describe_materials(*best)
+    return None
+
+
+def _strongest(a_idx, a_val, b_idx, b_val, table: np.ndarray) -> tuple[int, int] | None:
+    """The (a, b) pair with the largest ``a_val · table[a, b] · b_val``, if any is > 0."""
+    if not len(a_idx) or not len(b_idx):
+        return None
+    weights = a_val[:, None] * table[np.ix_(a_idx, b_idx)] * b_val[None, :]
+    flat = int(np.argmax(weights))
+    if weights.flat[flat] <= 0:
+        return None
+    row, col = divmod(flat, len(b_idx))
+    return int(a_idx[row]), int(b_idx[col])
+
+
+def _sparse_row(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
+    return matrix.indices[lo:hi], matrix.data[lo:hi]
+
+
 def _material_reason(
     offer: ListingRecord,
     want: ListingRecord,
@@ -374,6 +657,8 @@ def _material_reason(
             f"related categories: {knowledge.category_name(offer.category)}"
             f" and {knowledge.category_name(want.category)}"
         )
+    if components.get("semantic", 0.0) * SEMANTIC_WEIGHT > text:
+        return "similar meaning" + (": " + ", ".join(shared_terms) if shared_terms else "")
     if shared_terms:
         return "similar wording: " + ", ".join(shared_terms)
     return "similar wording"
@@ -395,13 +680,16 @@ def explain(
     knowledge: Knowledge,
     offer_hazardous: bool | None = None,
     shared_terms: Sequence[str] = (),
+    knowledge_reason: str | None = None,
 ) -> str:
     """One line: why the material fits, how far, how much of the need it covers.
 
-    e.g. ``"same EWC sub-chapter 10 01, 12 km, covers 80% of the need"``.
+    e.g. ``"fly ash → clinker substitute (EU cement BREF 2013), 12 km, covers 80% of the
+    need"``; ``knowledge_reason`` (from ``knowledge_reason``) names the pathway or the
+    materials when they are the main reason.
     """
     parts = [
-        _material_reason(offer, want, components, knowledge, shared_terms),
+        knowledge_reason or _material_reason(offer, want, components, knowledge, shared_terms),
         _distance_text(distance_km),
     ]
     if quantity_fit is None:

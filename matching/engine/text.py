@@ -9,6 +9,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
+from matching.engine.infer import TEXT_STOP_WORDS
+
 # A 1-row CSR matrix, or its (sorted indices, data) arrays.
 RowLike = sp.csr_matrix | tuple[np.ndarray, np.ndarray]
 
@@ -18,7 +20,12 @@ if TYPE_CHECKING:
 
 
 def listing_text(record: ListingRecord, *, knowledge: Knowledge) -> str:
-    """What the text model reads: title, description, category name, EWC wording."""
+    """What the text model reads: title, description, category name, EWC wording.
+
+    Synonyms are not appended here: they reach the material and use inference instead
+    (``infer``). Expanded into TF-IDF they made unrelated listings share words and cost
+    recall (docs/matching.md).
+    """
     parts = [
         record.title,
         record.description,
@@ -35,10 +42,12 @@ class _Block:
     must get the same row whether it was in the corpus or arrives later.)
     """
 
-    def __init__(self, counter: CountVectorizer) -> None:
+    def __init__(self, counter: CountVectorizer, *, bigram_weight: float = 1.0) -> None:
         self.counter = counter
         self.tfidf = TfidfTransformer(sublinear_tf=True)
         self.fitted = False
+        self.bigram_weight = bigram_weight
+        self._column_scale: np.ndarray | None = None
 
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         try:
@@ -62,7 +71,13 @@ class _Block:
         counts = counts.astype(np.float64)
         if fit:
             self.tfidf.fit(counts)
-        return sp.csr_matrix(self.tfidf.transform(counts))
+            if self.bigram_weight != 1.0:
+                is_bigram = np.char.find(self.terms.astype(str), " ") >= 0
+                self._column_scale = np.where(is_bigram, self.bigram_weight, 1.0)
+        rows = sp.csr_matrix(self.tfidf.transform(counts))
+        if self._column_scale is not None:
+            rows = _unit_rows(sp.csr_matrix(rows @ sp.diags(self._column_scale)))
+        return rows
 
     @property
     def size(self) -> int:
@@ -75,11 +90,23 @@ class _Block:
         return self.counter.get_feature_names_out()
 
 
+# Bigrams mostly repeat their words' evidence; a little weight keeps word order telling
+# ("fly ash" over "ash … fly") and lets explanations name phrases.
+BIGRAM_WEIGHT = 0.3
+# Character n-grams catch inflections and compounds but also boilerplate ("-tion", "from")
+# shared by unrelated listings: they count a quarter as much as words (weight² / (1 + w²)).
+CHAR_WEIGHT = 0.5
+
+
 def _word_block() -> _Block:
     return _Block(
         CountVectorizer(
-            analyzer="word", ngram_range=(1, 2), stop_words="english", strip_accents="unicode"
-        )
+            analyzer="word",
+            ngram_range=(1, 2),
+            stop_words=TEXT_STOP_WORDS,
+            strip_accents="unicode",
+        ),
+        bigram_weight=BIGRAM_WEIGHT,
     )
 
 
@@ -88,23 +115,29 @@ def _char_block() -> _Block:
     return _Block(CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), strip_accents="unicode"))
 
 
-def _combine(word: sp.csr_matrix, char: sp.csr_matrix) -> sp.csr_matrix:
-    # Each block is already L2-normalised, so after re-normalising the stack the cosine is
-    # the mean of the word and the character cosines (or the char cosine alone when a text
-    # has no word features).
-    matrix = sp.csr_matrix(sp.hstack([word, char], format="csr", dtype=np.float64))
+def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64).ravel())
     scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    matrix = sp.csr_matrix(sp.diags(scale) @ matrix)
+    return sp.csr_matrix(sp.diags(scale) @ matrix)
+
+
+def _combine(word: sp.csr_matrix, char: sp.csr_matrix) -> sp.csr_matrix:
+    # Each block is already L2-normalised, so after re-normalising the stack the cosine is
+    # (word cosine + CHAR_WEIGHT² · char cosine) / (1 + CHAR_WEIGHT²) (or the char cosine
+    # alone when a text has no word features).
+    matrix = sp.csr_matrix(sp.hstack([word, CHAR_WEIGHT * char], format="csr", dtype=np.float64))
+    matrix = _unit_rows(matrix)
     matrix.sort_indices()  # canonical order → the same dot products in every direction
     return matrix
 
 
 class TextModel:
-    """Word (1–2 grams) and char_wb (3–5 grams) TF-IDF, hstacked, rows L2-normalised.
+    """Word (1–2 grams, bigrams weighted down) and char_wb (3–5 grams) TF-IDF, hstacked
+    with the characters weighted down, rows L2-normalised.
 
-    Both blocks use sublinear tf; the word block drops English stop words. Each block is
-    unit-length before stacking, so the cosine is the mean of the word and char cosines.
+    Both blocks use sublinear tf; the word block drops English stop words (but keeps the
+    few that name things in industry: "bottom ash", "fill", "mill scale"). Each block is
+    unit-length before stacking, so the cosine is (word cosine + 0.25 · char cosine) / 1.25.
     """
 
     def __init__(self, word: _Block, char: _Block) -> None:

@@ -36,3 +36,74 @@
   form.addEventListener("change", update);
   update();
 })();
+
+// EWC suggestions: while the firm types a title or description, fetch the server-rendered
+// suggestion box; "Use this code" fills the EWC field (the firm confirms by saving).
+// Without JavaScript the same buttons submit the form, which is redisplayed with the code.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-ewc-suggest]");
+  if (!box || !window.fetch) return;
+  var form = box.closest("form");
+  var title = form.querySelector("[name=title]");
+  var description = form.querySelector("[name=description]");
+  var code = form.querySelector("[name=ewc_code]");
+  var timer = null;
+  var controller = null;
+  var MAX_LENGTH = 2000;
+
+  function text() {
+    return [title && title.value, description && description.value]
+      .map(function (part) { return (part || "").trim(); })
+      .filter(Boolean)
+      .join(". ")
+      .slice(0, MAX_LENGTH);
+  }
+
+  function tidy() {
+    // Typing refreshes the box; the no-JavaScript refresh button is not needed.
+    box.querySelectorAll("[data-suggest-submit]").forEach(function (el) { el.hidden = true; });
+    box.querySelectorAll("[data-use-ewc]").forEach(function (button) {
+      var chosen = code && code.value.replace(/\D/g, "") === button.dataset.useEwc.replace(/\D/g, "");
+      button.setAttribute("aria-pressed", chosen ? "true" : "false");
+    });
+  }
+
+  var last = text();
+
+  function refresh() {
+    var current = text();
+    if (current === last) return;
+    last = current;
+    if (controller) controller.abort();
+    controller = window.AbortController ? new AbortController() : null;
+    fetch(box.dataset.url + "?text=" + encodeURIComponent(current), {
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" },
+      signal: controller ? controller.signal : undefined,
+    })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response); })
+      .then(function (html) { box.innerHTML = html; tidy(); })
+      .catch(function () { /* keep the previous suggestions; the form works without them */ });
+  }
+
+  function schedule() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, 400);
+  }
+
+  [title, description].forEach(function (el) { if (el) el.addEventListener("input", schedule); });
+  if (code) code.addEventListener("input", tidy);
+
+  box.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-use-ewc]");
+    if (!button || !code) return;
+    event.preventDefault();
+    code.value = button.dataset.useEwc;
+    code.dispatchEvent(new Event("change", { bubbles: true }));
+    tidy();
+    code.focus();
+  });
+
+  tidy();
+})();

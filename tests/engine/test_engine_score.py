@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import date
 
 import pytest
 
+from matching.engine.knowledge import DEFAULT_DATA_DIR, Knowledge
 from matching.engine.records import OFFER, WANT
-from matching.engine.score import COMPONENTS, MIN_MATERIAL, combine, material_score, score_pair
+from matching.engine.score import (
+    BASE_WEIGHT,
+    COMPONENTS,
+    DISTANCE_WEIGHT,
+    MIN_MATERIAL,
+    PATHWAY_WEIGHT,
+    QUANTITY_WEIGHT,
+    TAXONOMY_WEIGHT,
+    combine,
+    material_score,
+    score_pair,
+)
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory) -> Knowledge:
+    """The List of Waste and the categories only: no knowledge base, so the formula and
+    the code-based reasons are tested apart from inference (see test_engine_infer)."""
+    root = tmp_path_factory.mktemp("bare")
+    for name in ("ewc_list_of_waste.csv", "material_categories.csv"):
+        shutil.copy(DEFAULT_DATA_DIR / name, root / name)
+    return Knowledge.load(root)
 
 
 @pytest.fixture()
@@ -42,11 +65,12 @@ def test_fly_ash_explanation_and_numbers(kb, fly_ash):
     assert set(c) == set(COMPONENTS)
     assert c["text"] == pytest.approx(0.3)
     assert c["ewc"] == 0.6 and c["category"] == 0.0 and c["timing"] == 1.0
-    # Text pulled halfway towards the EWC proximity.
-    assert c["material"] == pytest.approx(0.3 + 0.5 * (0.6 - 0.3))
+    # Stated codes are taxonomy evidence; with no knowledge base nothing else is.
+    assert c["taxonomy"] == 0.6 and c["pathway"] == 0.0 and c["semantic"] == 0.0
+    assert c["material"] == pytest.approx(1 - (1 - 0.3) * (1 - TAXONOMY_WEIGHT * 0.6))
     assert c["distance"] == pytest.approx(1 - 12.4 / 100)
     assert c["quantity"] == pytest.approx(0.8)
-    expected = 0.45 * (0.6 + 0.25 * (1 - 0.124) + 0.15 * 0.8)
+    expected = c["material"] * (BASE_WEIGHT + DISTANCE_WEIGHT * (1 - 0.124) + QUANTITY_WEIGHT * 0.8)
     assert match.score == pytest.approx(expected)
     assert match.score == pytest.approx(combine(c))
     assert match.distance_km == 12.4
@@ -95,16 +119,20 @@ def _with(record, **fields):
 
 def test_combine_formula():
     parts = {"material": 0.5, "distance": 0.8, "quantity": 0.8, "timing": 1.0}
-    assert combine(parts) == pytest.approx(0.5 * (0.6 + 0.2 + 0.12))
+    logistics = BASE_WEIGHT + DISTANCE_WEIGHT * 0.8 + QUANTITY_WEIGHT * 0.8
+    assert combine(parts) == pytest.approx(0.5 * logistics)
     assert combine({**parts, "timing": 0.0}) == 0.0
     assert combine({"material": 1.0, "distance": 1.0, "quantity": 1.0}) == pytest.approx(1.0)
+    # Logistics move a right material by at most a fifth.
+    assert combine({"material": 1.0, "distance": 0.0, "quantity": 0.0}) == pytest.approx(0.8)
 
 
-def test_material_never_below_text_and_codes_only_help():
+def test_material_never_below_text_and_evidence_only_helps():
     assert material_score(0.4, 0.0, 0.0) == pytest.approx(0.4)
-    assert material_score(0.4, 0.3, 0.0) == pytest.approx(0.4)  # weaker code: no penalty
-    assert material_score(0.0, 1.0, 0.0) == pytest.approx(0.5)
-    assert material_score(0.2, 0.0, 1.0) == pytest.approx(0.6)
+    assert material_score(0.4, 0.3, 0.0) > 0.4  # any agreeing code adds, none takes away
+    assert material_score(0.0, 1.0, 0.0) == pytest.approx(TAXONOMY_WEIGHT)
+    assert material_score(0.2, 0.0, 1.0) == pytest.approx(1 - 0.8 * (1 - PATHWAY_WEIGHT))
+    assert material_score(1.0, 1.0, 1.0, 1.0) == 1.0
 
 
 def test_distance_rule_uses_the_larger_reach(kb, fly_ash):
@@ -191,3 +219,19 @@ def test_pair_order_is_checked(kb, fly_ash):
     offer, want = fly_ash
     with pytest.raises(ValueError):
         score_pair(want, offer, text_sim=0.3, distance_km=5, knowledge=kb)
+
+
+def test_a_firms_own_offer_and_want_are_not_matched():
+    from matching.engine.knowledge import Knowledge
+    from matching.engine.records import ListingRecord
+    from matching.engine.score import score_pair
+
+    kb = Knowledge.load()
+    offer = ListingRecord(id=1, kind="offer", title="Coal fly ash", lat=61.0, lon=21.0,
+                          max_km=50, ewc_code="100102", company_id=7)
+    want = ListingRecord(id=2, kind="want", title="Coal fly ash for cement", lat=61.0,
+                         lon=21.1, max_km=50, company_id=7)
+    assert score_pair(offer, want, text_sim=0.9, distance_km=5.0, knowledge=kb) is None
+    other = ListingRecord(id=3, kind="want", title="Coal fly ash for cement", lat=61.0,
+                          lon=21.1, max_km=50, company_id=8)
+    assert score_pair(offer, other, text_sim=0.9, distance_km=5.0, knowledge=kb) is not None

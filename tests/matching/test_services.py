@@ -200,3 +200,10 @@ def test_counterpart_view_hides_the_partner_firm(owner, partner):
     assert view.town == "Rauma"
     assert partner.company.name not in repr(view)
     assert "cement" in view.sector.lower()
+
+
+def test_a_firms_own_offer_and_want_do_not_match(owner):
+    ListingFactory(company=owner.company, site=owner.site, kind="want",
+                   title="Fly ash for our own concrete plant", category="ash")
+    services.match_rematch_all()
+    assert not Match.objects.exists()

@@ -1,0 +1,270 @@
+"""Writing many matches at once: rows built once, COPY on PostgreSQL, upserts elsewhere.
+
+The caller gives the complete new set of matches of a scope (a set of offers, or of
+offers and wants) and the scope itself; afterwards the stored matches of that scope are
+exactly the new set. Only rows that are new or whose values differ are written, and only
+rows that fell out are deleted: a rerun with the same model writes nothing.
+
+On PostgreSQL the rows go through ``COPY`` into a temporary table, and two statements
+upsert the changed rows and delete the stale ones. Other databases (the SQLite default
+of development) use ``bulk_create`` with conflict handling.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from matching.engine.records import MatchRecord
+from matching.models import Match
+
+EXPLANATION_MAX = Match._meta.get_field("explanation").max_length
+VALUE_FIELDS = ("score", "distance_km", "components", "explanation", "model_version")
+
+
+@dataclass(frozen=True)
+class MatchRows:
+    """New matches as parallel columns (ids) and preformatted value lines."""
+
+    offer_id: np.ndarray
+    want_id: np.ndarray
+    lines: list[str]  # "score\tdistance\tcomponents json\texplanation", COPY text format
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @classmethod
+    def from_records(cls, found: Sequence[MatchRecord]) -> MatchRows:
+        return cls(
+            offer_id=np.fromiter((m.offer_id for m in found), dtype=np.int64, count=len(found)),
+            want_id=np.fromiter((m.want_id for m in found), dtype=np.int64, count=len(found)),
+            lines=[_line(m) for m in found],
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[MatchRows]) -> MatchRows:
+        """All parts, one row per (offer, want) pair, ordered by (offer, want)."""
+        if not parts:
+            return cls(np.empty(0, np.int64), np.empty(0, np.int64), [])
+        offer = np.concatenate([p.offer_id for p in parts])
+        want = np.concatenate([p.want_id for p in parts])
+        lines = [line for p in parts for line in p.lines]
+        # A pair chosen from both ends comes from two cells with identical values.
+        key = np.rec.fromarrays([offer, want])
+        _, first = np.unique(key, return_index=True)
+        return cls(offer[first], want[first], [lines[i] for i in first.tolist()])
+
+    def take(self, mask: np.ndarray) -> MatchRows:
+        idx = np.flatnonzero(mask)
+        return MatchRows(self.offer_id[idx], self.want_id[idx], [self.lines[i] for i in idx])
+
+    def values(self) -> list[dict]:
+        """Row values as the ORM stores them (for the non-PostgreSQL path)."""
+        out = []
+        for line in self.lines:
+            score, distance, components, explanation = line.split("\t", 3)
+            out.append(
+                {
+                    "score": float(score),
+                    "distance_km": float(distance),
+                    "components": json.loads(components),
+                    "explanation": _unescape(explanation),
+                }
+            )
+        return out
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"match values must be finite numbers, not {value!r}")
+    return value
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _unescape(text: str) -> str:
+    out, i = [], 0
+    table = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            out.append(table.get(text[i + 1], text[i + 1]))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+_json_keys: dict[str, str] = {}
+
+
+def _key(name: str) -> str:
+    found = _json_keys.get(name)
+    if found is None:
+        found = _json_keys[name] = json.dumps(name) + ": "
+    return found
+
+
+def _line(m: MatchRecord) -> str:
+    # repr gives the shortest string that reads back as the same float, as json does.
+    components = "{" + ", ".join(
+        _key(name) + repr(_finite(float(value))) for name, value in m.components.items()
+    ) + "}"
+    return (
+        f"{_finite(float(m.score))!r}\t{_finite(float(m.distance_km))!r}\t{components}\t"
+        f"{_escape(m.explanation[:EXPLANATION_MAX])}"
+    )
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _copy_ids(cursor, table: str, ids: np.ndarray) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
+    cursor.execute(f"CREATE TEMP TABLE {table} (id bigint PRIMARY KEY) ON COMMIT DROP")
+    with cursor.copy(f"COPY {table} (id) FROM STDIN") as copy:
+        copy.write("".join(f"{i}\n" for i in np.unique(ids).tolist()))
+
+
+def sync_matches(
+    rows: MatchRows | Iterable[MatchRows],
+    *,
+    version: str,
+    offers: np.ndarray,
+    wants: np.ndarray | None = None,
+) -> tuple[int, int]:
+    """Make the stored matches of the scope exactly ``rows``; returns (written, deleted).
+
+    ``rows`` may come in chunks (an iterable of ``MatchRows``), written as they come.
+
+    The scope is every pair whose offer is in ``offers`` and (when given) whose want is in
+    ``wants``: a full rematch passes its snapshot's listings, so matches of listings
+    saved since are left alone. Unchanged rows keep their ``model_version`` and
+    ``updated_at``. Run inside a transaction.
+    """
+    chunks = [rows] if isinstance(rows, MatchRows) else rows
+    if on_postgresql():
+        return _sync_postgresql(chunks, version=version, offers=offers, wants=wants)
+    return _sync_orm(MatchRows.concat(list(chunks)), version=version, offers=offers,
+                     wants=wants)
+
+
+def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
+    table = Match._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # psycopg 3: COPY needs the raw cursor
+        _copy_ids(cursor, "match_scope_offers", offers)
+        if wants is not None:
+            _copy_ids(cursor, "match_scope_wants", wants)
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.match_new")
+        cursor.execute(
+            "CREATE TEMP TABLE match_new (offer_id bigint, want_id bigint, "
+            "score double precision, distance_km double precision, components jsonb, "
+            "explanation varchar(300)) ON COMMIT DROP"
+        )
+        with cursor.copy(
+            "COPY match_new (offer_id, want_id, score, distance_km, components, explanation) "
+            "FROM STDIN"
+        ) as copy:
+            for rows in chunks:
+                copy.write("".join(
+                    f"{o}\t{w}\t{line}\n" for o, w, line in
+                    zip(rows.offer_id.tolist(), rows.want_id.tolist(), rows.lines, strict=True)
+                ))
+        cursor.execute(
+            f"""
+            INSERT INTO {table} AS m (offer_id, want_id, score, distance_km, components,
+                                     explanation, model_version, created_at, updated_at)
+            SELECT n.offer_id, n.want_id, n.score, n.distance_km, n.components, n.explanation,
+                   %(version)s, %(now)s, %(now)s
+            FROM match_new n
+            LEFT JOIN {table} o ON o.offer_id = n.offer_id AND o.want_id = n.want_id
+            WHERE o.id IS NULL OR o.score <> n.score OR o.distance_km <> n.distance_km
+               OR o.components <> n.components OR o.explanation <> n.explanation
+            ON CONFLICT (offer_id, want_id) DO UPDATE SET
+                score = EXCLUDED.score, distance_km = EXCLUDED.distance_km,
+                components = EXCLUDED.components, explanation = EXCLUDED.explanation,
+                model_version = EXCLUDED.model_version, updated_at = EXCLUDED.updated_at
+            """,
+            {"version": version, "now": now},
+        )
+        written = cursor.rowcount
+        want_scope = (
+            "AND m.want_id IN (SELECT id FROM match_scope_wants)" if wants is not None else ""
+        )
+        cursor.execute(
+            f"""
+            DELETE FROM {table} m
+            WHERE m.offer_id IN (SELECT id FROM match_scope_offers) {want_scope}
+              AND NOT EXISTS (SELECT 1 FROM match_new n
+                              WHERE n.offer_id = m.offer_id AND n.want_id = m.want_id)
+            """
+        )
+        deleted = cursor.rowcount
+    return written, deleted
+
+
+def _sync_orm(rows, *, version, offers, wants) -> tuple[int, int]:
+    scope = Q(offer_id__in=np.unique(offers).tolist())
+    if wants is not None:
+        scope &= Q(want_id__in=np.unique(wants).tolist())
+    return save_values(
+        {(int(o), int(w)): v for o, w, v in zip(rows.offer_id.tolist(), rows.want_id.tolist(),
+                                                 rows.values(), strict=True)},
+        version=version,
+        scope=scope,
+    )
+
+
+def save_values(wanted: dict[tuple[int, int], dict], *, version: str, scope: Q) -> tuple[int, int]:
+    """ORM path: stored matches within ``scope`` become ``wanted`` (values per pair)."""
+    existing = {
+        (row["offer_id"], row["want_id"]): row
+        for row in Match.objects.filter(scope).values(
+            "id", "offer_id", "want_id", "score", "distance_km", "components", "explanation"
+        )
+    }
+    stale = [row["id"] for key, row in existing.items() if key not in wanted]
+    if stale:
+        Match.objects.filter(id__in=stale).delete()
+    upserts = []
+    for key, values in wanted.items():
+        row = existing.get(key)
+        if row is None or any(row[name] != value for name, value in values.items()):
+            upserts.append(Match(offer_id=key[0], want_id=key[1], model_version=version, **values))
+    # Upserts on the (offer, want) key: concurrent rematches cannot duplicate a pair.
+    Match.objects.bulk_create(
+        upserts,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["offer", "want"],
+        update_fields=[*VALUE_FIELDS, "updated_at"],
+    )
+    return len(upserts), len(stale)
+
+
+def record_values(found: Sequence[MatchRecord]) -> dict[tuple[int, int], dict]:
+    """Values per pair of a few match records (single-listing path)."""
+    return {
+        (m.offer_id, m.want_id): {
+            "score": m.score,
+            "distance_km": m.distance_km,
+            "components": m.components,
+            "explanation": m.explanation[:EXPLANATION_MAX],
+        }
+        for m in found
+    }

@@ -1,0 +1,99 @@
+"""``manage.py evaluate_matcher PAIRS.json``: recall and MRR of the matcher on a benchmark."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from matching.evaluation.benchmark import BenchmarkError, load_distractors, load_pairs
+from matching.evaluation.services import (
+    AS_GIVEN,
+    COLOCATED,
+    Evaluation,
+    distractors_generate,
+    evaluate_matcher,
+)
+
+WORST = 10
+
+
+class Command(BaseCommand):
+    # Developer-facing, like the help of Django's own commands: not translated.
+    help = (
+        "Load a pairs file (../shared/benchmarks/README.md format) with distractors into a "
+        "rolled-back transaction, run the production matcher, and print recall@1/5/10 and "
+        "MRR with locations as given and co-located."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("pairs", help="pairs file (JSON)")
+        parser.add_argument(
+            "--distractors", type=int, default=0, help="number of generated distractors"
+        )
+        parser.add_argument("--distractors-file", help="distractor file (JSON)")
+        parser.add_argument(
+            "--seed", type=int, default=0, help="seed for distractors and placement"
+        )
+        parser.add_argument(
+            "--components",
+            help="score components to use, e.g. 'text' or 'text,taxonomy,pathways' "
+            "(default: settings.MATCH_COMPONENTS)",
+        )
+        parser.add_argument(
+            "--no-blocking",
+            action="store_true",
+            help="switch the material-block rule off (to measure what it costs)",
+        )
+        parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    def handle(self, *args, **options) -> None:
+        if options["distractors"] < 0:
+            raise CommandError("--distractors must not be negative")
+        try:
+            pairs = load_pairs(options["pairs"])
+            extra = (
+                load_distractors(options["distractors_file"]) if options["distractors_file"] else []
+            )
+        except (OSError, BenchmarkError) as exc:
+            raise CommandError(str(exc)) from exc
+        anchors = [(s.lat, s.lon) for p in pairs.pairs for s in (p.offer, p.want)]
+        extra += distractors_generate(
+            n=options["distractors"], seed=options["seed"], anchors=anchors
+        )
+        result = evaluate_matcher(
+            pairs=pairs,
+            distractors=extra,
+            seed=options["seed"],
+            components=options["components"],
+            blocking=not options["no_blocking"],
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(result.as_json(), indent=2))
+        else:
+            self._table(result)
+
+    def _table(self, result: Evaluation) -> None:
+        out = self.stdout.write
+        out(
+            f"{result.name}: {result.pairs} pairs, {result.distractors} distractors"
+            f"{', components ' + result.components if result.components else ''}"
+            f" ({result.seconds:.1f} s)"
+        )
+        out(f"{'placement':<11} {'recall@1':>9} {'recall@5':>9} {'recall@10':>10} {'MRR':>7}")
+        for placement in (AS_GIVEN, COLOCATED):
+            f = result.figures[placement]
+            out(
+                f"{placement:<11} {f['recall@1']:>9.3f} {f['recall@5']:>9.3f}"
+                f" {f['recall@10']:>10.3f} {f['mrr']:>7.3f}"
+            )
+        ranks = result.ranks[COLOCATED]
+        worst = sorted(ranks, key=lambda pid: (-(ranks[pid]["want"] + ranks[pid]["offer"]), pid))
+        out("")
+        out("Worst pairs (co-located ranks: the want's partner offer / the offer's partner want):")
+        for pid in worst[:WORST]:
+            offer_title, want_title = result.titles.get(pid, ("", ""))
+            out(
+                f"  {pid:<10} {ranks[pid]['want']:>5} {ranks[pid]['offer']:>5}  "
+                f"{offer_title[:45]} → {want_title[:45]}"
+            )

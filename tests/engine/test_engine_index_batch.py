@@ -1,0 +1,166 @@
+"""The vectorised full rematch: equal to the naive baseline, lossless cells, determinism."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import random
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bench.generate import generate_region
+from bench.naive import compare, naive_matches
+from matching.engine.cells import Cell, plan_cells
+from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
+from matching.engine.index import MatchIndex, top_k_mask
+
+
+@pytest.fixture(scope="module")
+def region_records():
+    # A small region: dense enough that most listings compete for their top k.
+    return generate_region(220, seed=5).records()
+
+
+@pytest.fixture(scope="module")
+def index(region_records, kb) -> MatchIndex:
+    return MatchIndex.build(region_records, kb, version="test")
+
+
+def _pairs(matches):
+    return [(m.offer_id, m.want_id) for m in matches]
+
+
+def test_fast_path_equals_the_naive_baseline(index, region_records, kb):
+    fast = index.match_all(k=5)
+    slow = naive_matches(region_records, kb, index.text_model, 5)
+    assert len(fast) > 100
+    assert compare(fast, slow) == []
+    assert _pairs(fast) == _pairs(slow)  # same order: (−score, offer, want)
+    assert [m.explanation for m in fast] == [m.explanation for m in slow]
+
+
+def test_full_rematch_is_the_union_of_single_queries(index):
+    # query() ranks one listing's counterparts on its own (a tree query per listing).
+    expected = set()
+    for record in index.records:
+        expected |= set(_pairs(index.query(record, k=3)))
+    assert set(_pairs(index.match_all(k=3))) == expected
+
+
+def test_cells_with_margins_lose_no_pair(index):
+    whole = index.select(5)
+    lat = np.concatenate([index.side(k).arrays.lat for k in ("offer", "want")])
+    lon = np.concatenate([index.side(k).arrays.lon for k in ("offer", "want")])
+    reach = np.concatenate([index.side(k).arrays.max_km for k in ("offer", "want")])
+    plan = plan_cells(lat, lon, reach, cells=4)
+    assert len(plan) == 4
+    owners = plan.assign(lat, lon)
+    assert set(np.bincount(owners)) and np.bincount(owners).min() > 0
+    # Each pair is scored in the cell of its offer; the cell of its want completes it.
+    parts = [index.select_cell(plan, cell, 5) for cell in range(len(plan))]
+    assert sum(p.candidates for p in parts) == whole.candidates  # nothing scored twice
+    found = set()
+    for cell in range(len(plan)):
+        merged = index.merge_cell(plan, cell, parts, 5)
+        found |= set(zip(merged.offer.tolist(), merged.want.tolist(), merged.score.tolist(),
+                         merged.text_sim.tolist(), merged.distance_km.tolist(), strict=True))
+    expected = set(zip(whole.offer.tolist(), whole.want.tolist(), whole.score.tolist(),
+                       whole.text_sim.tolist(), whole.distance_km.tolist(), strict=True))
+    assert found == expected
+    assert len(found) == len(whole)
+
+
+def test_a_cell_without_its_margin_would_lose_pairs(index):
+    # The check above can fail: cutting the pool to the cell itself drops border pairs.
+    whole = index.select(5)
+    arrays = {k: index.side(k).arrays for k in ("offer", "want")}
+    lat = np.concatenate([a.lat for a in arrays.values()])
+    lon = np.concatenate([a.lon for a in arrays.values()])
+    plan = plan_cells(lat, lon, np.zeros(len(lat)), cells=4)
+    parts = [index.select_cell(plan, cell, 5) for cell in range(len(plan))]
+    found = set()
+    for cell in range(len(plan)):
+        merged = index.merge_cell(plan, cell, parts, 5)
+        found |= set(zip(merged.offer.tolist(), merged.want.tolist(), strict=True))
+    assert set(zip(whole.offer.tolist(), whole.want.tolist(), strict=True)) - found
+
+
+def test_same_inputs_same_matches_whatever_the_order(region_records, kb):
+    first = MatchIndex.build(region_records, kb, version="v").match_all(k=4)
+    shuffled = list(region_records)
+    random.Random(3).shuffle(shuffled)
+    again = MatchIndex.build(shuffled, kb, version="v").match_all(k=4)
+    assert again == first
+
+
+def test_a_pickled_index_matches_the_same(index, kb):
+    copy = pickle.loads(pickle.dumps(index))
+    copy.attach(kb)
+    assert copy.match_all(k=4) == index.match_all(k=4)
+    record = index.records[7]
+    assert copy.query(record, k=5) == index.query(record, k=5)
+
+
+def test_listings_saved_later_compete_through_an_overlay(index, region_records):
+    # A want copied from an indexed one, under a new id: its offers find it in the overlay.
+    source = next(r for r in region_records if r.kind == "want" and index.query(r, k=3))
+    twin = replace(source, id=10_000)
+    extra = index.with_records([twin])
+    offer_id = index.query(source, k=1)[0].offer_id
+    offer = next(r for r in region_records if r.id == offer_id)
+    with_twin = index.query(offer, k=50, extra=extra)
+    assert twin.id in [m.want_id for m in with_twin]
+    # Excluding the original leaves the twin in its place, with the same score.
+    scores = {m.want_id: m.score for m in with_twin}
+    assert scores[twin.id] == scores[source.id]
+    without = index.query(offer, k=50, exclude=frozenset({source.id}), extra=extra)
+    assert source.id not in [m.want_id for m in without]
+
+
+def test_top_k_mask_ranks_by_score_then_tiebreak():
+    group = np.array([0, 0, 0, 1, 1])
+    score = np.array([0.5, 0.9, 0.5, 0.2, 0.3])
+    tiebreak = np.array([7, 1, 3, 0, 0])
+    assert top_k_mask(group, score, tiebreak, 2).tolist() == [False, True, True, True, True]
+    assert top_k_mask(group, score, tiebreak, 1).tolist() == [False, True, False, False, True]
+
+
+@pytest.mark.parametrize("lat", [0.0, 45.0, 70.0, 88.0, -60.0])
+def test_a_cell_pool_holds_every_point_within_the_margin(lat):
+    rng = random.Random(int(lat * 10))
+    cell = Cell(index=0, lat_lo=lat - 1.0, lat_hi=min(90.0, lat + 1.0), lon_lo=170.0,
+                lon_hi=179.0)
+    margin = 300.0
+    points = []
+    for _ in range(2000):
+        # A member of the cell, and a point at a random bearing within the margin.
+        la = rng.uniform(cell.lat_lo, cell.lat_hi)
+        lo = rng.uniform(cell.lon_lo, cell.lon_hi)
+        d = rng.uniform(0, margin) / EARTH_RADIUS_KM
+        bearing = rng.uniform(0, 2 * math.pi)
+        phi = math.asin(math.sin(math.radians(la)) * math.cos(d)
+                        + math.cos(math.radians(la)) * math.sin(d) * math.cos(bearing))
+        lam = math.radians(lo) + math.atan2(
+            math.sin(bearing) * math.sin(d) * math.cos(math.radians(la)),
+            math.cos(d) - math.sin(math.radians(la)) * math.sin(phi),
+        )
+        lon2 = (math.degrees(lam) + 540.0) % 360.0 - 180.0
+        points.append((math.degrees(phi), lon2))
+        assert haversine_km(la, lo, *points[-1]) <= margin + 1e-6
+    lats, lons = np.array(points).T
+    assert cell.near(lats, lons, margin).all()
+
+
+def test_small_work_units_and_early_cuts_change_nothing(index, monkeypatch):
+    import matching.engine.index as module
+
+    whole = index.select(4)
+    monkeypatch.setattr(module, "TILE_OFFERS", 7)
+    monkeypatch.setattr(module, "UNIT_PAIRS", 40)
+    monkeypatch.setattr(module, "PRODUCT_OFFERS", 3)
+    monkeypatch.setattr(module, "COMPACT_ROWS", 60)
+    again = index.select(4)
+    for name in ("offer", "want", "distance_km", "text_sim"):
+        assert np.array_equal(getattr(again, name), getattr(whole, name))

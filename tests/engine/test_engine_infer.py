@@ -1,0 +1,398 @@
+"""Knowledge-based components on a tiny knowledge base with known answers.
+
+The tiny base (written to a temporary data folder) has a few materials, uses, pathways,
+synonyms and sector flows, so every expected value can be worked out by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from matching.engine.index import MatchIndex
+from matching.engine.infer import CATEGORY_STATED, NACE_CONFIDENCE, short_source, stem, tokens
+from matching.engine.knowledge import DEFAULT_DATA_DIR, Knowledge, parse_components
+from matching.engine.records import OFFER, WANT, ListingRecord
+from matching.engine.score import (
+    COMPONENTS,
+    TAXONOMY_WEIGHT,
+    ListingArrays,
+    material_blocks,
+    material_score,
+    rowdot,
+    score_pair,
+)
+from matching.engine.semantic import CachedEmbedder
+from matching.engine.text import listing_text
+
+MATERIALS = """slug,category,name,ewc,terms,state
+coal-fly-ash,ash,coal fly ash,100102,fly ash;pulverised fuel ash;PFA,solid
+bottom-ash,ash,bottom ash,100101,bottom ash;boiler slag,solid
+fgd-gypsum,gypsum,FGD gypsum,100105,desulphurisation gypsum;flue gas gypsum,solid
+spent-grain,food-residues,spent grain,020799,spent grain;brewers grain,solid
+waste-heat,heat,waste heat,,residual heat;surplus heat;low-grade heat,energy
+wood-chips,wood,wood chips,030105,sawdust;wood chips;bark,solid
+"""
+USES = """slug,name,terms,nace,accepts_categories
+clinker-substitute,clinker substitute,supplementary cementitious material;blended cement,23.51,\
+ash slag
+plasterboard,plasterboard making,plasterboard;gypsum board,23.62,gypsum
+animal-feed,animal feed,cattle feed;pig feed;livestock feed,01.4,food-residues
+district-heating,district heating,district heating;heat network,35.30,heat steam
+biomass-fuel,biomass fuel,biomass boiler;biomass fuel,35.11,wood
+"""
+PATHWAYS = """id,material,use,evidence,process,source,source_year,source_url
+P1,coal-fly-ash,clinker-substitute,commercial,blending,EU cement BREF,2013,https://example.org/1
+P2,fgd-gypsum,plasterboard,commercial,board making,Gypsum report,2018,https://example.org/2
+P3,spent-grain,animal-feed,commercial,feeding,Feed guide,2020,https://example.org/3
+P4,waste-heat,district-heating,commercial,heat exchange,Heat atlas,2019,https://example.org/4
+P5,wood-chips,biomass-fuel,commercial,combustion,Biomass handbook,2015,https://example.org/5
+"""
+SYNONYMS = """group,terms
+spent-grain,spent grain;draff
+"""
+NACE_FLOWS = """nace,direction,material_or_use,source
+11.05,output,spent-grain,brewing statistics
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Knowledge:
+    root = tmp_path_factory.mktemp("kb")
+    for name in ("ewc_list_of_waste.csv", "material_categories.csv"):
+        shutil.copy(Path(DEFAULT_DATA_DIR) / name, root / name)
+    (root / "knowledge").mkdir()
+    for name, text in {
+        "materials.csv": MATERIALS,
+        "uses.csv": USES,
+        "pathways.csv": PATHWAYS,
+        "synonyms.csv": SYNONYMS,
+        "nace_flows.csv": NACE_FLOWS,
+    }.items():
+        (root / "knowledge" / name).write_text(text, encoding="utf-8")
+    return Knowledge.load(root)
+
+
+def rec(rid: int, kind: str, title: str, description: str = "", **fields) -> ListingRecord:
+    return ListingRecord(
+        id=rid,
+        kind=kind,
+        title=title,
+        description=description,
+        lat=60.0,
+        lon=24.0,
+        max_km=100.0,
+        **fields,
+    )
+
+
+def profile(kb: Knowledge, record: ListingRecord) -> dict[str, float]:
+    model = kb.inference
+    row = model.profiles([record]).material
+    return {model.materials[i].slug: float(v) for i, v in zip(row.indices, row.data, strict=True)}
+
+
+def use_profile(kb: Knowledge, record: ListingRecord) -> dict[str, float]:
+    model = kb.inference
+    row = model.profiles([record]).use
+    return {model.uses[i].slug: float(v) for i, v in zip(row.indices, row.data, strict=True)}
+
+
+# --- text handling ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("ashes", "ash"),
+        ("heating", "heat"),
+        ("dried", "dry"),
+        ("sulphate", "sulfates"),
+        ("fibres", "fiber"),
+        ("tyres", "tires"),
+        ("pelletised", "pelletizing"),
+        ("gasification", "gasified"),
+        ("carbonation", "carbonate"),
+        ("neutralisation", "neutralize"),
+        ("digestion", "digest"),
+        ("gaseous", "gas"),
+    ],
+)
+def test_stemmer_joins_word_forms(a, b):
+    assert stem(a) == stem(b)
+
+
+@pytest.mark.parametrize(("a", "b"), [("glass", "gas"), ("cement", "concrete"), ("co2", "co")])
+def test_stemmer_keeps_words_apart(a, b):
+    assert stem(a) != stem(b)
+
+
+def test_tokens_drop_stop_words_and_fold_accents():
+    assert tokens("The CO₂ from our Brauerei’s tanks, approx. 500 t/yr") == [
+        "co2",
+        "brauerei",
+        "tank",
+        "500",
+    ]
+
+
+# --- inference ---------------------------------------------------------------------------
+
+
+def test_profiles_are_distributions_scaled_by_confidence(tiny):
+    records = [
+        rec(1, OFFER, "Coal fly ash", "Dry fly ash from the boiler"),
+        rec(2, WANT, "Zzqv kkjj"),
+        rec(3, OFFER, "Fly ash and bottom ash"),
+    ]
+    profiles = tiny.inference.profiles(records)
+    sums = np.asarray(profiles.material.sum(axis=1)).ravel()
+    assert sums == pytest.approx([1.0, 0.0, 1.0])  # a named material in the title is sure
+    assert profile(tiny, records[0]) == {"coal-fly-ash": pytest.approx(1.0)}
+    assert set(profile(tiny, records[2])) == {"coal-fly-ash", "bottom-ash"}
+    # A partial, one-word resemblance is much less sure than a named material.
+    vague = profile(tiny, rec(4, OFFER, "Fuel ash"))
+    assert list(vague) == ["coal-fly-ash"] and 0 < vague["coal-fly-ash"] < 0.5
+
+
+def test_stated_code_and_category_are_evidence(tiny):
+    coded = rec(1, OFFER, "Residue from our boiler", ewc_code="100105")
+    assert max(profile(tiny, coded), key=profile(tiny, coded).get) == "fgd-gypsum"
+    by_category = rec(2, OFFER, "Residue", category="wood")
+    assert profile(tiny, by_category) == {"wood-chips": pytest.approx(CATEGORY_STATED)}
+    # A "not otherwise specified" entry says less than a specific one.
+    nos = sum(profile(tiny, rec(3, OFFER, "Residue", ewc_code="020799")).values())
+    exact = sum(profile(tiny, rec(4, OFFER, "Residue", ewc_code="100105")).values())
+    assert 0 < nos < exact
+
+
+def test_synonyms_reach_the_material(tiny):
+    draff = rec(1, OFFER, "Draff from our distillery")
+    found = profile(tiny, draff)
+    assert list(found) == ["spent-grain"] and found["spent-grain"] > 0.5
+    assert tiny.inference.synonyms_of("draff") == ["spent grain"]
+    # The TF-IDF text is not expanded (measured to add noise, docs/matching.md).
+    assert listing_text(draff, knowledge=tiny) == "Draff from our distillery"
+
+
+def test_sector_is_a_prior(tiny):
+    vague = rec(1, OFFER, "By-product of our production", sector="11.05")
+    assert profile(tiny, vague) == {"spent-grain": pytest.approx(NACE_CONFIDENCE)}
+    assert profile(tiny, replace(vague, sector="")) == {}
+    # Words outweigh the prior.
+    chips = rec(2, OFFER, "Wood chips", sector="11.05")
+    assert max(profile(tiny, chips), key=profile(tiny, chips).get) == "wood-chips"
+
+
+def test_want_purpose_clause_counts_less_for_material(tiny):
+    want = rec(1, WANT, "Gaseous fuel for drying ovens in plasterboard production")
+    assert "fgd-gypsum" not in profile(tiny, want)
+    assert list(use_profile(tiny, want)) == ["plasterboard"]
+
+
+def test_use_profile_of_a_want(tiny):
+    want = rec(1, WANT, "Heat for 5,000 homes", "Heat for our town's district heating network")
+    assert max(use_profile(tiny, want), key=use_profile(tiny, want).get) == "district-heating"
+
+
+# --- components ----------------------------------------------------------------------
+
+
+def test_taxonomy_component(tiny):
+    offer = rec(1, OFFER, "Coal fly ash")
+    same = score_pair(
+        offer, rec(2, WANT, "Fly ash wanted"), text_sim=0.1, distance_km=1, knowledge=tiny
+    )
+    sibling = score_pair(
+        offer, rec(3, WANT, "Bottom ash wanted"), text_sim=0.1, distance_km=1, knowledge=tiny
+    )
+    assert same.components["taxonomy"] == pytest.approx(1.0)
+    assert sibling.components["taxonomy"] == pytest.approx(0.6)
+    assert same.explanation.startswith("same material: coal fly ash")
+    assert sibling.explanation.startswith("related materials: coal fly ash and bottom ash")
+
+
+def test_pathway_component_and_its_explanation(tiny):
+    offer = rec(1, OFFER, "Coal fly ash", "From our power station")
+    want = rec(2, WANT, "Supplementary cementitious material for blended cement")
+    match = score_pair(offer, want, text_sim=0.0, distance_km=12.4, knowledge=tiny)
+    assert match.components["pathway"] == pytest.approx(1.0)
+    assert match.components["taxonomy"] == 0.0
+    assert match.explanation == (
+        "coal fly ash → clinker substitute (EU cement BREF, 2013), 12 km, quantity unknown"
+    )
+    # Without a documented pathway, a use accepting the category still counts (half).
+    bottom = rec(3, OFFER, "Bottom ash")
+    accepted = score_pair(bottom, want, text_sim=0.0, distance_km=1, knowledge=tiny)
+    assert accepted.components["pathway"] == pytest.approx(0.5)
+
+
+def test_material_is_a_noisy_or_never_below_text():
+    assert material_score(0.4) == pytest.approx(0.4)
+    assert material_score(0.0, taxonomy=1.0) == pytest.approx(TAXONOMY_WEIGHT)
+    assert material_score(0.3, pathway=1.0) > material_score(0.3, pathway=0.5) > 0.3
+    values = material_score(np.array([0.0, 0.5, 1.0]), np.array([1.0, 1.0, 0.0]), 1.0, 1.0)
+    assert np.all((values >= np.array([0.0, 0.5, 1.0])) & (values <= 1.0))
+
+
+def test_ablation_switches_components_off(tiny):
+    offer = rec(1, OFFER, "Coal fly ash")
+    want = rec(2, WANT, "Supplementary cementitious material for blended cement")
+    text_only = tiny.configured(components="text")
+    assert score_pair(offer, want, text_sim=0.0, distance_km=1, knowledge=text_only) is None
+    match = score_pair(offer, want, text_sim=0.2, distance_km=1, knowledge=text_only)
+    assert match.components["pathway"] == 0.0 and match.components["taxonomy"] == 0.0
+    assert match.components["material"] == pytest.approx(0.2)
+    assert set(match.components) == set(COMPONENTS)
+    no_paths = tiny.configured(components="text,taxonomy")
+    assert score_pair(offer, want, text_sim=0.0, distance_km=1, knowledge=no_paths) is None
+
+
+def test_parse_components():
+    assert parse_components("text, taxonomy") == {"text", "taxonomy"}
+    assert parse_components("") == {"text", "taxonomy", "pathways"}
+    with pytest.raises(ValueError, match="unknown"):
+        Knowledge.load().configured(components="text,magic")
+
+
+# --- blocks ------------------------------------------------------------------------------
+
+
+def test_material_blocks_shape_and_catch_all(tiny):
+    records = [
+        rec(1, OFFER, "Coal fly ash"),
+        rec(2, WANT, "Residual heat wanted", "Surplus heat for our district heating network"),
+        rec(3, OFFER, "Zzqv kkjj"),
+        rec(4, WANT, "Something for our district heating network"),
+    ]
+    blocks = material_blocks(records, tiny)
+    assert sp.isspmatrix_csr(blocks) and blocks.shape == (4, len(tiny.inference.blocks))
+    rows = blocks.toarray()
+    names = tiny.inference.blocks
+    assert {names[b] for b in np.flatnonzero(rows[0])} == {"minerals"}
+    assert "energy" in {names[b] for b in np.flatnonzero(rows[1])}
+    assert not rows[1].all()
+    assert rows[2].all()  # nothing inferable: meets everything
+    assert rows[3].all()  # only the purpose is known, not the material: meets everything
+
+
+def test_pairs_in_disjoint_blocks_are_rejected(tiny):
+    ash = rec(1, OFFER, "Coal fly ash")
+    heat = rec(2, WANT, "Residual heat wanted", "Surplus heat for our district heating network")
+    assert score_pair(ash, heat, text_sim=0.9, distance_km=1, knowledge=tiny) is None
+    unblocked = tiny.configured(components="text,taxonomy,pathways", blocking=False)
+    assert score_pair(ash, heat, text_sim=0.9, distance_km=1, knowledge=unblocked) is not None
+    assert material_blocks([ash, heat], unblocked).shape == (2, 1)
+
+
+def test_index_equals_brute_force_with_knowledge(tiny, naive, same_matches):
+    records = [
+        rec(1, OFFER, "Coal fly ash", "dry, from a power station"),
+        rec(2, OFFER, "Draff", "wet spent grain from our brewery"),
+        rec(3, OFFER, "Surplus heat", "low-grade heat at 40 °C"),
+        rec(4, OFFER, "Wood chips and bark"),
+        rec(5, WANT, "Blended cement", "supplementary cementitious material"),
+        rec(6, WANT, "Cattle feed", "protein-rich livestock feed"),
+        rec(7, WANT, "Heat", "for our district heating network"),
+        rec(8, WANT, "Fuel for our biomass boiler"),
+    ]
+    index = MatchIndex.build(records, tiny)
+    for record in records:
+        same_matches(index.query(record, k=5), naive(index, record, 5))
+    assert index.query(records[4], k=1)[0].offer_id == 1
+    assert index.query(records[5], k=1)[0].offer_id == 2
+    assert index.query(records[6], k=1)[0].offer_id == 3
+    assert index.query(records[7], k=1)[0].offer_id == 4
+
+
+# --- arrays --------------------------------------------------------------------------
+
+
+def test_take_carries_profiles_and_rowdot_broadcasts(tiny):
+    records = [rec(i, OFFER, t) for i, t in enumerate(["Fly ash", "Draff", "Sawdust"], 1)]
+    arrays = ListingArrays.from_records(records, knowledge=tiny)
+    taken = arrays.take(np.array([2, 0]))
+    assert taken.ids.tolist() == [3, 1]
+    assert (taken.material != arrays.material[[2, 0]]).nnz == 0
+    assert taken.block_matrix.shape == (2, arrays.block_matrix.shape[1])
+    one = arrays.take([0])
+    squares = np.asarray(arrays.material.multiply(arrays.material).sum(axis=1)).ravel()
+    assert rowdot(one.material, arrays.material).tolist() == pytest.approx([squares[0], 0, 0])
+    assert rowdot(arrays.material, arrays.material).tolist() == pytest.approx(squares.tolist())
+
+
+# --- semantic backend (plumbing, with a fake embedder) ----------------------------------
+
+
+class FakeModel:
+    """Deterministic 16-d vectors from word hashes: texts sharing words are close."""
+
+    calls = 0
+
+    def __call__(self, texts):
+        FakeModel.calls += 1
+        out = np.zeros((len(texts), 16), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % 16] += 1.0
+        return out
+
+
+def test_semantic_component_with_an_injected_embedder(tiny):
+    embedder = CachedEmbedder("fake", FakeModel())
+    kb = tiny.configured(embedder=embedder)
+    assert kb.config.on("embeddings")
+    offer = rec(1, OFFER, "alpha beta gamma")
+    close = score_pair(
+        offer, rec(2, WANT, "alpha beta gamma"), text_sim=0.1, distance_km=1, knowledge=kb
+    )
+    assert close.components["semantic"] == pytest.approx(1.0)
+    far = score_pair(
+        offer, rec(3, WANT, "delta epsilon"), text_sim=0.1, distance_km=1, knowledge=kb
+    )
+    assert far is None or far.components["semantic"] < close.components["semantic"]
+    # Off by default, and cached per text.
+    plain = score_pair(
+        offer, rec(2, WANT, "alpha beta gamma"), text_sim=0.1, distance_km=1, knowledge=tiny
+    )
+    assert plain.components["semantic"] == 0.0
+    before = FakeModel.calls
+    embedder.encode(["alpha beta gamma"])
+    assert FakeModel.calls == before
+
+
+def test_embeddings_need_an_embedder(tiny):
+    with pytest.raises(ValueError, match="embedder"):
+        tiny.configured(components="text,embeddings")
+
+
+def test_configured_variants_are_cached_and_share_the_model(tiny):
+    text_only = tiny.configured(components="text")
+    assert text_only is tiny.configured(components="text")
+    assert text_only.inference is tiny.inference
+    assert tiny.configured(components="text,taxonomy,pathways") is tiny
+    assert not text_only.config.infers and tiny.config.infers
+
+
+@pytest.mark.parametrize(
+    ("source", "year", "short"),
+    [
+        (
+            "Best Available Techniques (BAT) Reference Document for the Production of "
+            "Cement, Lime and Magnesium Oxide (European Commission JRC)",
+            "2013",
+            "BREF Production of Cement, Lime and Magnesium…, 2013",
+        ),
+        ("EN 197-1:2011 Cement - Part 1: Composition (CEN)", "2011", "EN 197-1, 2011"),
+        ("EU cement BREF", "2013", "EU cement BREF, 2013"),
+        ("", "", ""),
+    ],
+)
+def test_short_source(source, year, short):
+    assert short_source(source, year) == short

@@ -1,0 +1,251 @@
+"""Model versions, single-listing matching on the current version, distributed rematch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from bench.database import load_region
+from bench.generate import generate_region
+from matching import bulkwrite, modelstore, services
+from matching.models import Listing, Match
+from tests.factories import ListingFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+VALUES = ("offer_id", "want_id", "score", "distance_km", "components", "explanation")
+
+
+@pytest.fixture(autouse=True)
+def model_dir(settings, tmp_path):
+    """A model store of this test's own, and no models cached from other tests."""
+    settings.MATCH_MODEL_DIR = str(tmp_path / "models")
+    modelstore.clear_cache()
+    services._delta_cache.clear()
+    yield Path(settings.MATCH_MODEL_DIR)
+    modelstore.clear_cache()
+
+
+def _rows():
+    return list(Match.objects.order_by("offer_id", "want_id").values_list(*VALUES))
+
+
+@pytest.fixture
+def region():
+    """A small generated region: 160 listings around Eisenach (needs database access)."""
+    generated = generate_region(160, seed=9)
+    load_region(generated)
+    return generated
+
+
+def test_full_rematch_stores_a_version_and_switches_to_it(owner, partner, model_dir):
+    assert modelstore.current_version() is None
+    services.match_rematch_all()
+    first = modelstore.current_version()
+    assert first and first.startswith(services.ENGINE_VERSION)
+    assert Match.objects.get().model_version == first
+    # Read back from disk in a process that never saw it: the same model.
+    modelstore.clear_cache()
+    loaded = modelstore.load(first)
+    assert [r.id for r in loaded.index.records] == [owner.listing.id, partner.listing.id]
+    record = loaded.index.records[0]
+    assert loaded.index.query(record, k=5)[0].want_id == partner.listing.id
+    # New listings: a new version, and the old one is still on disk.
+    ListingFactory(company=partner.company, site=partner.site, kind="want",
+                   title="Fly ash for road base", quantity=500, amount_per_year=500.0)
+    services.match_rematch_all()
+    second = modelstore.current_version()
+    assert second != first
+    assert modelstore.exists(first) and modelstore.exists(second)
+
+
+def test_same_listings_give_the_same_version_and_rows(owner, partner):
+    services.match_rematch_all()
+    version, rows = modelstore.current_version(), list(Match.objects.values())
+    services.match_rematch_all()
+    assert modelstore.current_version() == version
+    assert list(Match.objects.values()) == rows  # not even updated_at moved
+
+
+def test_single_listing_is_matched_with_the_current_version(owner, partner, model_dir):
+    services.match_rematch_all()
+    version = modelstore.current_version()
+    fitted = sorted(model_dir.rglob("*.pkl"))
+    listing = ListingFactory(company=owner.company, site=owner.site, title="Coal fly ash, dry")
+    services.listing_rematch(listing_id=listing.id)
+    match = Match.objects.get(offer=listing, want=partner.listing)
+    assert match.model_version == version
+    assert sorted(model_dir.rglob("*.pkl")) == fitted  # nothing refitted
+
+
+def test_listings_saved_after_the_fit_find_each_other(owner, partner):
+    services.match_rematch_all()
+    offer = ListingFactory(company=owner.company, site=owner.site, title="Spent foundry sand",
+                           description="Green sand from our moulding line.", category="aggregates",
+                           ewc_code="100908")
+    services.listing_rematch(listing_id=offer.id)
+    want = ListingFactory(company=partner.company, site=partner.site, kind="want",
+                          title="Foundry sand", description="Used foundry sand for our kiln.",
+                          category="aggregates", ewc_code="")
+    services.listing_rematch(listing_id=want.id)
+    assert Match.objects.filter(offer=offer, want=want).exists()
+
+
+def test_a_model_naming_deleted_listings_is_refitted(owner, partner):
+    services.match_rematch_all()
+    first = modelstore.current_version()
+    Match.objects.all().delete()
+    Listing.objects.filter(pk=partner.listing.pk).delete()
+    other = ListingFactory(company=partner.company, site=partner.site, kind="want",
+                           title="Fly ash wanted", quantity=100, amount_per_year=100.0)
+    # The stale model still ranks the deleted want; the service notices and refits.
+    assert services.listing_rematch(listing_id=owner.listing.id) >= 1
+    assert modelstore.current_version() != first
+    assert list(Match.objects.values_list("want_id", flat=True)) == [other.id]
+
+
+@pytest.mark.django_db
+def test_distributed_rematch_equals_the_single_process_one(
+    region, django_capture_on_commit_callbacks
+):
+    services.match_rematch_all(k=5)
+    single = _rows()
+    assert len(single) > 200
+    Match.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = services.match_rematch_distributed(k=5, cells=3)  # tasks run in-process
+    assert len(plan) == 3
+    version = modelstore.current_version()
+    assert services.match_rematch_progress(version=version) == (3, 3, 3)
+    assert _rows() == single
+    # Every task is idempotent: running a cell and a writer again changes nothing.
+    stamps = list(Match.objects.order_by("id").values_list("id", "updated_at"))
+    services.match_rematch_cell(version=version, cell=1)
+    services.match_rematch_write(version=version, cell=1)
+    assert list(Match.objects.order_by("id").values_list("id", "updated_at")) == stamps
+
+
+def test_rematch_leaves_matches_of_listings_newer_than_the_snapshot(owner, partner):
+    services.match_rematch_all()
+    model = modelstore.current()
+    late = ListingFactory(company=owner.company, site=owner.site, title="Coal fly ash")
+    services.listing_rematch(listing_id=late.id)
+    assert Match.objects.filter(offer=late).exists()
+    # A writer working from the earlier snapshot must not delete the newer listing's rows.
+    rows = bulkwrite.MatchRows.from_records(model.index.match_all(k=20))
+    bulkwrite.sync_matches(rows, version=model.version,
+                           offers=model.index.side("offer").arrays.ids,
+                           wants=model.index.side("want").arrays.ids)
+    assert Match.objects.filter(offer=late).exists()
+
+
+# --- PostgreSQL: COPY, and real workers ------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_copy_write_touches_only_changed_rows(region):
+    report = services.match_rematch_full(k=5)
+    assert report.written == report.matches > 200
+    assert (report.written, report.deleted) == (report.matches, 0)
+
+    def xmins():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT offer_id, want_id, xmin::text FROM matching_match")
+            return {(o, w): x for o, w, x in cursor.fetchall()}
+
+    before = xmins()
+    again = services.match_rematch_full(k=5)
+    assert (again.written, again.deleted) == (0, 0)
+    assert xmins() == before  # no row rewritten
+
+    model = modelstore.current()
+    rows = bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
+    changed_key = (int(rows.offer_id[0]), int(rows.want_id[0]))
+    dropped_key = (int(rows.offer_id[1]), int(rows.want_id[1]))
+    score, rest = rows.lines[0].split("\t", 1)
+    lines = [f"{float(score) / 2!r}\t{rest}", *rows.lines[2:]]
+    edited = bulkwrite.MatchRows(rows.offer_id[[0, *range(2, len(rows))]],
+                                 rows.want_id[[0, *range(2, len(rows))]], lines)
+    from django.db import transaction
+
+    with transaction.atomic():
+        written, deleted = bulkwrite.sync_matches(
+            edited, version="edit", offers=model.index.side("offer").arrays.ids,
+            wants=model.index.side("want").arrays.ids)
+    assert (written, deleted) == (1, 1)
+    after = xmins()
+    assert dropped_key not in after
+    assert after[changed_key] != before[changed_key]
+    assert {k: v for k, v in after.items() if k != changed_key} == {
+        k: v for k, v in before.items() if k not in (changed_key, dropped_key)
+    }
+    assert Match.objects.get(offer_id=changed_key[0], want_id=changed_key[1]).model_version == (
+        "edit"
+    )
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_distributed_rematch_on_real_workers_equals_the_single_process_one(region, model_dir):
+    from symbiosis.celery import app
+
+    services.match_rematch_full(k=5)
+    single = _rows()
+    Match.objects.all().delete()
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "symbiosis.settings",
+           "DATABASE_URL": _database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue,
+           "MATCH_MODEL_DIR": str(model_dir)}
+    workers = []
+    for i in range(2):
+        log_path = Path(f"/tmp/symbiosis-{queue}-{i}.log")
+        with open(log_path, "w") as log:
+            workers.append((subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "symbiosis", "worker", "--pool=solo",
+                 "-Q", queue, "-n", f"{queue}-{i}@%h", "--without-gossip", "--without-mingle",
+                 "--without-heartbeat", "--loglevel=INFO"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            ), log_path))
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    app.amqp.__dict__.pop("queues", None)
+    try:
+        plan = services.match_rematch_distributed(k=5, cells=4)
+        version = modelstore.current_version()
+        deadline = time.monotonic() + 120
+        while services.match_rematch_progress(version=version)[1] < len(plan):
+            for proc, log_path in workers:
+                assert proc.poll() is None, log_path.read_text()
+            if time.monotonic() > deadline:
+                pytest.fail("workers did not finish:\n" + workers[0][1].read_text()[-3000:])
+            time.sleep(0.2)
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = previous
+        app.amqp.__dict__.pop("queues", None)
+        for proc, _log in workers:
+            proc.terminate()
+        for proc, _log in workers:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    assert len(single) > 200
+    assert _rows() == single
+    logs = "".join(path.read_text() for _proc, path in workers)
+    assert logs.count("Task matching.tasks.rematch_cell[") >= len(plan)
