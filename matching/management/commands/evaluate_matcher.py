@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 
 from matching.evaluation.benchmark import BenchmarkError, load_distractors, load_pairs
 from matching.evaluation.services import (
@@ -50,6 +52,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["distractors"] < 0:
             raise CommandError("--distractors must not be negative")
+        if _unapplied_migrations():
+            raise CommandError("The database is not migrated: run `manage.py migrate` first.")
         try:
             pairs = load_pairs(options["pairs"])
             extra = (
@@ -97,3 +101,8 @@ class Command(BaseCommand):
                 f"  {pid:<10} {ranks[pid]['want']:>5} {ranks[pid]['offer']:>5}  "
                 f"{offer_title[:45]} → {want_title[:45]}"
             )
+
+
+def _unapplied_migrations() -> bool:
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
