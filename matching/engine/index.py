@@ -157,15 +157,24 @@ def top_k_mask(
     mask = np.zeros(len(group), dtype=bool)
     if not len(group) or k <= 0:
         return mask
+    # Groups with at most k pairs keep them all; only the others need ranking.
+    _, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
+    small = counts[inverse] <= k
+    mask[small] = True
+    rest = np.flatnonzero(~small)
+    if len(rest):
+        mask[rest[_ranked_below(group[rest], score[rest], tiebreak[rest], k)]] = True
+    if eligible is not None:
+        mask &= eligible
+    return mask
+
+
+def _ranked_below(group: np.ndarray, score: np.ndarray, tiebreak: np.ndarray, k: int):
     order = np.lexsort((tiebreak, -score, group))
     g = group[order]
     starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
     run_start = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
-    keep = order[(np.arange(len(g)) - run_start) < k]
-    mask[keep] = True
-    if eligible is not None:
-        mask &= eligible
-    return mask
+    return order[(np.arange(len(g)) - run_start) < k]
 
 
 class _LazyTerms(Sequence):

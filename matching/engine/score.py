@@ -35,7 +35,8 @@ Components
     timing    1 when the availability windows overlap (a missing bound is open), else 0.
 
 Hard rules (rejected pairs get no match): both sides of one firm; distance beyond
-range; hazardous offer to a want not permitted to take hazardous input (the offer's flag or a starred EWC code);
+range; hazardous offer to a want not permitted to take hazardous input (the offer's
+flag or a starred EWC code);
 disjoint windows; material below ``MIN_MATERIAL`` (0.1); no shared material block (the
 offer's possible materials and the want's accepted ones fall in disjoint coarse classes;
 see ``infer.InferenceModel`` and docs/matching.md).

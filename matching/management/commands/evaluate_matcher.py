@@ -52,8 +52,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["distractors"] < 0:
             raise CommandError("--distractors must not be negative")
-        if _unapplied_migrations():
-            raise CommandError("The database is not migrated: run `manage.py migrate` first.")
         try:
             pairs = load_pairs(options["pairs"])
             extra = (
@@ -61,6 +59,8 @@ class Command(BaseCommand):
             )
         except (OSError, BenchmarkError) as exc:
             raise CommandError(str(exc)) from exc
+        if _unapplied_migrations():
+            raise CommandError("The database is not migrated: run `manage.py migrate` first.")
         anchors = [(s.lat, s.lon) for p in pairs.pairs for s in (p.offer, p.want)]
         extra += distractors_generate(
             n=options["distractors"], seed=options["seed"], anchors=anchors
