@@ -40,3 +40,19 @@ def ewc_suggest(*, text: str, k: int = 3) -> list[Suggestion]:
 def hazard_hint(suggestion: Suggestion) -> str:
     """The translated hazard hint of a suggestion."""
     return str(HAZARD_HINTS[suggestion.likely_hazardous])
+
+
+def suggestion_as_dict(suggestion: Suggestion) -> dict:
+    """A suggestion as plain data, for the API and ``suggest_ewc --json``."""
+    return {
+        "code": suggestion.code,
+        "display": suggestion.display,
+        "description": suggestion.description,
+        "sub_chapter": suggestion.sub_chapter,
+        "score": suggestion.score,
+        "hazardous": suggestion.hazardous,
+        "mirror": suggestion.mirror,
+        "mirror_counterparts": list(suggestion.mirror_counterparts),
+        "likely_hazardous": suggestion.likely_hazardous,
+        "hazard_hint": hazard_hint(suggestion),
+    }

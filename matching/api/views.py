@@ -538,21 +538,7 @@ class EwcCodeViewSet(viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         text = query.validated_data["text"]
         found = suggestions.ewc_suggest(text=text, k=query.validated_data["k"])
-        items = [
-            {
-                "code": s.code,
-                "display": s.display,
-                "description": s.description,
-                "sub_chapter": s.sub_chapter,
-                "score": s.score,
-                "hazardous": s.hazardous,
-                "mirror": s.mirror,
-                "mirror_counterparts": list(s.mirror_counterparts),
-                "likely_hazardous": s.likely_hazardous,
-                "hazard_hint": suggestions.hazard_hint(s),
-            }
-            for s in found
-        ]
+        items = [suggestions.suggestion_as_dict(s) for s in found]
         return Response(EwcSuggestResponseSerializer({"text": text, "suggestions": items}).data)
 
 

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from matching.engine.suggest import evaluate
-from matching.suggestions import ewc_suggest, ewc_suggester, hazard_hint
+from matching.suggestions import ewc_suggest, ewc_suggester, hazard_hint, suggestion_as_dict
 
 
 class Command(BaseCommand):
@@ -38,20 +38,9 @@ class Command(BaseCommand):
             raise CommandError(_("Give a text to code, or --evaluate FILE."))
         suggestions = ewc_suggest(text=text, k=options["k"])
         if options["json"]:
-            self.stdout.write(json.dumps([
-                {
-                    "code": s.code,
-                    "display": s.display,
-                    "description": s.description,
-                    "sub_chapter": s.sub_chapter,
-                    "score": s.score,
-                    "hazardous": s.hazardous,
-                    "mirror": s.mirror,
-                    "mirror_counterparts": list(s.mirror_counterparts),
-                    "likely_hazardous": s.likely_hazardous,
-                }
-                for s in suggestions
-            ], ensure_ascii=False, indent=2))
+            self.stdout.write(json.dumps(
+                [suggestion_as_dict(s) for s in suggestions], ensure_ascii=False, indent=2
+            ))
             return
         for rank, suggestion in enumerate(suggestions, start=1):
             self.stdout.write(
