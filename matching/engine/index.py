@@ -18,13 +18,14 @@ class (a quarter octave of ``max_km``), and KD-trees over unit vectors return th
 within each class pair's largest range; exact haversine distances then decide.
 
 Work units. Within a block, offers are ordered by reach class and Z-order and cut into
-tiles; one tile's pairs get their text similarities from one sparse product (rows with
-sorted indices, so every pair's dot product adds the same terms in the same order in every
-path: single query, batch, any cell split, and the brute force agree bit for bit), are
-scored by ``score.score_arrays`` in one call and reduced to the pairs that are in the tile's
-top ``k`` of their offer or of their want. A pair in a listing's global top ``k`` is in
-the top ``k`` of the tile holding it, so the reduction is exact; the final top ``k`` is
-taken once over what the tiles kept.
+tiles, and a tile's pairs into units of bounded size. A unit's pairs get their text
+similarities from sparse products over a few offers at a time (rows with sorted indices,
+so every pair's dot product adds the same terms in the same order in every path: single
+query, batch, any cell split, and the baseline's merge agree bit for bit), are scored by
+``score.score_arrays`` in one call and cut to the pairs in the unit's top ``k`` of their
+offer or of their want. A pair in a listing's overall top ``k`` is in the top ``k`` of the
+unit holding it, so the cut is exact; the final top ``k`` is taken once over what the
+units kept.
 """
 
 from __future__ import annotations
@@ -51,11 +52,11 @@ COUNTERPART = {OFFER: WANT, WANT: OFFER}
 # offers × the union of their candidates: smaller groups waste less on other pairs).
 TILE_OFFERS = 256
 UNIT_PAIRS = 400_000
+PRODUCT_OFFERS = 16
 # Pairs kept from the units before they are cut down to the top k seen so far.
 COMPACT_ROWS = 4_000_000
 # Match records built at a time (each holds its components and explanation).
 RECORD_CHUNK = 50_000
-PRODUCT_OFFERS = 16
 # Reach classes: 2**(1/4) apart, so a class is queried with at most 1.19 × its members'
 # reach (1.41 × the area).
 CLASSES_PER_OCTAVE = 4
