@@ -42,7 +42,13 @@ from matching.engine.cells import CellPlan
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.knowledge import Knowledge
 from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
-from matching.engine.score import ListingArrays, PairScores, score_arrays, within_range
+from matching.engine.score import (
+    ListingArrays,
+    PairScores,
+    rowdot,
+    score_arrays,
+    within_range,
+)
 from matching.engine.text import TextModel, listing_text
 
 COUNTERPART = {OFFER: WANT, WANT: OFFER}
@@ -53,6 +59,8 @@ COUNTERPART = {OFFER: WANT, WANT: OFFER}
 TILE_OFFERS = 256
 UNIT_PAIRS = 400_000
 PRODUCT_OFFERS = 16
+# Dense entries of one offers × wants product slab (8 bytes each).
+PRODUCT_CELLS = 1_000_000
 # Pairs kept from the units before they are cut down to the top k seen so far.
 COMPACT_ROWS = 4_000_000
 # Match records built at a time (each holds its components and explanation).
@@ -116,6 +124,21 @@ def take_rows(arrays: ListingArrays, idx: np.ndarray) -> ListingArrays:
     return type(arrays)(**fields)
 
 
+def take_scalars(arrays: ListingArrays, idx: np.ndarray) -> ListingArrays:
+    """``arrays.take(idx)`` without the profile matrices (``None``): for ``score_arrays``
+    with ``products``, which never reads them."""
+    idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+    fields = {}
+    for name in arrays.__slots__:
+        value = getattr(arrays, name)
+        if sp.issparse(value) or name == "embedding":
+            value = None
+        elif isinstance(value, np.ndarray):
+            value = value[idx]
+        fields[name] = value
+    return type(arrays)(**fields)
+
+
 def _csr_rows(matrix: sp.csr_matrix, rows) -> sp.csr_matrix:
     """Rows of a CSR matrix in the given order (SciPy's compiled row gather)."""
     out = matrix[np.asarray(rows, dtype=np.int64)]
@@ -149,6 +172,41 @@ def pair_similarity(
         product = _csr_rows(offer_matrix, offers) @ _csr_rows(want_matrix, wants).T
         sims[lo:hi] = np.asarray(product.toarray())[o_local, w_local]
     return sims
+
+
+def pair_products(
+    matrices: Sequence[tuple[sp.csr_matrix, sp.csr_matrix]],
+    offer_pos: np.ndarray,
+    want_pos: np.ndarray,
+) -> list[np.ndarray]:
+    """Dot products of each (offer, want) pair's rows, for each (offer, want) matrix pair.
+
+    The unit's distinct offers and wants are gathered once; offers × wants products are
+    taken a slab of offers at a time (at most ``PRODUCT_CELLS`` dense entries) and the pairs
+    picked out. Each product adds its shared terms in ascending feature order starting
+    from zero, the order of a row-by-row product or of the baseline's merge.
+    """
+    n = len(offer_pos)
+    out = [np.zeros(n, dtype=np.float64) for _ in matrices]
+    if not n:
+        return out
+    offers, o_local = np.unique(offer_pos, return_inverse=True)
+    wants, w_local = np.unique(want_pos, return_inverse=True)
+    order = np.argsort(o_local, kind="stable")
+    step = max(1, PRODUCT_CELLS // len(wants))
+    edges = np.searchsorted(o_local[order], np.arange(0, len(offers) + step, step))
+    for (o_matrix, w_matrix), values in zip(matrices, out, strict=True):
+        if o_matrix.shape[1] == 0:
+            continue
+        a = _csr_rows(o_matrix, offers)
+        bt = sp.csr_matrix(_csr_rows(w_matrix, wants).T)
+        for slab, lo in enumerate(range(0, len(offers), step)):
+            picked = order[edges[slab] : edges[slab + 1]]
+            if not len(picked):
+                continue
+            dense = (a[lo : lo + step] @ bt).toarray()
+            values[picked] = dense[o_local[picked] - lo, w_local[picked]]
+    return out
 
 
 def top_k_mask(
@@ -764,9 +822,19 @@ class MatchIndex:
     ) -> tuple[np.ndarray, ...] | None:
         """Score a unit's pairs; keep those in the unit's top ``k`` of either side."""
         o_side, w_side = self._sides[OFFER], self._sides[WANT]
-        s = pair_similarity(o_side.matrix, w_side.matrix, o, w)
+        oa, wa = o_side.arrays, w_side.arrays
+        s, inferred, pathway = pair_products(
+            [(o_side.matrix, w_side.matrix), (oa.material_near, wa.material),
+             (oa.use_potential, wa.use)],
+            o,
+            w,
+        )
+        products = {"inferred": inferred, "pathway": pathway}
+        if oa.embedding.shape[1]:
+            products["cosine"] = rowdot(oa.embedding[o], wa.embedding[w])
         scored = score_arrays(
-            take_rows(o_side.arrays, o), take_rows(w_side.arrays, w), text_sim=s, distance_km=d
+            take_scalars(oa, o), take_scalars(wa, w), text_sim=s, distance_km=d,
+            products=products,
         )
         alive = np.flatnonzero(scored.accepted)
         if not len(alive):

@@ -654,7 +654,7 @@ class InferenceModel:
         self.use_index = {u.slug: i for i, u in enumerate(self.uses)}
         n_mat, n_use = len(self.materials), len(self.uses)
 
-        # Blocks: top-level category groups (a material's group, or its own category).
+        # Top-level group of each material (taxonomy: two materials of one group are near).
         def group(category: str) -> str:
             return kb.category_group(category) if category else "other"
 
@@ -662,15 +662,30 @@ class InferenceModel:
         for material in self.materials:
             if group(material.category) not in groups:
                 groups.append(group(material.category))
-        self.blocks = tuple(groups)
-        self.block_index = {g: i for i, g in enumerate(self.blocks)}
-        self.category_block = {slug: self.block_index[group(slug)] for slug in kb.categories}
-        for material in self.materials:
-            self.category_block.setdefault(
-                material.category, self.block_index[group(material.category)]
-            )
+        group_index = {g: i for i, g in enumerate(groups)}
         self.material_block = np.array(
-            [self.category_block[m.category] for m in self.materials], dtype=np.int64
+            [group_index[group(m.category)] for m in self.materials], dtype=np.int64
+        )
+
+        # Blocks: the material categories (a group without sub-categories is one). A
+        # category names its block; a group names the blocks of all its categories.
+        children: dict[str, list[str]] = {}
+        for slug, c in kb.categories.items():
+            if c.parent:
+                children.setdefault(c.parent, []).append(slug)
+        leaves = [slug for slug in kb.categories if slug not in children]
+        for material in self.materials:
+            if material.category and material.category not in leaves:
+                leaves.append(material.category)
+        if "other" not in leaves:
+            leaves.append("other")
+        self.blocks = tuple(leaves)
+        self.block_index = {b: i for i, b in enumerate(self.blocks)}
+        self.category_blocks: dict[str, list[int]] = {b: [i] for b, i in self.block_index.items()}
+        for parent, kids in children.items():
+            self.category_blocks[parent] = [self.block_index[k] for k in kids]
+        material_leaf = np.array(
+            [self.block_index[m.category or "other"] for m in self.materials], dtype=np.int64
         )
 
         # Taxonomy similarity between materials.
@@ -706,15 +721,12 @@ class InferenceModel:
         use_blocks = np.zeros((n_use, len(self.blocks)), dtype=np.int8)
         for j, use in enumerate(self.uses):
             for category in use.accepts_categories:
-                if category in self.category_block:
-                    use_blocks[j, self.category_block[category]] = 1
-                elif category in self.block_index:
-                    use_blocks[j, self.block_index[category]] = 1
+                use_blocks[j, self.category_blocks.get(category, [])] = 1
         rows, cols = np.nonzero(acc > 0)
-        use_blocks[cols, self.material_block[rows]] = 1
+        use_blocks[cols, material_leaf[rows]] = 1
         self.use_blocks = sp.csr_matrix(use_blocks)
         self.material_blocks = sp.csr_matrix(
-            (np.ones(n_mat, dtype=np.int8), (np.arange(n_mat), self.material_block)),
+            (np.ones(n_mat, dtype=np.int8), (np.arange(n_mat), material_leaf)),
             shape=(n_mat, len(self.blocks)),
         )
 
@@ -967,9 +979,9 @@ class InferenceModel:
             from_uses = (uses > 0).astype(np.int8) @ self.use_blocks
             found = found + sp.diags(is_want.astype(np.float64)) @ from_uses
         stated = [
-            (r, self.category_block[record.category])
+            (r, block)
             for r, record in enumerate(records)
-            if record.category in self.category_block
+            for block in self.category_blocks.get(record.category, ())
         ]
         if stated:
             rows, cols = zip(*stated, strict=True)

@@ -463,10 +463,16 @@ def score_arrays(
     *,
     text_sim: ArrayLike,
     distance_km: ArrayLike,
+    products: Mapping[str, ArrayLike] | None = None,
 ) -> PairScores:
     """Score pairs ``offers[i]`` × ``wants[i]`` (length-1 sides broadcast).
 
     The components counted are those of the configuration the arrays were prepared for.
+    ``products`` holds the pairs' profile dot products when the caller computed them in
+    bulk (the index, tile by tile): ``inferred`` (material_near · material), ``pathway``
+    (use_potential · use) and, with embeddings on, ``cosine``; the arrays may then lack
+    their profile matrices, and the pairs are taken to share a material block (the index
+    only forms such pairs).
     """
     config = offers.config
     if wants.config != config:
@@ -491,13 +497,32 @@ def score_arrays(
         category = category_proximity_keys(
             offers.category, offers.category_group, wants.category, wants.category_group
         )
-        inferred = np.clip(rowdot(offers.material_near, wants.material), 0.0, 1.0)
+        inferred = np.clip(
+            rowdot(offers.material_near, wants.material)
+            if products is None
+            else np.asarray(products["inferred"], dtype=np.float64),
+            0.0,
+            1.0,
+        )
         taxonomy = np.maximum(np.maximum(ewc, category), inferred)
     else:
         ewc = category = taxonomy = zero
-    pathway = np.clip(rowdot(offers.use_potential, wants.use), 0.0, 1.0) if on(PATHWAYS) else zero
-    if on(EMBEDDINGS) and offers.embedding.shape[1]:
-        cosine = rowdot(offers.embedding, wants.embedding)
+    if on(PATHWAYS):
+        raw = (
+            rowdot(offers.use_potential, wants.use)
+            if products is None
+            else np.asarray(products["pathway"], dtype=np.float64)
+        )
+        pathway = np.clip(raw, 0.0, 1.0)
+    else:
+        pathway = zero
+    if products is None:
+        use_embeddings = on(EMBEDDINGS) and offers.embedding.shape[1]
+        cosine = rowdot(offers.embedding, wants.embedding) if use_embeddings else None
+    else:
+        cosine = products.get("cosine")
+    if on(EMBEDDINGS) and cosine is not None:
+        cosine = np.asarray(cosine, dtype=np.float64)
         semantic = np.clip((cosine - SEMANTIC_FLOOR) / (1.0 - SEMANTIC_FLOOR), 0.0, 1.0)
     else:
         semantic = zero
@@ -538,8 +563,9 @@ def score_arrays(
         & (material >= MIN_MATERIAL - 1e-12)
         & (offers.ids != wants.ids)
         & different_firms(offers.company, wants.company)
-        & blocks_meet(offers.block_matrix, wants.block_matrix)
     )
+    if products is None:
+        accepted = accepted & blocks_meet(offers.block_matrix, wants.block_matrix)
     accepted = np.broadcast_to(accepted, shape)
     score = np.where(accepted, combine(components), 0.0)
     return PairScores(
