@@ -28,7 +28,6 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -127,30 +126,13 @@ def phase_naive(k: int) -> dict:
             "naive_matches": len(slow), "naive_problems": problems[:5]}
 
 
-def phase_api(n_saves: int, *, redis_url: str, database_url: str, timeout_s: float = 60.0):
+def phase_api(n_saves: int, *, timeout_s: float = 60.0) -> dict:
     """API save → matches stored by a real worker, one worker running."""
-    from django.conf import settings
-
+    from bench.celery_worker import celery_workers
     from matching import services
     from matching.models import Listing, Match
-    from symbiosis.celery import app
 
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "CELERY_BROKER_URL": redis_url, "CELERY_TASK_DEFAULT_QUEUE": queue,
-           "MATCH_MODEL_DIR": str(settings.MATCH_MODEL_DIR)}
-    log_path = Path(f"/tmp/symbiosis-bench-{queue}.log")
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "symbiosis", "worker", "--pool=solo",
-             "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "--loglevel=INFO"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    app.amqp.__dict__.pop("queues", None)
-    try:
+    with celery_workers(1) as worker:
         sources = list(
             Listing.objects.filter(status=Listing.Status.ACTIVE, matches_as_offer__isnull=False)
             .select_related("site", "company").distinct().order_by("id")[:5000]
@@ -170,9 +152,9 @@ def phase_api(n_saves: int, *, redis_url: str, database_url: str, timeout_s: flo
             listing = services.listing_create(company=source.company, user=None, data=data)
             while not Match.objects.filter(offer_id=listing.id).exists():
                 if time.perf_counter() - started > timeout_s:
-                    raise RuntimeError(f"no matches stored within {timeout_s} s; see {log_path}")
-                if worker.poll() is not None:
-                    raise RuntimeError(f"the worker stopped; see {log_path}")
+                    raise RuntimeError(f"no matches stored within {timeout_s} s; see "
+                                       f"{worker.log_paths[0]}")
+                worker.check_running()
                 time.sleep(0.002)
             elapsed = (time.perf_counter() - started) * 1000
             # The first saves load the model into the worker; they are reported apart.
@@ -183,12 +165,6 @@ def phase_api(n_saves: int, *, redis_url: str, database_url: str, timeout_s: flo
         p50, p95 = _percentiles(timings)
         return {"api_p50_ms": p50, "api_p95_ms": p95, "api_n": len(timings),
                 "api_cold_ms": cold_ms}
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
 
 def machine() -> dict:
@@ -245,7 +221,7 @@ def run(args: argparse.Namespace) -> dict:
     else:
         result.update({"naive_s": None, "speedup": None, "identical_to_naive": None})
     if args.api:
-        result.update(phase_api(args.api, redis_url=args.redis_url, database_url=database_url))
+        result.update(phase_api(args.api))
     result["machine"] = machine()
     result["command"] = "python -m bench.matching " + " ".join(sys.argv[1:])
     return result
