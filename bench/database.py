@@ -55,6 +55,15 @@ def _create_database(url: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
 
 
+def server_version() -> str:
+    """The PostgreSQL server's version, for the record of a benchmark."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
 def load_region(region) -> None:
     """Replace every company, site, listing and match with those of ``region``.
 

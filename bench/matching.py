@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.report import write_result
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -191,7 +193,7 @@ def run(args: argparse.Namespace) -> dict:
     database_url = use_database(args.database_url)
     from django.db import connection
 
-    from bench.database import load_region
+    from bench.database import load_region, server_version
     from bench.generate import describe, generate_region, region_from_csv
 
     started = time.perf_counter()
@@ -202,9 +204,7 @@ def run(args: argparse.Namespace) -> dict:
     load_region(region)
     result = {"listings": len(region.listings), **describe(region),
               "load_s": round(time.perf_counter() - started, 1)}
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        result["postgresql"] = cursor.fetchone()[0]
+    result["postgresql"] = server_version()
     connection.close()
 
     command = [sys.executable, "-m", "bench.matching", "--phase", "rematch",
@@ -249,6 +249,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--out", help="also write the JSON to this file")
+    parser.add_argument("--save", action="store_true",
+                        help="also write the JSON to bench/results/matching-<size>.json "
+                        "(read by python -m bench.report)")
     parser.add_argument("--phase", choices=["rematch"], help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -260,9 +263,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     result = run(args)
     text = json.dumps(result, indent=None if args.json else 2)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_result(result, kind="matching", out=args.out, save=args.save)
     print(text)
 
 

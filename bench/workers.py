@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.report import write_result
+
 ROOT = Path(__file__).resolve().parents[1]
 
 DIGEST_SQL = """
@@ -90,12 +92,16 @@ def main(argv: list[str] | None = None) -> None:
                         default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--out", help="also write the JSON to this file")
+    parser.add_argument("--save", action="store_true",
+                        help="also write the JSON to bench/results/workers-<size>.json "
+                        "(read by python -m bench.report)")
     args = parser.parse_args(argv)
 
     os.environ["REDIS_URL"] = args.redis_url
     os.environ["CELERY_BROKER_URL"] = args.redis_url
-    from bench.database import load_region, use_database
+    from bench.database import load_region, server_version, use_database
     from bench.generate import describe, generate_region
+    from bench.matching import machine
 
     database_url = use_database(args.database_url)
     region = generate_region(args.listings, seed=args.seed)
@@ -122,11 +128,11 @@ def main(argv: list[str] | None = None) -> None:
         del run["digest"]
     result["runs"] = runs
     result["speedup_2_vs_1"] = round(runs[0]["wall_s"] / runs[1]["wall_s"], 2)
+    result["postgresql"] = server_version()
+    result["machine"] = machine()
     result["command"] = "python -m bench.workers " + " ".join(sys.argv[1:])
     text = json.dumps(result, indent=2)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    write_result(result, kind="workers", out=args.out, save=args.save)
     print(text)
 
 
