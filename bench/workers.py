@@ -7,9 +7,12 @@ ways, each from an empty match table:
 2. spread over geographic cells (``match_rematch_distributed``) with one worker process;
 3. the same with two worker processes.
 
-Each distributed run is timed from the start of the coordinator (reading and fitting)
-until the last cell's matches are written; every run's stored matches are compared with
-the reference, row by row, through a digest of all their values.
+Each worker is a ``--pool=solo`` process of its own (``bench.celery_worker``), so "two
+workers" are two processes, each running one cell at a time; each run reports how many
+cells every process ran. A distributed run is timed from the start of the coordinator
+(reading and fitting), once the workers are ready, until the last cell's matches are
+written; every run's stored matches are compared with the reference, row by row, through
+a digest of all their values. ``--save`` writes ``bench/results/workers-<size>.json``.
 """
 
 from __future__ import annotations
