@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run worker test test-fast browser lint bench clean
+.PHONY: install run worker test test-fast browser lint bench bench-full clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,8 +43,24 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Benchmarks (docs/performance.md): each size writes bench/results/matching-<size>.json, the
+# workers benchmark bench/results/workers-<size>.json, and bench.report puts them all into
+# docs/performance.md and docs/img/matching-time.png. `make bench SIZES="1000 10000"` for
+# other sizes; `make bench-full` for the published set (long: run it on a quiet machine).
+SIZES        ?= 1000
+FULL_SIZES   ?= 1000 10000 100000 300000
+WORKERS_SIZE ?= 100000
+bench-matching = for n in $(1); do \
+	  $(BIN)/python -m bench.matching --listings $$n --json --save || exit 1; done
+
 bench: $(STAMP)
-	$(BIN)/python -m bench.matching --listings 1000 --json
+	$(call bench-matching,$(SIZES))
+	$(BIN)/python -m bench.report
+
+bench-full: $(STAMP)
+	$(call bench-matching,$(FULL_SIZES))
+	$(BIN)/python -m bench.workers --listings $(WORKERS_SIZE) --save
+	$(BIN)/python -m bench.report
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

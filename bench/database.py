@@ -55,6 +55,15 @@ def _create_database(url: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
 
 
+def server_version() -> str:
+    """The PostgreSQL server's version, for the record of a benchmark."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
 def load_region(region) -> None:
     """Replace every company, site, listing and match with those of ``region``.
 
@@ -104,31 +113,17 @@ def load_region(region) -> None:
 def _listing(item, company_of: dict[int, int]):
     from matching.models import Listing
 
-    amount, unit = item.amount()
     return Listing(
         id=item.key,
-        kind=item.kind,
         company_id=company_of[item.site],
         site_id=item.site,
-        title=item.title,
-        description=item.description,
-        category=item.category,
-        ewc_code=item.ewc_code,
         quantity=None if item.quantity is None else Decimal(repr(item.quantity)),
         unit=item.unit,
         frequency=item.frequency,
-        amount_per_year=amount,
-        canonical_unit=unit,
-        density_t_per_m3=item.density_t_per_m3,
-        available_from=item.available_from,
-        available_until=item.available_until,
-        hazardous=item.hazardous,
-        accepts_hazardous=item.accepts_hazardous,
-        physical_state=item.physical_state,
-        temperature_c=item.temperature_c,
         max_distance_km=item.max_distance_km,
         status=Listing.Status.ACTIVE,
         external_id=f"bench-{item.key}",
+        **item.shared_fields(),
     )
 
 

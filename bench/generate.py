@@ -639,6 +639,14 @@ class SyntheticSite:
     lon: float
 
 
+# Fields a listing row and an engine record take from a synthetic listing as they are.
+_SHARED_FIELDS = (
+    "kind", "title", "description", "category", "ewc_code", "density_t_per_m3",
+    "available_from", "available_until", "hazardous", "accepts_hazardous", "physical_state",
+    "temperature_c",
+)
+
+
 @dataclass(frozen=True)
 class SyntheticListing:
     """A listing as a firm would enter it (quantity, unit, frequency), not yet derived."""
@@ -668,6 +676,12 @@ class SyntheticListing:
             return None, ""
         return canonical_amount(quantity=self.quantity, unit=self.unit, frequency=self.frequency)
 
+    def shared_fields(self) -> dict:
+        """What a listing row and an engine record both hold, under the same names."""
+        amount, unit = self.amount()
+        return {name: getattr(self, name) for name in _SHARED_FIELDS} | {
+            "amount_per_year": amount, "canonical_unit": unit}
+
 
 @dataclass
 class SyntheticRegion:
@@ -686,28 +700,9 @@ class SyntheticRegion:
         out = []
         for item in self.listings:
             site = sites[item.site]
-            amount, unit = item.amount()
             out.append(
-                ListingRecord(
-                    id=item.key,
-                    kind=item.kind,
-                    title=item.title,
-                    description=item.description,
-                    lat=site.lat,
-                    lon=site.lon,
-                    max_km=float(item.max_distance_km),
-                    category=item.category,
-                    ewc_code=item.ewc_code,
-                    amount_per_year=amount,
-                    canonical_unit=unit,
-                    density_t_per_m3=item.density_t_per_m3,
-                    available_from=item.available_from,
-                    available_until=item.available_until,
-                    hazardous=item.hazardous,
-                    accepts_hazardous=item.accepts_hazardous,
-                    physical_state=item.physical_state,
-                    temperature_c=item.temperature_c,
-                )
+                ListingRecord(id=item.key, lat=site.lat, lon=site.lon,
+                              max_km=float(item.max_distance_km), **item.shared_fields())
             )
         return out
 

@@ -28,11 +28,12 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+from bench.report import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,30 +128,13 @@ def phase_naive(k: int) -> dict:
             "naive_matches": len(slow), "naive_problems": problems[:5]}
 
 
-def phase_api(n_saves: int, *, redis_url: str, database_url: str, timeout_s: float = 60.0):
+def phase_api(n_saves: int, *, timeout_s: float = 60.0) -> dict:
     """API save → matches stored by a real worker, one worker running."""
-    from django.conf import settings
-
+    from bench.celery_worker import celery_workers
     from matching import services
     from matching.models import Listing, Match
-    from symbiosis.celery import app
 
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "CELERY_BROKER_URL": redis_url, "CELERY_TASK_DEFAULT_QUEUE": queue,
-           "MATCH_MODEL_DIR": str(settings.MATCH_MODEL_DIR)}
-    log_path = Path(f"/tmp/symbiosis-bench-{queue}.log")
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "symbiosis", "worker", "--pool=solo",
-             "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "--loglevel=INFO"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    app.amqp.__dict__.pop("queues", None)
-    try:
+    with celery_workers(1) as worker:
         sources = list(
             Listing.objects.filter(status=Listing.Status.ACTIVE, matches_as_offer__isnull=False)
             .select_related("site", "company").distinct().order_by("id")[:5000]
@@ -170,9 +154,9 @@ def phase_api(n_saves: int, *, redis_url: str, database_url: str, timeout_s: flo
             listing = services.listing_create(company=source.company, user=None, data=data)
             while not Match.objects.filter(offer_id=listing.id).exists():
                 if time.perf_counter() - started > timeout_s:
-                    raise RuntimeError(f"no matches stored within {timeout_s} s; see {log_path}")
-                if worker.poll() is not None:
-                    raise RuntimeError(f"the worker stopped; see {log_path}")
+                    raise RuntimeError(f"no matches stored within {timeout_s} s; see "
+                                       f"{worker.log_paths[0]}")
+                worker.check_running()
                 time.sleep(0.002)
             elapsed = (time.perf_counter() - started) * 1000
             # The first saves load the model into the worker; they are reported apart.
@@ -183,12 +167,6 @@ def phase_api(n_saves: int, *, redis_url: str, database_url: str, timeout_s: flo
         p50, p95 = _percentiles(timings)
         return {"api_p50_ms": p50, "api_p95_ms": p95, "api_n": len(timings),
                 "api_cold_ms": cold_ms}
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
 
 def machine() -> dict:
@@ -215,7 +193,7 @@ def run(args: argparse.Namespace) -> dict:
     database_url = use_database(args.database_url)
     from django.db import connection
 
-    from bench.database import load_region
+    from bench.database import load_region, server_version
     from bench.generate import describe, generate_region, region_from_csv
 
     started = time.perf_counter()
@@ -226,9 +204,7 @@ def run(args: argparse.Namespace) -> dict:
     load_region(region)
     result = {"listings": len(region.listings), **describe(region),
               "load_s": round(time.perf_counter() - started, 1)}
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        result["postgresql"] = cursor.fetchone()[0]
+    result["postgresql"] = server_version()
     connection.close()
 
     command = [sys.executable, "-m", "bench.matching", "--phase", "rematch",
@@ -245,7 +221,7 @@ def run(args: argparse.Namespace) -> dict:
     else:
         result.update({"naive_s": None, "speedup": None, "identical_to_naive": None})
     if args.api:
-        result.update(phase_api(args.api, redis_url=args.redis_url, database_url=database_url))
+        result.update(phase_api(args.api))
     result["machine"] = machine()
     result["command"] = "python -m bench.matching " + " ".join(sys.argv[1:])
     return result
@@ -273,6 +249,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--out", help="also write the JSON to this file")
+    parser.add_argument("--save", action="store_true",
+                        help="also write the JSON to bench/results/matching-<size>.json "
+                        "(read by python -m bench.report)")
     parser.add_argument("--phase", choices=["rematch"], help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -284,9 +263,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     result = run(args)
     text = json.dumps(result, indent=None if args.json else 2)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_result(result, kind="matching", out=args.out, save=args.save)
     print(text)
 
 

@@ -7,9 +7,12 @@ ways, each from an empty match table:
 2. spread over geographic cells (``match_rematch_distributed``) with one worker process;
 3. the same with two worker processes.
 
-Each distributed run is timed from the start of the coordinator (reading and fitting)
-until the last cell's matches are written; every run's stored matches are compared with
-the reference, row by row, through a digest of all their values.
+Each worker is a ``--pool=solo`` process of its own (``bench.celery_worker``), so "two
+workers" are two processes, each running one cell at a time; each run reports how many
+cells every process ran. A distributed run is timed from the start of the coordinator
+(reading and fitting), once the workers are ready, until the last cell's matches are
+written; every run's stored matches are compared with the reference, row by row, through
+a digest of all their values. ``--save`` writes ``bench/results/workers-<size>.json``.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
+
+from bench.report import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,59 +53,19 @@ def clear_matches() -> None:
         cursor.execute("TRUNCATE matching_match")
 
 
-def _start_workers(n: int, *, queue: str, env: dict) -> list[tuple[subprocess.Popen, Path]]:
-    workers = []
-    for i in range(n):
-        log_path = Path(f"/tmp/symbiosis-bench-{queue}-{i}.log")
-        with open(log_path, "w") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "symbiosis", "worker", "--pool=solo",
-                 "-Q", queue, "-n", f"{queue}-{i}@%h", "--without-gossip", "--without-mingle",
-                 "--without-heartbeat", "--loglevel=INFO"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        workers.append((proc, log_path))
-    deadline = time.monotonic() + 60
-    for proc, log_path in workers:
-        while "ready" not in log_path.read_text():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{log_path.read_text()[-2000:]}")
-            time.sleep(0.1)
-    return workers
+def run_distributed(n_workers: int, *, cells: int, timeout_s: float) -> dict:
+    """One distributed rematch with ``n_workers`` worker processes; wall time and checks.
 
+    The clock starts once every worker is ready, so worker start-up is not counted;
+    loading the new version into each worker is (every rematch makes a new version).
+    """
+    from bench.celery_worker import celery_workers
+    from matching import modelstore, services
 
-def _stop(workers) -> None:
-    for proc, _log in workers:
-        proc.terminate()
-    for proc, _log in workers:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def run_distributed(n_workers: int, *, cells: int, redis_url: str, database_url: str,
-                    timeout_s: float) -> dict:
-    """One distributed rematch with ``n_workers`` worker processes; wall time and checks."""
-    from django.conf import settings
-
-    from matching import services
-    from symbiosis.celery import app
-
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "CELERY_BROKER_URL": redis_url, "CELERY_TASK_DEFAULT_QUEUE": queue,
-           "MATCH_MODEL_DIR": str(settings.MATCH_MODEL_DIR)}
-    workers = _start_workers(n_workers, queue=queue, env=env)
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    app.amqp.__dict__.pop("queues", None)
-    try:
+    with celery_workers(n_workers) as workers:
         clear_matches()
         started = time.perf_counter()
         plan = services.match_rematch_distributed(cells=cells)
-        from matching import modelstore
-
         version = modelstore.current_version()
         fitted = time.perf_counter() - started
         while True:
@@ -110,16 +74,15 @@ def run_distributed(n_workers: int, *, cells: int, redis_url: str, database_url:
                 break
             if time.perf_counter() - started > timeout_s:
                 raise RuntimeError(f"not done after {timeout_s} s ({selected}/{written}/{total})")
-            for proc, log_path in workers:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"a worker stopped:\n{log_path.read_text()[-3000:]}")
+            workers.check_running()
             time.sleep(0.05)
         wall = time.perf_counter() - started
-    finally:
-        _stop(workers)
     count, value = digest()
+    # Read once the workers have stopped, so every finished task is in the logs.
     return {"workers": n_workers, "cells": len(plan), "wall_s": round(wall, 2),
-            "coordinator_s": round(fitted, 2), "matches": count, "digest": value}
+            "coordinator_s": round(fitted, 2), "matches": count, "digest": value,
+            "cells_per_worker": workers.succeeded("matching.tasks.rematch_cell"),
+            "writes_per_worker": workers.succeeded("matching.tasks.rematch_write")}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -132,12 +95,16 @@ def main(argv: list[str] | None = None) -> None:
                         default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--out", help="also write the JSON to this file")
+    parser.add_argument("--save", action="store_true",
+                        help="also write the JSON to bench/results/workers-<size>.json "
+                        "(read by python -m bench.report)")
     args = parser.parse_args(argv)
 
     os.environ["REDIS_URL"] = args.redis_url
     os.environ["CELERY_BROKER_URL"] = args.redis_url
-    from bench.database import load_region, use_database
+    from bench.database import load_region, server_version, use_database
     from bench.generate import describe, generate_region
+    from bench.matching import machine
 
     database_url = use_database(args.database_url)
     region = generate_region(args.listings, seed=args.seed)
@@ -158,18 +125,17 @@ def main(argv: list[str] | None = None) -> None:
     reference = digest()
     result["single_process_matches"] = reference[0]
 
-    runs = [run_distributed(n, cells=args.cells, redis_url=args.redis_url,
-                            database_url=database_url, timeout_s=args.timeout) for n in (1, 2)]
+    runs = [run_distributed(n, cells=args.cells, timeout_s=args.timeout) for n in (1, 2)]
     for run in runs:
         run["identical_to_single_process"] = (run["matches"], run["digest"]) == reference
         del run["digest"]
     result["runs"] = runs
     result["speedup_2_vs_1"] = round(runs[0]["wall_s"] / runs[1]["wall_s"], 2)
+    result["postgresql"] = server_version()
+    result["machine"] = machine()
     result["command"] = "python -m bench.workers " + " ".join(sys.argv[1:])
     text = json.dumps(result, indent=2)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    write_result(result, kind="workers", out=args.out, save=args.save)
     print(text)
 
 

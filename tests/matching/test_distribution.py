@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
+from bench.celery_worker import celery_workers
 from bench.database import load_region
 from bench.generate import generate_region
 from matching import bulkwrite, modelstore, services
 from matching.models import Listing, Match
 from tests.factories import ListingFactory
 
-ROOT = Path(__file__).resolve().parents[2]
 VALUES = ("offer_id", "want_id", "score", "distance_km", "components", "explanation")
 
 
@@ -192,60 +187,23 @@ def test_copy_write_touches_only_changed_rows(region):
     )
 
 
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_distributed_rematch_on_real_workers_equals_the_single_process_one(region, model_dir):
-    from symbiosis.celery import app
-
     services.match_rematch_full(k=5)
     single = _rows()
     Match.objects.all().delete()
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "symbiosis.settings",
-           "DATABASE_URL": _database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue,
-           "MATCH_MODEL_DIR": str(model_dir)}
-    workers = []
-    for i in range(2):
-        log_path = Path(f"/tmp/symbiosis-{queue}-{i}.log")
-        with open(log_path, "w") as log:
-            workers.append((subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "symbiosis", "worker", "--pool=solo",
-                 "-Q", queue, "-n", f"{queue}-{i}@%h", "--without-gossip", "--without-mingle",
-                 "--without-heartbeat", "--loglevel=INFO"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            ), log_path))
-    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    app.amqp.__dict__.pop("queues", None)
-    try:
+    with celery_workers(2, prefix="test") as workers:
         plan = services.match_rematch_distributed(k=5, cells=4)
         version = modelstore.current_version()
         deadline = time.monotonic() + 120
         while services.match_rematch_progress(version=version)[1] < len(plan):
-            for proc, log_path in workers:
-                assert proc.poll() is None, log_path.read_text()
+            workers.check_running()
             if time.monotonic() > deadline:
-                pytest.fail("workers did not finish:\n" + workers[0][1].read_text()[-3000:])
+                pytest.fail("workers did not finish:\n" + workers.logs()[0][-3000:])
             time.sleep(0.2)
-    finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = previous
-        app.amqp.__dict__.pop("queues", None)
-        for proc, _log in workers:
-            proc.terminate()
-        for proc, _log in workers:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     assert len(single) > 200
     assert _rows() == single
-    logs = "".join(path.read_text() for _proc, path in workers)
+    logs = "".join(workers.logs())
     assert logs.count("Task matching.tasks.rematch_cell[") >= len(plan)
