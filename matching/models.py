@@ -154,8 +154,14 @@ class Listing(models.Model):
 class Match(models.Model):
     """A scored pairing of an offer with a want; one row per pair."""
 
-    offer = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="matches_as_offer")
-    want = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="matches_as_want")
+    # No single-column indexes: the (offer, want) key and the (want, -score) index lead
+    # with these columns, and every index costs time on the million-row rematch writes.
+    offer = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="matches_as_offer", db_index=False
+    )
+    want = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="matches_as_want", db_index=False
+    )
     score = models.FloatField()
     distance_km = models.FloatField()
     components = models.JSONField(default=dict)

@@ -39,7 +39,7 @@ from matching.modelstore import StoredModel
 
 log = logging.getLogger(__name__)
 
-ENGINE_VERSION = "v2"  # v2: knowledge-based scoring, material blocks, firm rule
+ENGINE_VERSION = "v3"  # v3: category blocks, char 4-grams; v2: knowledge, firm rule
 
 LISTING_FIELDS = (
     "kind", "site", "title", "description", "category", "ewc_code", "quantity", "unit",

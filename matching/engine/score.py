@@ -645,15 +645,20 @@ def knowledge_reason(
 
 
 def _strongest(a_idx, a_val, b_idx, b_val, table: np.ndarray) -> tuple[int, int] | None:
-    """The (a, b) pair with the largest ``a_val · table[a, b] · b_val``, if any is > 0."""
-    if not len(a_idx) or not len(b_idx):
-        return None
-    weights = a_val[:, None] * table[np.ix_(a_idx, b_idx)] * b_val[None, :]
-    flat = int(np.argmax(weights))
-    if weights.flat[flat] <= 0:
-        return None
-    row, col = divmod(flat, len(b_idx))
-    return int(a_idx[row]), int(b_idx[col])
+    """The (a, b) pair with the largest ``a_val · table[a, b] · b_val``, if any is > 0.
+
+    The first such pair in row-major order wins ties. Profiles have a handful of entries,
+    so plain loops beat building arrays (this runs once per stored match).
+    """
+    best, found = 0.0, None
+    b_pairs = list(zip(b_idx.tolist(), b_val.tolist(), strict=True))
+    for a, av in zip(a_idx.tolist(), a_val.tolist(), strict=True):
+        row = table[a]
+        for b, bv in b_pairs:
+            weight = av * float(row[b]) * bv
+            if weight > best:
+                best, found = weight, (a, b)
+    return found
 
 
 def _sparse_row(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
