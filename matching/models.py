@@ -155,7 +155,7 @@ class Match(models.Model):
     """A scored pairing of an offer with a want; one row per pair."""
 
     # No single-column indexes: the (offer, want) key and the (want, -score) index lead
-    # with these columns, and every index costs time on the million-row rematch writes.
+    # with these columns, and every index costs time on million-row rematch writes.
     offer = models.ForeignKey(
         Listing, on_delete=models.CASCADE, related_name="matches_as_offer", db_index=False
     )
@@ -177,8 +177,9 @@ class Match(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["offer", "want"], name="match_unique_pair"),
         ]
+        # An offer's matches come from the pair key (a listing has a few dozen at most,
+        # sorted in memory); wants need an index of their own.
         indexes = [
-            models.Index(fields=["offer", "-score"]),
             models.Index(fields=["want", "-score"]),
         ]
 
