@@ -115,6 +115,8 @@ _SPELLING = (
     (re.compile(r"^colour"), "color"),
     (re.compile(r"^gaseous$"), "gas"),
     (re.compile(r"^mould"), "mold"),
+    # The agent and its action meet: an oxidant is an oxidising (oxidizing) chemical.
+    (re.compile(r"^oxid(?:ants?|i[sz]ers?|i[sz]ing|i[sz]e[sd]?)$"), "oxidiz"),
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -148,14 +150,18 @@ def stem(token: str) -> str:
         word = word[:-2]
     elif word.endswith("s") and not word.endswith(("ss", "us", "is", "ys")):
         word = word[:-1]
+    suffix = ""
     if word.endswith("ing") and len(word) >= 6:
-        word = word[:-3]
-        if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
-            word = word[:-1]
+        suffix = "ing"
     elif word.endswith("ed") and len(word) >= 5 and not word.endswith("eed"):
-        word = word[:-2]
+        suffix = "ed"
+    if suffix:
+        word = word[: -len(suffix)]
         if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
             word = word[:-1]
+        elif _SHORT_STEM.match(word):
+            # "mined", "liming", "cured": a short stem lost its final e (mine, lime, cure).
+            word += "e"
     # Process nouns meet their verbs: gasification/gasified, carbonation/carbonate,
     # neutralisation/neutralise, digestion/digest, extraction/extract.
     for suffix, replacement in _DERIVATIONS:
@@ -167,6 +173,7 @@ def stem(token: str) -> str:
     return word
 
 
+_SHORT_STEM = re.compile(r"^[^aeiou][aeiou][^aeiouwxy]$")
 _DERIVATIONS = (
     ("ification", "ify"),
     ("ization", "ize"),
@@ -415,6 +422,10 @@ class ConceptMatcher:
         """Concept phrases in a token list, directly or through a synonym (weight each)."""
         found = self.index.find(toks)
         for key, weight in self.synonyms.find(toks).items():
+            # A qualifier alone ("clean", "dry") does not stand for its group's other
+            # members: "clean water" is not "inert", "dry slag" is not "kiln drying".
+            if all(word in self.modifiers for word in key.split(" ")):
+                continue
             for g in self.synonyms.phrases[key]:
                 for other in self.synonym_keys[g]:
                     if other in self.index.phrases:

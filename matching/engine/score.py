@@ -91,13 +91,16 @@ COMPONENTS = (
 
 MIN_MATERIAL = 0.1
 TAXONOMY_WEIGHT = 0.4
-PATHWAY_WEIGHT = 0.5
+PATHWAY_WEIGHT = 0.7
 SEMANTIC_WEIGHT = 0.5
 SEMANTIC_FLOOR = 0.2  # embedding cosines below this say nothing
 BASE_WEIGHT = 0.8
 DISTANCE_WEIGHT = 0.12
 QUANTITY_WEIGHT = 0.08
 QUANTITY_UNKNOWN = 0.5
+TEXT_WEIGHT = 1.0
+PATHWAY_EXPONENT = 1.0
+TAXONOMY_EXPONENT = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,13 +376,14 @@ def material_score(
     semantic: ArrayLike = 0.0,
 ) -> np.ndarray:
     """Noisy-OR of the evidence: ``1 − (1 − text)·Π(1 − wᵢ·eᵢ)``, in [0, 1], ≥ text."""
-    miss = 1.0 - np.clip(np.asarray(text, dtype=np.float64), 0.0, 1.0)
-    for value, weight in (
-        (taxonomy, TAXONOMY_WEIGHT),
-        (pathway, PATHWAY_WEIGHT),
-        (semantic, SEMANTIC_WEIGHT),
+    miss = 1.0 - TEXT_WEIGHT * np.clip(np.asarray(text, dtype=np.float64), 0.0, 1.0)
+    for value, weight, exponent in (
+        (taxonomy, TAXONOMY_WEIGHT, TAXONOMY_EXPONENT),
+        (pathway, PATHWAY_WEIGHT, PATHWAY_EXPONENT),
+        (semantic, SEMANTIC_WEIGHT, 1.0),
     ):
-        miss = miss * (1.0 - weight * np.clip(np.asarray(value, dtype=np.float64), 0.0, 1.0))
+        value = np.clip(np.asarray(value, dtype=np.float64), 0.0, 1.0) ** exponent
+        miss = miss * (1.0 - weight * value)
     return np.clip(1.0 - miss, 0.0, 1.0)
 
 

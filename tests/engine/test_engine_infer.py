@@ -122,13 +122,21 @@ def use_profile(kb: Knowledge, record: ListingRecord) -> dict[str, float]:
         ("neutralisation", "neutralize"),
         ("digestion", "digest"),
         ("gaseous", "gas"),
+        ("mined", "mine"),
+        ("liming", "lime"),
+        ("oxidant", "oxidising"),
+        ("oxidizer", "oxidising"),
+        ("bedding", "bed"),
     ],
 )
 def test_stemmer_joins_word_forms(a, b):
     assert stem(a) == stem(b)
 
 
-@pytest.mark.parametrize(("a", "b"), [("glass", "gas"), ("cement", "concrete"), ("co2", "co")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("glass", "gas"), ("cement", "concrete"), ("co2", "co"), ("oxide", "oxidant")],
+)
 def test_stemmer_keeps_words_apart(a, b):
     assert stem(a) != stem(b)
 
