@@ -25,7 +25,7 @@ Components
               the want's use profile.
     semantic  cosine of sentence embeddings, (cos − 0.2) / 0.8 clipped (0 when off).
     material  noisy-OR of the evidence: ``1 − (1 − text)·Π(1 − wᵢ·eᵢ)`` over taxonomy
-              (w 0.4), pathway (w 0.5) and semantic (w 0.5). Never below the text, and each
+              (w 0.4), pathway (w 0.7) and semantic (w 0.5). Never below the text, and each
               kind of evidence can only add: silence is not evidence against a match. The
               weights are below 1 so that knowledge never saturates the score: among
               candidates of the right material, the wording still decides.
@@ -98,9 +98,6 @@ BASE_WEIGHT = 0.8
 DISTANCE_WEIGHT = 0.12
 QUANTITY_WEIGHT = 0.08
 QUANTITY_UNKNOWN = 0.5
-TEXT_WEIGHT = 1.0
-PATHWAY_EXPONENT = 1.0
-TAXONOMY_EXPONENT = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,14 +373,13 @@ def material_score(
     semantic: ArrayLike = 0.0,
 ) -> np.ndarray:
     """Noisy-OR of the evidence: ``1 − (1 − text)·Π(1 − wᵢ·eᵢ)``, in [0, 1], ≥ text."""
-    miss = 1.0 - TEXT_WEIGHT * np.clip(np.asarray(text, dtype=np.float64), 0.0, 1.0)
-    for value, weight, exponent in (
-        (taxonomy, TAXONOMY_WEIGHT, TAXONOMY_EXPONENT),
-        (pathway, PATHWAY_WEIGHT, PATHWAY_EXPONENT),
-        (semantic, SEMANTIC_WEIGHT, 1.0),
+    miss = 1.0 - np.clip(np.asarray(text, dtype=np.float64), 0.0, 1.0)
+    for value, weight in (
+        (taxonomy, TAXONOMY_WEIGHT),
+        (pathway, PATHWAY_WEIGHT),
+        (semantic, SEMANTIC_WEIGHT),
     ):
-        value = np.clip(np.asarray(value, dtype=np.float64), 0.0, 1.0) ** exponent
-        miss = miss * (1.0 - weight * value)
+        miss = miss * (1.0 - weight * np.clip(np.asarray(value, dtype=np.float64), 0.0, 1.0))
     return np.clip(1.0 - miss, 0.0, 1.0)
 
 
