@@ -268,16 +268,28 @@ class PhraseIndex:
                         spans.append((i, j + 1, key, weight))
                 if key not in self.prefixes:
                     break
-            # Two-word phrases also match with one word between ("spent brewing grain",
-            # "fly and bottom ash"), a little weaker.
-            if i + 2 < n:
-                key = f"{toks[i][0]} {toks[i + 2][0]}"
-                weight = min(toks[i][1], toks[i + 2][1]) * GAP_WEIGHT
-                if toks[i + 1][0] != "|" and key in self.phrases:
-                    if found.get(key, 0.0) < weight:
-                        found[key] = weight
-                    if spans is not None:
-                        spans.append((i, i + 3, key, weight))
+            # Phrases also match with one word left out ("spent brewing grain", "fly and
+            # bottom ash", "organic-rich industrial wastewater"), a little weaker.
+            key, weight = "", math.inf
+            for skip in range(i + 1, min(n - 1, i + self.max_len)):
+                key = f"{key} {toks[skip - 1][0]}" if key else toks[skip - 1][0]
+                weight = min(weight, toks[skip - 1][1])
+                if key not in self.prefixes:
+                    break
+                if toks[skip][0] == "|":
+                    continue
+                tail, tail_weight = key, weight
+                for j in range(skip + 1, min(n, i + self.max_len + 1)):
+                    tail = f"{tail} {toks[j][0]}"
+                    tail_weight = min(tail_weight, toks[j][1])
+                    if tail in self.phrases:
+                        value = tail_weight * GAP_WEIGHT
+                        if found.get(tail, 0.0) < value:
+                            found[tail] = value
+                        if spans is not None:
+                            spans.append((i, j + 1, tail, value))
+                    if tail not in self.prefixes:
+                        break
         return found
 
 

@@ -463,3 +463,18 @@ def test_scattered_words_earn_no_phrase_bonus_for_their_qualifiers():
     # "feedstock ... hydrogen" covers the two-word term in any order, but no more than
     # the one word "hydrogen" would: the named process decides.
     assert scores[1] >= scores[0] > 0
+
+
+def test_a_longer_phrase_matches_with_one_word_left_out():
+    from matching.engine.infer import GAP_WEIGHT, Concept, ConceptMatcher, weighted_tokens
+
+    concepts = [
+        Concept("effluent", "material", "strong effluent", ("high strength effluent",), "cod"),
+        Concept("other", "material", "bottom ash", ("bottom ash",), "bottom ash"),
+    ]
+    matcher = ConceptMatcher(concepts, [])
+    whole = matcher.hits([weighted_tokens("High strength effluent")]).toarray()[0, 0]
+    gapped = matcher.hits([weighted_tokens("High strength dairy effluent")]).toarray()[0, 0]
+    assert gapped == pytest.approx(whole * GAP_WEIGHT)
+    # Two words left out are too many.
+    assert matcher.hits([weighted_tokens("High strength cheese dairy effluent")]).nnz == 0
