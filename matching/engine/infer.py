@@ -104,6 +104,7 @@ COMPONENT_WEIGHT = 0.5
 TITLE_WEIGHT = 1.5
 GAP_WEIGHT = 0.8
 MODIFIER_ONLY = 0.3  # a phrase made of modifiers only ("drying") is weak evidence
+NESTED_WEIGHT = 0.4  # a phrase seen only inside a longer phrase of other concepts
 
 # British and American spellings meet in one form.
 _SPELLING = (
@@ -115,6 +116,8 @@ _SPELLING = (
     (re.compile(r"^colour"), "color"),
     (re.compile(r"^gaseous$"), "gas"),
     (re.compile(r"^mould"), "mold"),
+    # The agent and its action meet: an oxidant is an oxidising (oxidizing) chemical.
+    (re.compile(r"^oxid(?:ants?|i[sz]ers?|i[sz]ing|i[sz]e[sd]?)$"), "oxidiz"),
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -148,14 +151,18 @@ def stem(token: str) -> str:
         word = word[:-2]
     elif word.endswith("s") and not word.endswith(("ss", "us", "is", "ys")):
         word = word[:-1]
+    suffix = ""
     if word.endswith("ing") and len(word) >= 6:
-        word = word[:-3]
-        if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
-            word = word[:-1]
+        suffix = "ing"
     elif word.endswith("ed") and len(word) >= 5 and not word.endswith("eed"):
-        word = word[:-2]
+        suffix = "ed"
+    if suffix:
+        word = word[: -len(suffix)]
         if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
             word = word[:-1]
+        elif _SHORT_STEM.match(word):
+            # "mined", "liming", "cured": a short stem lost its final e (mine, lime, cure).
+            word += "e"
     # Process nouns meet their verbs: gasification/gasified, carbonation/carbonate,
     # neutralisation/neutralise, digestion/digest, extraction/extract.
     for suffix, replacement in _DERIVATIONS:
@@ -167,6 +174,7 @@ def stem(token: str) -> str:
     return word
 
 
+_SHORT_STEM = re.compile(r"^[^aeiou][aeiou][^aeiouwxy]$")
 _DERIVATIONS = (
     ("ification", "ify"),
     ("ization", "ize"),
@@ -234,12 +242,15 @@ class PhraseIndex:
             for i in range(1, len(words))
         )
 
-    def find(self, toks: Sequence[tuple[str, float]]) -> dict[str, float]:
+    def find(
+        self, toks: Sequence[tuple[str, float]], spans: list | None = None
+    ) -> dict[str, float]:
         """Phrases occurring in a token sequence, with the weight of their occurrence.
 
         A phrase inside a longer matched phrase still counts: "ash" within "fly ash" is
         evidence for ashes in general too. The weight is the highest token weight of any
-        occurrence (a title hit beats a purpose-clause hit).
+        occurrence (a title hit beats a purpose-clause hit). ``spans``, when given, receives
+        every occurrence as ``(start, end, key, weight)`` (token positions, end excluded).
         """
         found: dict[str, float] = {}
         n = len(toks)
@@ -250,17 +261,35 @@ class PhraseIndex:
                 if j > i:
                     key = f"{key} {toks[j][0]}"
                     weight = min(weight, toks[j][1])
-                if key in self.phrases and found.get(key, 0.0) < weight:
-                    found[key] = weight
+                if key in self.phrases:
+                    if found.get(key, 0.0) < weight:
+                        found[key] = weight
+                    if spans is not None:
+                        spans.append((i, j + 1, key, weight))
                 if key not in self.prefixes:
                     break
-            # Two-word phrases also match with one word between ("spent brewing grain",
-            # "fly and bottom ash"), a little weaker.
-            if i + 2 < n:
-                key = f"{toks[i][0]} {toks[i + 2][0]}"
-                weight = min(toks[i][1], toks[i + 2][1]) * GAP_WEIGHT
-                if toks[i + 1][0] != "|" and key in self.phrases and found.get(key, 0.0) < weight:
-                    found[key] = weight
+            # Phrases also match with one word left out ("spent brewing grain", "fly and
+            # bottom ash", "organic-rich industrial wastewater"), a little weaker.
+            key, weight = "", math.inf
+            for skip in range(i + 1, min(n - 1, i + self.max_len)):
+                key = f"{key} {toks[skip - 1][0]}" if key else toks[skip - 1][0]
+                weight = min(weight, toks[skip - 1][1])
+                if key not in self.prefixes:
+                    break
+                if toks[skip][0] == "|":
+                    continue
+                tail, tail_weight = key, weight
+                for j in range(skip + 1, min(n, i + self.max_len + 1)):
+                    tail = f"{tail} {toks[j][0]}"
+                    tail_weight = min(tail_weight, toks[j][1])
+                    if tail in self.phrases:
+                        value = tail_weight * GAP_WEIGHT
+                        if found.get(tail, 0.0) < value:
+                            found[tail] = value
+                        if spans is not None:
+                            spans.append((i, j + 1, tail, value))
+                    if tail not in self.prefixes:
+                        break
         return found
 
 
@@ -378,7 +407,8 @@ class ConceptMatcher:
                     c_cols.append(vocab[word])
                 n_content.append(len(content))
                 term_owner.append(c)
-                term_spec.append(self._specificity(term))
+                # Words in any order earn no phrase bonus for the qualifiers they bring.
+                term_spec.append(self._specificity(" ".join(content)))
         self.vocab = vocab
         shape = (len(term_owner), len(vocab))
         self.term_matrix = sp.csr_matrix((vals, (rows, cols)), shape=shape).T.tocsr()
@@ -413,8 +443,21 @@ class ConceptMatcher:
 
     def found(self, toks: Sequence[tuple[str, float]]) -> dict[str, float]:
         """Concept phrases in a token list, directly or through a synonym (weight each)."""
-        found = self.index.find(toks)
-        for key, weight in self.synonyms.find(toks).items():
+        spans: list = []
+        found = self.index.find(toks, spans)
+        synonym_spans: list = []
+        self.synonyms.find(toks, synonym_spans)
+        for start, end, key, weight in synonym_spans:
+            # A qualifier alone ("clean", "dry") does not stand for its group's other
+            # members: "clean water" is not "inert", "dry slag" is not "kiln drying".
+            if all(word in self.modifiers for word in key.split(" ")):
+                continue
+            # Nor does a word inside a longer phrase: "slurry" in "yeast slurry".
+            if any(
+                s2 <= start and end <= e2 and e2 - s2 > end - start
+                for s2, e2, _, _ in spans + synonym_spans
+            ):
+                weight *= NESTED_WEIGHT
             for g in self.synonyms.phrases[key]:
                 for other in self.synonym_keys[g]:
                     if other in self.index.phrases:
@@ -423,24 +466,74 @@ class ConceptMatcher:
                             found[other] = value
         return found
 
+    def nesting(self, toks: Sequence[tuple[str, float]]) -> tuple[list, set[int], list]:
+        """Phrase occurrences, the concepts of multi-word ones, and the tokens outside them.
+
+        A word inside a longer known phrase names that phrase's concepts, not others:
+        "slurry" in "yeast slurry" is no manure, "scrap" in "plastic scrap" no steel scrap.
+        """
+        spans: list = []
+        self.index.find(toks, spans)
+        owners: set[int] = set()
+        inside = [False] * len(toks)
+        for start, end, key, _ in spans:
+            if end - start > 1:
+                owners.update(self.index.phrases[key])
+                inside[start:end] = [True] * (end - start)
+        free = [tok for tok, covered in zip(toks, inside, strict=True) if not covered]
+        return spans, owners, free
+
     def hits(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
-        """Phrase evidence per concept (rows: texts); max hit plus a little for more hits."""
+        """Phrase evidence per concept (rows: texts); max hit plus a little for more hits.
+
+        A phrase that occurs only inside a longer phrase of other concepts counts
+        ``NESTED_WEIGHT`` for its own concepts.
+        """
         rows, cols, vals = [], [], []
         for r, toks in enumerate(texts):
             best: dict[int, float] = {}
             count: dict[int, int] = {}
+            spans = self.nesting(toks)[0]
+            direct: dict[tuple[str, int], float] = {}
+            for start, end, key, weight in spans:
+                enclosing: set[int] = set()
+                nested = False
+                for s2, e2, key2, _ in spans:
+                    if s2 <= start and end <= e2 and e2 - s2 > end - start:
+                        nested = True
+                        enclosing.update(self.index.phrases[key2])
+                for c in self.index.phrases[key]:
+                    value = weight * (NESTED_WEIGHT if nested and c not in enclosing else 1.0)
+                    if direct.get((key, c), 0.0) < value:
+                        direct[(key, c)] = value
             for key, weight in self.found(toks).items():
                 for c, spec in self.index.phrases[key].items():
-                    value = spec * weight
+                    value = spec * direct.get((key, c), weight)
                     best[c] = max(best.get(c, 0.0), value)
                     count[c] = count.get(c, 0) + 1
             for c, value in best.items():
                 rows.append(r)
                 cols.append(c)
-                vals.append(value * (1.0 + 0.15 * min(count[c] - 1, 3)))
+                vals.append(value * (1.0 + 0.15 * min(max(count[c] - 1, 0), 3)))
         return sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), self.n), dtype=np.float64)
 
     def coverage(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
+        """Best term coverage per concept (``_coverage``), where words inside a longer known
+        phrase count ``NESTED_WEIGHT`` except for that phrase's own concepts."""
+        n = len(texts)
+        if not self.n or not n:
+            return sp.csr_matrix((n, self.n), dtype=np.float64)
+        nested = [self.nesting(toks) for toks in texts]
+        full = self._coverage(texts).toarray()
+        free = self._coverage([free for _, _, free in nested]).toarray()
+        out = np.maximum(free, NESTED_WEIGHT * full)
+        for r, (_, owners, _) in enumerate(nested):
+            if owners:
+                cols = list(owners)
+                out[r, cols] = full[r, cols]
+        return sp.csr_matrix(out)
+
+    def _coverage(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
         """Best term coverage per concept: the share of a term's weight the text's words
         cover, squared, times the term's specificity and the covered words' mean weight
         (a title counts more, a purpose clause less)."""

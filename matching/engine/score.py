@@ -25,7 +25,7 @@ Components
               the want's use profile.
     semantic  cosine of sentence embeddings, (cos − 0.2) / 0.8 clipped (0 when off).
     material  noisy-OR of the evidence: ``1 − (1 − text)·Π(1 − wᵢ·eᵢ)`` over taxonomy
-              (w 0.4), pathway (w 0.5) and semantic (w 0.5). Never below the text, and each
+              (w 0.4), pathway (w 0.7) and semantic (w 0.5). Never below the text, and each
               kind of evidence can only add: silence is not evidence against a match. The
               weights are below 1 so that knowledge never saturates the score: among
               candidates of the right material, the wording still decides.
@@ -91,7 +91,7 @@ COMPONENTS = (
 
 MIN_MATERIAL = 0.1
 TAXONOMY_WEIGHT = 0.4
-PATHWAY_WEIGHT = 0.5
+PATHWAY_WEIGHT = 0.7
 SEMANTIC_WEIGHT = 0.5
 SEMANTIC_FLOOR = 0.2  # embedding cosines below this say nothing
 BASE_WEIGHT = 0.8

@@ -122,13 +122,21 @@ def use_profile(kb: Knowledge, record: ListingRecord) -> dict[str, float]:
         ("neutralisation", "neutralize"),
         ("digestion", "digest"),
         ("gaseous", "gas"),
+        ("mined", "mine"),
+        ("liming", "lime"),
+        ("oxidant", "oxidising"),
+        ("oxidizer", "oxidising"),
+        ("bedding", "bed"),
     ],
 )
 def test_stemmer_joins_word_forms(a, b):
     assert stem(a) == stem(b)
 
 
-@pytest.mark.parametrize(("a", "b"), [("glass", "gas"), ("cement", "concrete"), ("co2", "co")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("glass", "gas"), ("cement", "concrete"), ("co2", "co"), ("oxide", "oxidant")],
+)
 def test_stemmer_keeps_words_apart(a, b):
     assert stem(a) != stem(b)
 
@@ -397,3 +405,77 @@ def test_configured_variants_are_cached_and_share_the_model(tiny):
 )
 def test_short_source(source, year, short):
     assert short_source(source, year) == short
+
+
+# --- reading wants with the project's knowledge base ------------------------------------
+
+
+def test_a_qualifier_alone_does_not_expand_its_synonym_group(kb):
+    # "clean" shares a group with "inert", and "dry" with "kiln-dried": neither makes a
+    # want for rinse water a nitrogen-inerting use, nor dry sand a drying use.
+    rinse = use_profile(kb, rec(1, WANT, "Clean water for rinsing crates"))
+    assert "nitrogen-inerting" not in rinse
+    sand = use_profile(kb, rec(2, WANT, "Dry sand for engineering fill"))
+    assert "drying" not in sand
+    assert max(sand, key=sand.get) == "structural-fill"
+
+
+def test_an_oxidising_chemical_is_read_as_an_oxidant_for_disinfection(kb):
+    want = rec(1, WANT, "Oxidising agent", "Oxidising solution to dose our cooling circuits")
+    uses = use_profile(kb, want)
+    assert max(uses, key=uses.get) == "water-disinfection"
+    model = kb.inference
+    row = model.profiles([want]).material
+    materials = {model.materials[i].slug for i in row.indices}
+    assert "surplus-hypochlorite" in materials
+
+
+def test_mined_out_voids_point_to_mine_backfill(kb):
+    uses = use_profile(kb, rec(1, WANT, "Backfill", "Backfill for mined-out stopes"))
+    assert "mine-backfill" in uses
+
+
+def test_a_word_inside_a_longer_phrase_names_only_that_phrase(kb):
+    # "slurry" alone is manure, and "scrap" alone steel scrap; inside "yeast slurry" and
+    # "plastic scrap" they are neither.
+    model = kb.inference
+
+    def materials(title):
+        row = model.profiles([rec(1, OFFER, title)]).material
+        pairs = zip(row.indices, row.data, strict=True)
+        return {model.materials[i].slug: float(v) for i, v in pairs}
+
+    assert "manure" in materials("Pig slurry")
+    yeast = materials("Surplus yeast slurry")
+    assert yeast.get("manure", 0.0) < 0.5 * yeast["brewers-yeast"]
+    assert "steel-scrap" not in materials("Plastic scrap from injection moulding")
+
+
+def test_scattered_words_earn_no_phrase_bonus_for_their_qualifiers():
+    from matching.engine.infer import Concept, ConceptMatcher, weighted_tokens
+
+    concepts = [
+        Concept("hydrogen", "use", "hydrogen use", ("hydrogen feedstock",), "hydrogen"),
+        Concept("gasify", "use", "gasification", ("gasification",), "gasification"),
+    ]
+    matcher = ConceptMatcher(concepts, [])
+    text = weighted_tokens("Feedstock to be gasified, hydrogen as the product")
+    scores = matcher.scores([text]).toarray()[0]
+    # "feedstock ... hydrogen" covers the two-word term in any order, but no more than
+    # the one word "hydrogen" would: the named process decides.
+    assert scores[1] >= scores[0] > 0
+
+
+def test_a_longer_phrase_matches_with_one_word_left_out():
+    from matching.engine.infer import GAP_WEIGHT, Concept, ConceptMatcher, weighted_tokens
+
+    concepts = [
+        Concept("effluent", "material", "strong effluent", ("high strength effluent",), "cod"),
+        Concept("other", "material", "bottom ash", ("bottom ash",), "bottom ash"),
+    ]
+    matcher = ConceptMatcher(concepts, [])
+    whole = matcher.hits([weighted_tokens("High strength effluent")]).toarray()[0, 0]
+    gapped = matcher.hits([weighted_tokens("High strength dairy effluent")]).toarray()[0, 0]
+    assert gapped == pytest.approx(whole * GAP_WEIGHT)
+    # Two words left out are too many.
+    assert matcher.hits([weighted_tokens("High strength cheese dairy effluent")]).nnz == 0
