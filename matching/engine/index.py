@@ -216,9 +216,9 @@ def top_k_mask(
     mask = np.zeros(len(group), dtype=bool)
     if not len(group) or k <= 0:
         return mask
-    # Groups with at most k pairs keep them all; only the others need ranking.
-    _, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
-    small = counts[inverse] <= k
+    # Groups with at most k pairs keep them all; only the others need ranking. Groups
+    # are positions (small non-negative integers): counting needs no sort.
+    small = np.bincount(group)[group] <= k
     mask[small] = True
     rest = np.flatnonzero(~small)
     if len(rest):
