@@ -58,7 +58,6 @@ COUNTERPART = {OFFER: WANT, WANT: OFFER}
 # offers × the union of their candidates: smaller groups waste less on other pairs).
 TILE_OFFERS = 256
 UNIT_PAIRS = 400_000
-PRODUCT_OFFERS = 16
 # Dense entries of one offers × wants product slab (8 bytes each).
 PRODUCT_CELLS = 1_000_000
 # Pairs kept from the units before they are cut down to the top k seen so far.
@@ -145,33 +144,6 @@ def _csr_rows(matrix: sp.csr_matrix, rows) -> sp.csr_matrix:
     if matrix.has_sorted_indices:
         out.has_sorted_indices = True  # rows are copied as they are
     return out
-
-
-def pair_similarity(
-    offer_matrix: sp.csr_matrix,
-    want_matrix: sp.csr_matrix,
-    offer_pos: np.ndarray,
-    want_pos: np.ndarray,
-) -> np.ndarray:
-    """Cosine of each (offer, want) pair's text rows, for pairs grouped by offer.
-
-    One sparse product per group of consecutive offers; each dot product sums its shared
-    terms in ascending feature order, the same order as any row-by-row product.
-    """
-    sims = np.zeros(len(offer_pos), dtype=np.float64)
-    if not len(offer_pos):
-        return sims
-    bounds = np.flatnonzero(np.diff(offer_pos)) + 1
-    group_starts = np.r_[0, bounds]
-    step = PRODUCT_OFFERS
-    for g in range(0, len(group_starts), step):
-        lo = group_starts[g]
-        hi = group_starts[g + step] if g + step < len(group_starts) else len(offer_pos)
-        offers, o_local = np.unique(offer_pos[lo:hi], return_inverse=True)
-        wants, w_local = np.unique(want_pos[lo:hi], return_inverse=True)
-        product = _csr_rows(offer_matrix, offers) @ _csr_rows(want_matrix, wants).T
-        sims[lo:hi] = np.asarray(product.toarray())[o_local, w_local]
-    return sims
 
 
 def pair_products(

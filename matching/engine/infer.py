@@ -262,10 +262,7 @@ class PhraseIndex:
                     key = f"{key} {toks[j][0]}"
                     weight = min(weight, toks[j][1])
                 if key in self.phrases:
-                    if found.get(key, 0.0) < weight:
-                        found[key] = weight
-                    if spans is not None:
-                        spans.append((i, j + 1, key, weight))
+                    _occurs(found, spans, i, j + 1, key, weight)
                 if key not in self.prefixes:
                     break
             # Phrases also match with one word left out ("spent brewing grain", "fly and
@@ -283,14 +280,19 @@ class PhraseIndex:
                     tail = f"{tail} {toks[j][0]}"
                     tail_weight = min(tail_weight, toks[j][1])
                     if tail in self.phrases:
-                        value = tail_weight * GAP_WEIGHT
-                        if found.get(tail, 0.0) < value:
-                            found[tail] = value
-                        if spans is not None:
-                            spans.append((i, j + 1, tail, value))
+                        _occurs(found, spans, i, j + 1, tail, tail_weight * GAP_WEIGHT)
                     if tail not in self.prefixes:
                         break
         return found
+
+
+def _occurs(found: dict[str, float], spans: list | None, start: int, end: int, key: str,
+            weight: float) -> None:
+    """Record an occurrence of phrase ``key`` (the strongest one's weight counts)."""
+    if found.get(key, 0.0) < weight:
+        found[key] = weight
+    if spans is not None:
+        spans.append((start, end, key, weight))
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,8 +159,8 @@ def test_small_work_units_and_early_cuts_change_nothing(index, monkeypatch):
     whole = index.select(4)
     monkeypatch.setattr(module, "TILE_OFFERS", 7)
     monkeypatch.setattr(module, "UNIT_PAIRS", 40)
-    monkeypatch.setattr(module, "PRODUCT_OFFERS", 3)
+    monkeypatch.setattr(module, "PRODUCT_CELLS", 5)  # slabs of one offer
     monkeypatch.setattr(module, "COMPACT_ROWS", 60)
     again = index.select(4)
-    for name in ("offer", "want", "distance_km", "text_sim"):
+    for name in ("offer", "want", "distance_km", "text_sim", "score"):
         assert np.array_equal(getattr(again, name), getattr(whole, name))
