@@ -53,9 +53,8 @@ from matching.engine.text import TextModel, listing_text
 
 COUNTERPART = {OFFER: WANT, WANT: OFFER}
 
-# Offers per tile, pairs per work unit (a tile with more pairs is cut at offer boundaries,
-# which bounds memory), and offers per sparse product inside a unit (a product covers its
-# offers × the union of their candidates: smaller groups waste less on other pairs).
+# Offers per tile, and pairs per work unit (a tile with more pairs is cut at offer
+# boundaries, which bounds memory).
 TILE_OFFERS = 256
 UNIT_PAIRS = 400_000
 # Dense entries of one offers × wants product slab (8 bytes each).
@@ -607,6 +606,7 @@ class MatchIndex:
         others_o = np.setdiff1d(np.union1d(pool_o, sel_o), sel_o)
         kept: list[tuple[np.ndarray, ...]] = []
         kept_rows = scored_pairs = 0
+        compact_at = COMPACT_ROWS
         clock = {"candidates_s": 0.0, "score_s": 0.0}
         for o_set, w_set in ((sel_o, np.union1d(pool_w, sel_w)), (others_o, sel_w)):
             if not len(o_set) or not len(w_set):
@@ -625,10 +625,13 @@ class MatchIndex:
                 if unit is not None:
                     kept.append(unit)
                     kept_rows += len(unit[0])
-                if kept_rows > COMPACT_ROWS:
+                if kept_rows > compact_at:
                     # What is not in a top k of the pairs kept so far never will be.
                     kept = [self._top_k_union(kept, k, selecting_o, selecting_w)[:5]]
                     kept_rows = len(kept[0][0])
+                    # The top k of many listings can itself exceed the bound: wait until
+                    # the pile doubles, or every unit would re-sort all of it.
+                    compact_at = max(COMPACT_ROWS, 2 * kept_rows)
                 clock["score_s"] += time.perf_counter() - middle
         if timings is not None:
             for name, value in clock.items():
