@@ -11,6 +11,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveIndex(
+            model_name='match',
+            name='matching_ma_offer_i_3cf9de_idx',
+        ),
         migrations.AlterField(
             model_name='match',
             name='offer',
