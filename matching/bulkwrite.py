@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from matching.engine.records import MatchRecord
+from matching.engine.records import MatchColumns, MatchRecord
 from matching.models import Match
 
 EXPLANATION_MAX = Match._meta.get_field("explanation").max_length
@@ -42,10 +42,29 @@ class MatchRows:
 
     @classmethod
     def from_records(cls, found: Sequence[MatchRecord]) -> MatchRows:
+        return cls.from_columns(MatchColumns.from_records(found))
+
+    @classmethod
+    def from_columns(cls, found: MatchColumns) -> MatchRows:
+        """Rows of a chunk of matches: one format call per row (a full rematch writes
+        millions)."""
+        names = list(found.components)
+        columns = [found.score, found.distance_km, *(found.components[n] for n in names)]
+        for column in columns:
+            bad = ~np.isfinite(column)
+            if bad.any():
+                _finite(float(column[bad][0]))
+        # %r gives the shortest string that reads back as the same float, as json does.
+        template = "%r\t%r\t{" + ", ".join(f"{json.dumps(n)}: %r" for n in names) + "}\t%s"
+        explanations = [_escape(text[:EXPLANATION_MAX]) for text in found.explanation]
+        lines = [
+            template % row
+            for row in zip(*(c.tolist() for c in columns), explanations, strict=True)
+        ]
         return cls(
-            offer_id=np.fromiter((m.offer_id for m in found), dtype=np.int64, count=len(found)),
-            want_id=np.fromiter((m.want_id for m in found), dtype=np.int64, count=len(found)),
-            lines=[_line(m) for m in found],
+            offer_id=np.asarray(found.offer_id, dtype=np.int64),
+            want_id=np.asarray(found.want_id, dtype=np.int64),
+            lines=lines,
         )
 
     @classmethod
@@ -105,27 +124,6 @@ def _unescape(text: str) -> str:
             out.append(ch)
             i += 1
     return "".join(out)
-
-
-_json_keys: dict[str, str] = {}
-
-
-def _key(name: str) -> str:
-    found = _json_keys.get(name)
-    if found is None:
-        found = _json_keys[name] = json.dumps(name) + ": "
-    return found
-
-
-def _line(m: MatchRecord) -> str:
-    # repr gives the shortest string that reads back as the same float, as json does.
-    components = "{" + ", ".join(
-        _key(name) + repr(_finite(float(value))) for name, value in m.components.items()
-    ) + "}"
-    return (
-        f"{_finite(float(m.score))!r}\t{_finite(float(m.distance_km))!r}\t{components}\t"
-        f"{_escape(m.explanation[:EXPLANATION_MAX])}"
-    )
 
 
 def on_postgresql() -> bool:

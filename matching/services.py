@@ -276,9 +276,9 @@ def _refit(clock: _Clock | None = None) -> StoredModel:
 
 
 def _rows(index: MatchIndex, selection: Selection) -> Iterator[MatchRows]:
-    """Rows of the selected pairs, a chunk at a time (records are built per chunk)."""
-    for records in index.iter_match_records(selection):
-        yield MatchRows.from_records(records)
+    """Rows of the selected pairs, a chunk at a time (explanations are built per chunk)."""
+    for columns in index.iter_match_columns(selection):
+        yield MatchRows.from_columns(columns)
 
 
 def _snapshot_ids(index: MatchIndex, kind: str) -> np.ndarray:

@@ -41,7 +41,7 @@ from scipy.spatial import cKDTree
 from matching.engine.cells import CellPlan
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.knowledge import Knowledge
-from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
+from matching.engine.records import OFFER, WANT, ListingRecord, MatchColumns, MatchRecord
 from matching.engine.score import (
     ListingArrays,
     PairScores,
@@ -835,36 +835,46 @@ class MatchIndex:
 
     def match_records(self, selection: Selection) -> list[MatchRecord]:
         """``MatchRecord`` of every selected pair (components and explanation)."""
-        return [m for chunk in self.iter_match_records(selection) for m in chunk]
+        return [m for chunk in self.iter_match_columns(selection) for m in chunk.records()]
 
-    def iter_match_records(
+    def iter_match_columns(
         self, selection: Selection, chunk: int = RECORD_CHUNK
-    ) -> Iterator[list[MatchRecord]]:
-        """``match_records`` in chunks, so memory holds one chunk's records at a time."""
+    ) -> Iterator[MatchColumns]:
+        """The selected pairs' matches as columns, a chunk at a time (bounded memory)."""
         for lo in range(0, len(selection), chunk):
-            yield self._records(selection.take(slice(lo, lo + chunk)))
+            yield self._columns(selection.take(slice(lo, lo + chunk)))
 
-    def _records(self, selection: Selection) -> list[MatchRecord]:
-        if not len(selection):
-            return []
+    def _columns(self, selection: Selection) -> MatchColumns:
         scored = self.scores(selection)
         o_side, w_side = self._sides[OFFER], self._sides[WANT]
         om, wm = o_side.matrix, w_side.matrix
-        out = []
-        for j, (o, w) in enumerate(zip(selection.offer.tolist(), selection.want.tolist(),
-                                       strict=True)):
-            terms = _LazyTerms(
+        offers, wants = selection.offer, selection.want
+
+        def terms(j: int) -> _LazyTerms:
+            o, w = offers[j], wants[j]
+            return _LazyTerms(
                 self.text_model,
                 (om.indices[om.indptr[o] : om.indptr[o + 1]],
                  om.data[om.indptr[o] : om.indptr[o + 1]]),
                 (wm.indices[wm.indptr[w] : wm.indptr[w + 1]],
                  wm.data[wm.indptr[w] : wm.indptr[w + 1]]),
             )
-            out.append(
-                scored.record(j, o_side.records[o], w_side.records[w],
-                              knowledge=self.knowledge, shared_terms=terms)
-            )
-        return out
+
+        explanations = scored.explanations(
+            [o_side.records[o] for o in offers.tolist()],
+            [w_side.records[w] for w in wants.tolist()],
+            knowledge=self.knowledge,
+            shared_terms=terms,
+        )
+        return MatchColumns(
+            offer_id=o_side.arrays.ids[offers],
+            want_id=w_side.arrays.ids[wants],
+            score=np.asarray(scored.score, dtype=np.float64),
+            distance_km=np.asarray(scored.distance_km, dtype=np.float64),
+            components={name: np.asarray(value, dtype=np.float64)
+                        for name, value in scored.components.items()},
+            explanation=explanations,
+        )
 
 
 def _check_k(k) -> None:

@@ -128,7 +128,8 @@ _LETTER_PREFIX = re.compile(r"\b([a-z])\s?[-&]\s?(?=[a-z])")
 def _fold(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        if not text.isascii():  # "CO₂" and "m³" are ASCII once decomposed
+            text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower()
     # Formulae and units that matter: "CO2", "CO₂", "H2S" stay one token.
     text = text.replace("₂", "2").replace("₃", "3")
@@ -253,35 +254,46 @@ class PhraseIndex:
         every occurrence as ``(start, end, key, weight)`` (token positions, end excluded).
         """
         found: dict[str, float] = {}
-        n = len(toks)
+        words = [tok[0] for tok in toks]
+        weights = [tok[1] for tok in toks]
+        phrases, prefixes, max_len = self.phrases, self.prefixes, self.max_len
+        n = len(words)
         for i in range(n):
-            key = toks[i][0]
-            weight = toks[i][1]
-            for j in range(i, min(n, i + self.max_len)):
+            key = words[i]
+            if key not in prefixes:
+                # Most words start no longer phrase: one look-up, no gapped scan.
+                if key in phrases:
+                    _occurs(found, spans, i, i + 1, key, weights[i])
+                continue
+            weight = weights[i]
+            for j in range(i, min(n, i + max_len)):
                 if j > i:
-                    key = f"{key} {toks[j][0]}"
-                    weight = min(weight, toks[j][1])
-                if key in self.phrases:
+                    key = f"{key} {words[j]}"
+                    if weights[j] < weight:
+                        weight = weights[j]
+                if key in phrases:
                     _occurs(found, spans, i, j + 1, key, weight)
-                if key not in self.prefixes:
+                if key not in prefixes:
                     break
             # Phrases also match with one word left out ("spent brewing grain", "fly and
             # bottom ash", "organic-rich industrial wastewater"), a little weaker.
             key, weight = "", math.inf
-            for skip in range(i + 1, min(n - 1, i + self.max_len)):
-                key = f"{key} {toks[skip - 1][0]}" if key else toks[skip - 1][0]
-                weight = min(weight, toks[skip - 1][1])
-                if key not in self.prefixes:
+            for skip in range(i + 1, min(n - 1, i + max_len)):
+                key = f"{key} {words[skip - 1]}" if key else words[skip - 1]
+                if weights[skip - 1] < weight:
+                    weight = weights[skip - 1]
+                if key not in prefixes:
                     break
-                if toks[skip][0] == "|":
+                if words[skip] == "|":
                     continue
                 tail, tail_weight = key, weight
-                for j in range(skip + 1, min(n, i + self.max_len + 1)):
-                    tail = f"{tail} {toks[j][0]}"
-                    tail_weight = min(tail_weight, toks[j][1])
-                    if tail in self.phrases:
+                for j in range(skip + 1, min(n, i + max_len + 1)):
+                    tail = f"{tail} {words[j]}"
+                    if weights[j] < tail_weight:
+                        tail_weight = weights[j]
+                    if tail in phrases:
                         _occurs(found, spans, i, j + 1, tail, tail_weight * GAP_WEIGHT)
-                    if tail not in self.prefixes:
+                    if tail not in prefixes:
                         break
         return found
 
@@ -443,10 +455,21 @@ class ConceptMatcher:
         toks = [t for t in toks if t != "|"]
         return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
 
-    def found(self, toks: Sequence[tuple[str, float]]) -> dict[str, float]:
-        """Concept phrases in a token list, directly or through a synonym (weight each)."""
-        spans: list = []
-        found = self.index.find(toks, spans)
+    def found(
+        self, toks: Sequence[tuple[str, float]], spans: list | None = None
+    ) -> dict[str, float]:
+        """Concept phrases in a token list, directly or through a synonym (weight each).
+
+        ``spans`` are the concept phrase occurrences when the caller has them already.
+        """
+        if spans is None:
+            spans = []
+            found = self.index.find(toks, spans)
+        else:
+            found = {}
+            for _, _, key, weight in spans:
+                if found.get(key, 0.0) < weight:
+                    found[key] = weight
         synonym_spans: list = []
         self.synonyms.find(toks, synonym_spans)
         for start, end, key, weight in synonym_spans:
@@ -485,17 +508,21 @@ class ConceptMatcher:
         free = [tok for tok, covered in zip(toks, inside, strict=True) if not covered]
         return spans, owners, free
 
-    def hits(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
+    def hits(
+        self, texts: Sequence[Sequence[tuple[str, float]]], scans: Sequence | None = None
+    ) -> sp.csr_matrix:
         """Phrase evidence per concept (rows: texts); max hit plus a little for more hits.
 
         A phrase that occurs only inside a longer phrase of other concepts counts
-        ``NESTED_WEIGHT`` for its own concepts.
+        ``NESTED_WEIGHT`` for its own concepts. ``scans``: the texts' ``nesting``, if known.
         """
+        if scans is None:
+            scans = [self.nesting(toks) for toks in texts]
         rows, cols, vals = [], [], []
         for r, toks in enumerate(texts):
             best: dict[int, float] = {}
             count: dict[int, int] = {}
-            spans = self.nesting(toks)[0]
+            spans = scans[r][0]
             direct: dict[tuple[str, int], float] = {}
             for start, end, key, weight in spans:
                 enclosing: set[int] = set()
@@ -508,7 +535,7 @@ class ConceptMatcher:
                     value = weight * (NESTED_WEIGHT if nested and c not in enclosing else 1.0)
                     if direct.get((key, c), 0.0) < value:
                         direct[(key, c)] = value
-            for key, weight in self.found(toks).items():
+            for key, weight in self.found(toks, spans).items():
                 for c, spec in self.index.phrases[key].items():
                     value = spec * direct.get((key, c), weight)
                     best[c] = max(best.get(c, 0.0), value)
@@ -519,13 +546,16 @@ class ConceptMatcher:
                 vals.append(value * (1.0 + 0.15 * min(max(count[c] - 1, 0), 3)))
         return sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), self.n), dtype=np.float64)
 
-    def coverage(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
+    def coverage(
+        self, texts: Sequence[Sequence[tuple[str, float]]], nested: Sequence | None = None
+    ) -> sp.csr_matrix:
         """Best term coverage per concept (``_coverage``), where words inside a longer known
         phrase count ``NESTED_WEIGHT`` except for that phrase's own concepts."""
         n = len(texts)
         if not self.n or not n:
             return sp.csr_matrix((n, self.n), dtype=np.float64)
-        nested = [self.nesting(toks) for toks in texts]
+        if nested is None:
+            nested = [self.nesting(toks) for toks in texts]
         full = self._coverage(texts).toarray()
         free = self._coverage([free for _, _, free in nested]).toarray()
         out = np.maximum(free, NESTED_WEIGHT * full)
@@ -587,8 +617,10 @@ class ConceptMatcher:
 
     def scores(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
         """Raw concept scores (not normalised) for token lists."""
-        hits = self.hits(texts)
-        cover = self.coverage(texts) * self.COVER_WEIGHT
+        # One phrase scan per text serves both the hits and the coverage.
+        scans = [self.nesting(toks) for toks in texts]
+        hits = self.hits(texts, scans)
+        cover = self.coverage(texts, scans) * self.COVER_WEIGHT
         raw = sp.csr_matrix(hits.maximum(cover) + self.SOFT_WEIGHT * self.soft(texts))
         raw.data[raw.data < self.MIN_RAW] = 0.0
         raw.eliminate_zeros()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+
+import numpy as np
 
 OFFER = "offer"
 WANT = "want"
@@ -49,3 +52,58 @@ class MatchRecord:
     distance_km: float
     components: dict[str, float] = field(default_factory=dict)
     explanation: str = ""
+
+
+@dataclass(frozen=True)
+class MatchColumns:
+    """Scored pairs as parallel columns, for writing many matches at once.
+
+    ``components`` maps each component name to one value per pair, in the order a
+    ``MatchRecord`` lists them.
+    """
+
+    offer_id: np.ndarray
+    want_id: np.ndarray
+    score: np.ndarray
+    distance_km: np.ndarray
+    components: dict[str, np.ndarray]
+    explanation: list[str]
+
+    def __len__(self) -> int:
+        return len(self.explanation)
+
+    def records(self) -> list[MatchRecord]:
+        names = list(self.components)
+        values = [self.components[name].tolist() for name in names]
+        return [
+            MatchRecord(
+                offer_id=o,
+                want_id=w,
+                score=score,
+                distance_km=distance,
+                components=dict(zip(names, row, strict=True)),
+                explanation=explanation,
+            )
+            for o, w, score, distance, explanation, *row in zip(
+                self.offer_id.tolist(), self.want_id.tolist(), self.score.tolist(),
+                self.distance_km.tolist(), self.explanation, *values, strict=True,
+            )
+        ]
+
+    @classmethod
+    def from_records(cls, records: Sequence[MatchRecord]) -> MatchColumns:
+        """Columns of records that all carry the same components, in the same order."""
+        names = list(records[0].components) if records else []
+        if any(list(m.components) != names for m in records):
+            raise ValueError("match records carry different components")
+        return cls(
+            offer_id=np.array([m.offer_id for m in records], dtype=np.int64),
+            want_id=np.array([m.want_id for m in records], dtype=np.int64),
+            score=np.array([m.score for m in records], dtype=np.float64),
+            distance_km=np.array([m.distance_km for m in records], dtype=np.float64),
+            components={
+                name: np.array([m.components[name] for m in records], dtype=np.float64)
+                for name in names
+            },
+            explanation=[m.explanation for m in records],
+        )

@@ -49,7 +49,7 @@ move a right material by at most 20 %.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -418,39 +418,56 @@ class PairScores:
         shared_terms: Sequence[str] = (),
     ) -> MatchRecord:
         """The ``MatchRecord`` of accepted pair ``j`` (``offer``/``want`` are its records)."""
-        if not self.accepted[j]:
-            raise ValueError(f"pair {offer.id}/{want.id} was rejected")
-        components = {name: float(value[j]) for name, value in self.components.items()}
-        fit = float(self.fit[j])
-        distance_km = float(self.distance_km[j])
-        reason = None
-        if self.offers is not None and self.wants is not None:
-            reason = knowledge_reason(
-                self.offers,
-                _row_of(self.offers, j),
-                self.wants,
-                _row_of(self.wants, j),
-                components=components,
-                knowledge=knowledge,
-            )
+        rows = np.array([j])
         return MatchRecord(
             offer_id=offer.id,
             want_id=want.id,
             score=float(self.score[j]),
-            distance_km=distance_km,
-            components=components,
-            explanation=explain(
-                offer,
-                want,
-                components=components,
-                distance_km=distance_km,
-                quantity_fit=None if math.isnan(fit) else fit,
-                offer_hazardous=bool(self.offer_hazardous[j]),
-                knowledge=knowledge,
-                shared_terms=shared_terms,
-                knowledge_reason=reason,
-            ),
+            distance_km=float(self.distance_km[j]),
+            components={name: float(value[j]) for name, value in self.components.items()},
+            explanation=self.explanations(
+                [offer], [want], rows=rows, knowledge=knowledge,
+                shared_terms=lambda _: shared_terms,
+            )[0],
         )
+
+    def explanations(
+        self,
+        offers: Sequence[ListingRecord],
+        wants: Sequence[ListingRecord],
+        *,
+        knowledge: Knowledge,
+        rows: np.ndarray | None = None,
+        shared_terms: Callable[[int], Sequence[str]] | None = None,
+    ) -> list[str]:
+        """The one-line explanation (``explain``) of each accepted pair of ``rows`` (all by
+        default); ``offers[i]``/``wants[i]`` are the records of ``rows[i]``, and
+        ``shared_terms(i)`` its shared words (asked for only when the wording explains it).
+
+        The knowledge reasons are found for all pairs at once: this runs for every stored
+        match of a full rematch.
+        """
+        rows = np.arange(len(self.score)) if rows is None else np.asarray(rows, np.int64)
+        if not self.accepted[rows].all():
+            bad = rows[~self.accepted[rows]][0]
+            raise ValueError(f"pair {offers[0].id}/{wants[0].id} (row {bad}) was rejected")
+        reasons = knowledge_reasons(self, rows, knowledge=knowledge)
+        names = list(self.components)
+        columns = [self.components[name][rows].tolist() for name in names]
+        fits = self.fit[rows].tolist()
+        distances = self.distance_km[rows].tolist()
+        hazardous = self.offer_hazardous[rows].tolist()
+        out = []
+        for i, reason in enumerate(reasons):
+            if reason is None:
+                components = {name: column[i] for name, column in zip(names, columns,
+                                                                      strict=True)}
+                reason = _material_reason(offers[i], wants[i], components, knowledge,
+                                          shared_terms(i) if shared_terms else ())
+            fit = fits[i]
+            out.append(_explanation(reason, distances[i], None if math.isnan(fit) else fit,
+                                    hazardous[i]))
+        return out
 
 
 def _row_of(arrays: ListingArrays, j: int) -> int:
@@ -606,59 +623,86 @@ def score_pair(
 # --- explanation ------------------------------------------------------------------------
 
 
-def knowledge_reason(
-    offers: ListingArrays,
-    i: int,
-    wants: ListingArrays,
-    j: int,
-    *,
-    components: Mapping[str, float],
-    knowledge: Knowledge,
-) -> str | None:
-    """Why the knowledge base thinks the pair fits, when it is the main reason.
+def knowledge_reasons(
+    scores: PairScores, rows: np.ndarray, *, knowledge: Knowledge
+) -> list[str | None]:
+    """Why the knowledge base thinks each pair of ``rows`` fits, when it is the main reason.
 
     The strongest pathway ("fly ash → clinker substitute (EU cement BREF 2013)") or the
     closest materials ("same material: …", "related materials: …"); ``None`` when the
     text (or codes, or nothing) explains the match better.
     """
-    if not knowledge.materials or offers.material.shape[1] == 0:
-        return None
+    out: list[str | None] = [None] * len(rows)
+    offers, wants = scores.offers, scores.wants
+    if (
+        offers is None
+        or wants is None
+        or not knowledge.materials
+        or offers.material.shape[1] == 0
+        or not len(rows)
+    ):
+        return out
     model = knowledge.inference
-    text = components.get("text", 0.0)
-    pathway = PATHWAY_WEIGHT * components.get("pathway", 0.0)
-    taxonomy = TAXONOMY_WEIGHT * components.get("taxonomy", 0.0)
-    structured = max(components.get("ewc", 0.0), components.get("category", 0.0))
-    o_idx, o_val = _sparse_row(offers.material, i)
-    if not len(o_idx):
-        return None
-    if pathway > 0 and pathway >= max(taxonomy, text):
-        u_idx, u_val = _sparse_row(wants.use, j)
-        best = _strongest(o_idx, o_val, u_idx, u_val, model.pathway_dense)
-        if best is not None:
-            return model.describe_pathway(*best)
-    if taxonomy > 0 and taxonomy >= text and structured < components.get("taxonomy", 0.0):
-        w_idx, w_val = _sparse_row(wants.material, j)
-        best = _strongest(o_idx, o_val, w_idx, w_val, model.taxonomy_dense)
-        if best is not None:
-            return model.describe_materials(*best)
-    return None
+
+    def column(name: str) -> np.ndarray:
+        value = scores.components.get(name)
+        return np.zeros(len(rows)) if value is None else np.asarray(value)[rows]
+
+    text, taxonomy_raw = column("text"), column("taxonomy")
+    pathway = PATHWAY_WEIGHT * column("pathway")
+    taxonomy = TAXONOMY_WEIGHT * taxonomy_raw
+    structured = np.maximum(column("ewc"), column("category"))
+    o_rows = rows if len(offers) > 1 else np.zeros(len(rows), np.int64)
+    w_rows = rows if len(wants) > 1 else np.zeros(len(rows), np.int64)
+    material = sp.csr_matrix(offers.material)
+    has_material = np.diff(material.indptr)[o_rows] > 0
+    open_ = has_material.copy()
+    ask = open_ & (pathway > 0) & (pathway >= np.maximum(taxonomy, text))
+    found, m, u = _strongest(material, o_rows[ask], sp.csr_matrix(wants.use), w_rows[ask],
+                             model.pathway_dense)
+    for i, a, b in zip(np.flatnonzero(ask)[found].tolist(), m.tolist(), u.tolist(),
+                       strict=True):
+        out[i] = model.describe_pathway(a, b)
+        open_[i] = False
+    ask = open_ & (taxonomy > 0) & (taxonomy >= text) & (structured < taxonomy_raw)
+    found, m, w = _strongest(material, o_rows[ask], sp.csr_matrix(wants.material),
+                             w_rows[ask], model.taxonomy_dense)
+    for i, a, b in zip(np.flatnonzero(ask)[found].tolist(), m.tolist(), w.tolist(),
+                       strict=True):
+        out[i] = model.describe_materials(a, b)
+    return out
 
 
-def _strongest(a_idx, a_val, b_idx, b_val, table: np.ndarray) -> tuple[int, int] | None:
-    """The (a, b) pair with the largest ``a_val · table[a, b] · b_val``, if any is > 0.
+def _strongest(
+    a_matrix: sp.csr_matrix, a_rows: np.ndarray, b_matrix: sp.csr_matrix, b_rows: np.ndarray,
+    table: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each pair of rows: the (a, b) with the largest ``A[row, a] · table[a, b] ·
+    B[row, b]``, when one is > 0 (the first such in row-major order of the stored entries
+    wins ties). Returns (found mask, a of the found, b of the found).
 
-    The first such pair in row-major order wins ties. Profiles have a handful of entries,
-    so plain loops beat building arrays (this runs once per stored match).
+    Profiles have a handful of entries: every pair's entries are laid out side by side.
     """
-    best, found = 0.0, None
-    b_pairs = list(zip(b_idx.tolist(), b_val.tolist(), strict=True))
-    for a, av in zip(a_idx.tolist(), a_val.tolist(), strict=True):
-        row = table[a]
-        for b, bv in b_pairs:
-            weight = av * float(row[b]) * bv
-            if weight > best:
-                best, found = weight, (a, b)
-    return found
+    a_lo = a_matrix.indptr[a_rows]
+    b_lo = b_matrix.indptr[b_rows]
+    na = a_matrix.indptr[a_rows + 1] - a_lo
+    nb = b_matrix.indptr[b_rows + 1] - b_lo
+    sizes = na * nb
+    pair = np.repeat(np.arange(len(a_rows)), sizes)
+    offset = np.arange(len(pair)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    width = nb[pair]
+    ai = a_lo[pair] + offset // np.maximum(width, 1)
+    bi = b_lo[pair] + offset % np.maximum(width, 1)
+    a, b = a_matrix.indices[ai], b_matrix.indices[bi]
+    weight = a_matrix.data[ai] * table[a, b] * b_matrix.data[bi]
+    positive = np.flatnonzero(weight > 0)
+    best = np.zeros(len(a_rows))
+    np.maximum.at(best, pair[positive], weight[positive])
+    top = positive[weight[positive] == best[pair[positive]]]
+    first = top[np.r_[True, pair[top][1:] != pair[top][:-1]]] if len(top) else top
+    found = np.zeros(len(a_rows), dtype=bool)
+    found[pair[first]] = True
+    return found, a[first], b[first]
 
 
 def _sparse_row(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -720,16 +764,23 @@ def explain(
     need"``; ``knowledge_reason`` (from ``knowledge_reason``) names the pathway or the
     materials when they are the main reason.
     """
-    parts = [
+    return _explanation(
         knowledge_reason or _material_reason(offer, want, components, knowledge, shared_terms),
-        _distance_text(distance_km),
-    ]
+        distance_km,
+        quantity_fit,
+        offer.hazardous if offer_hazardous is None else offer_hazardous,
+    )
+
+
+def _explanation(
+    reason: str, distance_km: float, quantity_fit: float | None, hazardous: bool
+) -> str:
+    parts = [reason, _distance_text(distance_km)]
     if quantity_fit is None:
         parts.append("quantity unknown")
     else:
         # Floor, so a 99.6 % fit never reads as the whole need.
         parts.append(f"covers {math.floor(quantity_fit * 100 + 1e-9):d}% of the need")
-    hazardous = offer.hazardous if offer_hazardous is None else offer_hazardous
     if hazardous:
         parts.append("hazardous (taker permitted)")
     return ", ".join(parts)

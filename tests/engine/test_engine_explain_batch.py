@@ -1,0 +1,93 @@
+"""Explanations and rows built for many matches at once equal the one-at-a-time ones."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from bench.generate import generate_region
+from matching.bulkwrite import MatchRows, _unescape
+from matching.engine.index import MatchIndex
+from matching.engine.records import MatchColumns, MatchRecord
+from matching.engine.score import _strongest
+
+
+def _brute_strongest(a_matrix, a_row, b_matrix, b_row, table):
+    best, found = 0.0, None
+    a_lo, a_hi = a_matrix.indptr[a_row], a_matrix.indptr[a_row + 1]
+    b_lo, b_hi = b_matrix.indptr[b_row], b_matrix.indptr[b_row + 1]
+    for i in range(a_lo, a_hi):
+        for j in range(b_lo, b_hi):
+            a, b = a_matrix.indices[i], b_matrix.indices[j]
+            weight = a_matrix.data[i] * table[a, b] * b_matrix.data[j]
+            if weight > best:
+                best, found = weight, (a, b)
+    return found
+
+
+def test_strongest_pairs_equal_a_loop_over_each_pair_ties_included():
+    rng = np.random.default_rng(7)
+    # Values from a small set so that ties are common; empty rows and zero weights too.
+    a = sp.random(40, 9, density=0.3, random_state=1, format="csr",
+                  data_rvs=lambda n: rng.choice([0.5, 1.0], n))
+    b = sp.random(30, 7, density=0.3, random_state=2, format="csr",
+                  data_rvs=lambda n: rng.choice([0.5, 1.0], n))
+    table = rng.choice([0.0, 0.5, 1.0], size=(9, 7))
+    a_rows = rng.integers(0, 40, 500)
+    b_rows = rng.integers(0, 30, 500)
+    found, m, u = _strongest(a, a_rows, b, b_rows, table)
+    expected = [_brute_strongest(a, i, b, j, table) for i, j in zip(a_rows, b_rows, strict=True)]
+    assert found.tolist() == [e is not None for e in expected]
+    assert list(zip(m.tolist(), u.tolist(), strict=True)) == [e for e in expected if e is not None]
+    assert 50 < found.sum() < 500  # both outcomes occur
+
+
+@pytest.fixture(scope="module")
+def index(kb) -> MatchIndex:
+    return MatchIndex.build(generate_region(400, seed=11).records(), kb, version="t")
+
+
+def test_column_chunks_hold_the_same_matches_as_single_scoring(index):
+    selection = index.select(5)
+    whole = index.match_records(selection)
+    chunked = [m for c in index.iter_match_columns(selection, chunk=7) for m in c.records()]
+    assert len(whole) > 100
+    assert chunked == whole
+    # Each explanation equals scoring that pair alone (the single-listing path).
+    scored = index.scores(selection)
+    om, wm = index.side("offer").matrix, index.side("want").matrix
+    for j in range(0, len(selection), 17):
+        o, w = int(selection.offer[j]), int(selection.want[j])
+        terms = index.text_model.shared_terms(
+            (om[o].indices, om[o].data), (wm[w].indices, wm[w].data)
+        )
+        alone = scored.record(j, index.side("offer").records[o], index.side("want").records[w],
+                              knowledge=index.knowledge, shared_terms=terms)
+        assert alone == whole[j]
+
+
+def test_rows_read_back_as_the_values_of_the_records():
+    records = [
+        MatchRecord(offer_id=1, want_id=2, score=0.1 + 0.2, distance_km=3.5,
+                    components={"text": 1e-7, "distance": 0.25},
+                    explanation="fly ash → cement\t(tab)\\ and\nnewline"),
+        MatchRecord(offer_id=4, want_id=2, score=0.5, distance_km=0.0,
+                    components={"text": 1.0, "distance": 1.0}, explanation="similar wording"),
+    ]
+    rows = MatchRows.from_columns(MatchColumns.from_records(records))
+    assert rows.offer_id.tolist() == [1, 4] and rows.want_id.tolist() == [2, 2]
+    for line, record in zip(rows.lines, records, strict=True):
+        score, distance, components, explanation = line.split("\t", 3)
+        assert float(score) == record.score and float(distance) == record.distance_km
+        assert json.loads(components) == record.components
+        assert "\n" not in explanation and _unescape(explanation) == record.explanation
+
+
+def test_rows_refuse_values_that_are_not_finite():
+    record = MatchRecord(offer_id=1, want_id=2, score=float("nan"), distance_km=1.0,
+                         components={"text": 0.5})
+    with pytest.raises(ValueError, match="finite"):
+        MatchRows.from_columns(MatchColumns.from_records([record]))
