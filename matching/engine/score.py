@@ -660,9 +660,14 @@ def knowledge_reasons(
     ask = open_ & (pathway > 0) & (pathway >= np.maximum(taxonomy, text))
     found, m, u = _strongest(material, o_rows[ask], sp.csr_matrix(wants.use), w_rows[ask],
                              model.pathway_dense)
+    # A few thousand distinct pathways describe a million matches.
+    described: dict[tuple[int, int], str] = {}
     for i, a, b in zip(np.flatnonzero(ask)[found].tolist(), m.tolist(), u.tolist(),
                        strict=True):
-        out[i] = model.describe_pathway(a, b)
+        said = described.get((a, b))
+        if said is None:
+            said = described[(a, b)] = model.describe_pathway(a, b)
+        out[i] = said
         open_[i] = False
     ask = open_ & (taxonomy > 0) & (taxonomy >= text) & (structured < taxonomy_raw)
     found, m, w = _strongest(material, o_rows[ask], sp.csr_matrix(wants.material),
