@@ -189,13 +189,19 @@ _DERIVATIONS = (
 def tokens(text: str) -> list[str]:
     """Stemmed content tokens of a text, stop words dropped, order kept."""
     out = []
-    for raw in _TOKEN.findall(_fold(text)):
+    for raw in _raw_tokens(text):
         if raw in STOP_WORDS or (len(raw) == 1 and not raw.isdigit()):
             continue
         word = stem(raw)
         if word and word not in STOP_WORDS:
             out.append(word)
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _raw_tokens(text: str) -> tuple[str, ...]:
+    # A listing's title and description are read twice in a row (material, then use).
+    return tuple(_TOKEN.findall(_fold(text)))
 
 
 def weighted_tokens(
@@ -206,7 +212,7 @@ def weighted_tokens(
     source of a material hints at it but does not name it)."""
     out = []
     weight = 1.0
-    for raw in _TOKEN.findall(_fold(text)):
+    for raw in _raw_tokens(text):
         if purpose_split and raw in PURPOSE_MARKERS and out:
             weight = min(weight, PURPOSE_WEIGHT)
             continue
@@ -395,6 +401,9 @@ class ConceptMatcher:
         self.index = PhraseIndex(
             {key: {c: self._specificity(key) for c in cs} for key, cs in owners.items()}
         )
+        # Both kinds of phrase in one scan of a text (``_scan``).
+        self._joint = PhraseIndex({key: {} for key in (*self.index.phrases,
+                                                       *self.synonyms.phrases)})
 
         # Coverage: each term a bag of words weighted by rarity², summing to 1. The text
         # must hold all of a term's content words (not modifiers, not generic words), in
@@ -455,23 +464,31 @@ class ConceptMatcher:
         toks = [t for t in toks if t != "|"]
         return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
 
+    def _scan(self, toks: Sequence[tuple[str, float]]) -> tuple[list, list]:
+        """Occurrences of concept phrases and of synonym phrases, found in one pass (the
+        same as ``self.index.find`` and ``self.synonyms.find``: the joint scan goes at
+        least as far, and keeps only known phrases)."""
+        spans: list = []
+        self._joint.find(toks, spans)
+        index, synonyms = self.index.phrases, self.synonyms.phrases
+        return [s for s in spans if s[2] in index], [s for s in spans if s[2] in synonyms]
+
     def found(
-        self, toks: Sequence[tuple[str, float]], spans: list | None = None
+        self,
+        toks: Sequence[tuple[str, float]],
+        spans: list | None = None,
+        synonym_spans: list | None = None,
     ) -> dict[str, float]:
         """Concept phrases in a token list, directly or through a synonym (weight each).
 
-        ``spans`` are the concept phrase occurrences when the caller has them already.
+        ``spans``/``synonym_spans``: the occurrences (``_scan``), if the caller has them.
         """
-        if spans is None:
-            spans = []
-            found = self.index.find(toks, spans)
-        else:
-            found = {}
-            for _, _, key, weight in spans:
-                if found.get(key, 0.0) < weight:
-                    found[key] = weight
-        synonym_spans: list = []
-        self.synonyms.find(toks, synonym_spans)
+        if spans is None or synonym_spans is None:
+            spans, synonym_spans = self._scan(toks)
+        found: dict[str, float] = {}
+        for _, _, key, weight in spans:
+            if found.get(key, 0.0) < weight:
+                found[key] = weight
         for start, end, key, weight in synonym_spans:
             # A qualifier alone ("clean", "dry") does not stand for its group's other
             # members: "clean water" is not "inert", "dry slag" is not "kiln drying".
@@ -491,14 +508,17 @@ class ConceptMatcher:
                             found[other] = value
         return found
 
-    def nesting(self, toks: Sequence[tuple[str, float]]) -> tuple[list, set[int], list]:
+    def nesting(
+        self, toks: Sequence[tuple[str, float]], spans: list | None = None
+    ) -> tuple[list, set[int], list]:
         """Phrase occurrences, the concepts of multi-word ones, and the tokens outside them.
 
         A word inside a longer known phrase names that phrase's concepts, not others:
         "slurry" in "yeast slurry" is no manure, "scrap" in "plastic scrap" no steel scrap.
+        ``spans``: the concept phrase occurrences, if the caller has them.
         """
-        spans: list = []
-        self.index.find(toks, spans)
+        if spans is None:
+            spans = self._scan(toks)[0]
         owners: set[int] = set()
         inside = [False] * len(toks)
         for start, end, key, _ in spans:
@@ -509,15 +529,22 @@ class ConceptMatcher:
         return spans, owners, free
 
     def hits(
-        self, texts: Sequence[Sequence[tuple[str, float]]], scans: Sequence | None = None
+        self,
+        texts: Sequence[Sequence[tuple[str, float]]],
+        scans: Sequence | None = None,
+        synonym_spans: Sequence[list] | None = None,
     ) -> sp.csr_matrix:
         """Phrase evidence per concept (rows: texts); max hit plus a little for more hits.
 
         A phrase that occurs only inside a longer phrase of other concepts counts
-        ``NESTED_WEIGHT`` for its own concepts. ``scans``: the texts' ``nesting``, if known.
+        ``NESTED_WEIGHT`` for its own concepts. ``scans``: the texts' ``nesting`` and
+        ``synonym_spans`` their synonym occurrences, if known.
         """
-        if scans is None:
-            scans = [self.nesting(toks) for toks in texts]
+        if scans is None or synonym_spans is None:
+            joint = [self._scan(toks) for toks in texts]
+            scans = [self.nesting(toks, spans) for toks, (spans, _) in zip(texts, joint,
+                                                                             strict=True)]
+            synonym_spans = [synonyms for _, synonyms in joint]
         rows, cols, vals = [], [], []
         for r, toks in enumerate(texts):
             best: dict[int, float] = {}
@@ -535,7 +562,7 @@ class ConceptMatcher:
                     value = weight * (NESTED_WEIGHT if nested and c not in enclosing else 1.0)
                     if direct.get((key, c), 0.0) < value:
                         direct[(key, c)] = value
-            for key, weight in self.found(toks, spans).items():
+            for key, weight in self.found(toks, spans, synonym_spans[r]).items():
                 for c, spec in self.index.phrases[key].items():
                     value = spec * direct.get((key, c), weight)
                     best[c] = max(best.get(c, 0.0), value)
@@ -618,8 +645,10 @@ class ConceptMatcher:
     def scores(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
         """Raw concept scores (not normalised) for token lists."""
         # One phrase scan per text serves both the hits and the coverage.
-        scans = [self.nesting(toks) for toks in texts]
-        hits = self.hits(texts, scans)
+        joint = [self._scan(toks) for toks in texts]
+        scans = [self.nesting(toks, spans) for toks, (spans, _) in zip(texts, joint,
+                                                                         strict=True)]
+        hits = self.hits(texts, scans, [synonyms for _, synonyms in joint])
         cover = self.coverage(texts, scans) * self.COVER_WEIGHT
         raw = sp.csr_matrix(hits.maximum(cover) + self.SOFT_WEIGHT * self.soft(texts))
         raw.data[raw.data < self.MIN_RAW] = 0.0
