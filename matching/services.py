@@ -39,7 +39,9 @@ from matching.modelstore import StoredModel
 
 log = logging.getLogger(__name__)
 
-ENGINE_VERSION = "v3"  # v3: category blocks, char 4-grams; v2: knowledge, firm rule
+# v4: pathway weight by the want's material certainty; v3: category blocks, char 4-grams;
+# v2: knowledge, firm rule
+ENGINE_VERSION = "v4"
 
 LISTING_FIELDS = (
     "kind", "site", "title", "description", "category", "ewc_code", "quantity", "unit",

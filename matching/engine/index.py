@@ -445,6 +445,8 @@ class MatchIndex:
         config = self._sides[OFFER].arrays.config
         if knowledge.config != config:
             raise ValueError("the index was fitted with another scoring configuration")
+        if not all(side.arrays.complete for side in self._sides.values()):
+            raise ValueError("the index was fitted by an older engine")
         self.knowledge = knowledge
 
     def side(self, kind: str) -> _Side:

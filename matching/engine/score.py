@@ -25,10 +25,13 @@ Components
               the want's use profile.
     semantic  cosine of sentence embeddings, (cos − 0.2) / 0.8 clipped (0 when off).
     material  noisy-OR of the evidence: ``1 − (1 − text)·Π(1 − wᵢ·eᵢ)`` over taxonomy
-              (w 0.4), pathway (w 0.7) and semantic (w 0.5). Never below the text, and each
-              kind of evidence can only add: silence is not evidence against a match. The
-              weights are below 1 so that knowledge never saturates the score: among
-              candidates of the right material, the wording still decides.
+              (w 0.4), pathway (w 0.7 ± 0.05, ``pathway_weight``) and semantic (w 0.5).
+              Never below the text, and each kind of evidence can only add: silence is not
+              evidence against a match. The weights are below 1 so that knowledge never
+              saturates the score: among candidates of the right material, the wording
+              still decides. The pathway weighs a little more for a want that names no
+              material (its purpose is all it says) and a little less for one that names
+              its material for certain (then what the offer *is* should decide).
     distance  1 − d / range, with range = max(offer.max_km, want.max_km).
     quantity  share of the need covered (``quantity.quantity_fit``); 0.5 when unknown, so
               a missing quantity is neither rewarded nor punished against a half-fit.
@@ -92,6 +95,9 @@ COMPONENTS = (
 MIN_MATERIAL = 0.1
 TAXONOMY_WEIGHT = 0.4
 PATHWAY_WEIGHT = 0.7
+# The pathway weight moves by this much between a want whose material is unknown (+half)
+# and one whose material is certain (−half): 0.75 … 0.65 around PATHWAY_WEIGHT.
+PURPOSE_SHIFT = 0.1
 SEMANTIC_WEIGHT = 0.5
 SEMANTIC_FLOOR = 0.2  # embedding cosines below this say nothing
 BASE_WEIGHT = 0.8
@@ -132,6 +138,10 @@ class ListingArrays:
     block_matrix: sp.csr_matrix  # n × blocks, int8: coarse material classes (see infer)
     embedding: np.ndarray  # n × d float32 unit rows (d = 0 when the backend is off)
     config: ScoringConfig  # the components these arrays were prepared for
+    # Row sums of ``material`` (how sure the listing's material is), kept as a column so
+    # the scorer has it when the index passes products instead of profiles. Last, so an
+    # index pickled before it existed loads without it and is refused (``complete``).
+    material_confidence: np.ndarray
 
     @classmethod
     def from_records(
@@ -139,7 +149,9 @@ class ListingArrays:
     ) -> ListingArrays:
         """Validate and convert records; ``ValueError`` names the offending listing."""
         scalar_names = [
-            name for name in cls.__slots__ if name not in _MATRIX_FIELDS and name != "config"
+            name
+            for name in cls.__slots__
+            if name not in _MATRIX_FIELDS and name not in ("config", "material_confidence")
         ]
         columns: dict[str, list] = {name: [] for name in scalar_names}
         for record in records:
@@ -169,6 +181,11 @@ class ListingArrays:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every field is set (an index pickled by an older engine lacks some)."""
+        return all(hasattr(self, name) for name in self.__slots__)
 
     def take(self, idx: np.ndarray) -> ListingArrays:
         """Rows ``idx`` as a new ``ListingArrays``."""
@@ -230,6 +247,7 @@ def _profile_fields(records: Sequence[ListingRecord], knowledge: Knowledge) -> d
     for matrix in (material, material_near, use, use_potential, blocks):
         matrix.sort_indices()
     return {
+        "material_confidence": np.clip(np.asarray(material.sum(axis=1)).ravel(), 0.0, 1.0),
         "material": material,
         "material_near": material_near,
         "use": use,
@@ -366,17 +384,31 @@ def windows_overlap(
     return np.maximum(offer_start, want_start) <= np.minimum(offer_end, want_end)
 
 
+def pathway_weight(want_material_confidence: ArrayLike) -> np.ndarray:
+    """Weight of the pathway evidence for wants whose material is this sure (0 … 1).
+
+    A want that only states a purpose ("organic co-substrate for anaerobic digestion") is
+    served by whatever material serves that purpose; one that names its material ("slag
+    as clinker substitute") is served first by that material, so a documented pathway of
+    another material (fly ash → clinker substitute) should weigh a little less there.
+    """
+    confidence = np.clip(np.asarray(want_material_confidence, dtype=np.float64), 0.0, 1.0)
+    return PATHWAY_WEIGHT + PURPOSE_SHIFT * (0.5 - confidence)
+
+
 def material_score(
     text: ArrayLike,
     taxonomy: ArrayLike = 0.0,
     pathway: ArrayLike = 0.0,
     semantic: ArrayLike = 0.0,
+    *,
+    pathway_weight: ArrayLike = PATHWAY_WEIGHT,
 ) -> np.ndarray:
     """Noisy-OR of the evidence: ``1 − (1 − text)·Π(1 − wᵢ·eᵢ)``, in [0, 1], ≥ text."""
     miss = 1.0 - np.clip(np.asarray(text, dtype=np.float64), 0.0, 1.0)
     for value, weight in (
         (taxonomy, TAXONOMY_WEIGHT),
-        (pathway, PATHWAY_WEIGHT),
+        (pathway, pathway_weight),
         (semantic, SEMANTIC_WEIGHT),
     ):
         miss = miss * (1.0 - weight * np.clip(np.asarray(value, dtype=np.float64), 0.0, 1.0))
@@ -543,7 +575,13 @@ def score_arrays(
         semantic = np.clip((cosine - SEMANTIC_FLOOR) / (1.0 - SEMANTIC_FLOOR), 0.0, 1.0)
     else:
         semantic = zero
-    material = material_score(text, taxonomy, pathway, semantic)
+    material = material_score(
+        text,
+        taxonomy,
+        pathway,
+        semantic,
+        pathway_weight=pathway_weight(wants.material_confidence),
+    )
     reach = transport_range(offers.max_km, wants.max_km)
     with np.errstate(divide="ignore", invalid="ignore"):
         distance = np.where(reach > 0, 1.0 - distance_km / reach, 1.0)

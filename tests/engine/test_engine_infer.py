@@ -21,10 +21,12 @@ from matching.engine.knowledge import DEFAULT_DATA_DIR, Knowledge, parse_compone
 from matching.engine.records import OFFER, WANT, ListingRecord
 from matching.engine.score import (
     COMPONENTS,
+    PATHWAY_WEIGHT,
     TAXONOMY_WEIGHT,
     ListingArrays,
     material_blocks,
     material_score,
+    pathway_weight,
     rowdot,
     score_pair,
 )
@@ -247,6 +249,29 @@ def test_material_is_a_noisy_or_never_below_text():
     assert material_score(0.3, pathway=1.0) > material_score(0.3, pathway=0.5) > 0.3
     values = material_score(np.array([0.0, 0.5, 1.0]), np.array([1.0, 1.0, 0.0]), 1.0, 1.0)
     assert np.all((values >= np.array([0.0, 0.5, 1.0])) & (values <= 1.0))
+
+
+def test_pathway_weighs_less_for_a_want_that_names_its_material(tiny):
+    offer = rec(1, OFFER, "Coal fly ash")
+    purpose_only = rec(2, WANT, "Supplementary cementitious material for blended cement")
+    named = rec(3, WANT, "Bottom ash for blended cement")
+    wants = ListingArrays.from_records([purpose_only, named], knowledge=tiny)
+    confidence = wants.material_confidence
+    assert confidence == pytest.approx(np.asarray(wants.material.sum(axis=1)).ravel())
+    assert confidence[0] == 0.0 and confidence[1] > 0.5
+    assert pathway_weight(confidence[0]) > PATHWAY_WEIGHT > pathway_weight(confidence[1])
+    for want, sure in zip((purpose_only, named), confidence, strict=True):
+        match = score_pair(offer, want, text_sim=0.0, distance_km=1, knowledge=tiny)
+        parts = match.components
+        assert parts["pathway"] == pytest.approx(1.0)  # fly ash → clinker substitute
+        assert parts["material"] == pytest.approx(
+            material_score(0.0, parts["taxonomy"], 1.0, pathway_weight=pathway_weight(sure))
+        )
+    # The same evidence counts for more when the purpose is all a want says.
+    assert material_score(0.1, 0.2, 0.8, pathway_weight=pathway_weight(0.0)) > material_score(
+        0.1, 0.2, 0.8, pathway_weight=pathway_weight(1.0)
+    )
+    assert pathway_weight(0.5) == pytest.approx(PATHWAY_WEIGHT)
 
 
 def test_ablation_switches_components_off(tiny):
@@ -479,3 +504,12 @@ def test_a_longer_phrase_matches_with_one_word_left_out():
     assert gapped == pytest.approx(whole * GAP_WEIGHT)
     # Two words left out are too many.
     assert matcher.hits([weighted_tokens("High strength cheese dairy effluent")]).nnz == 0
+
+
+def test_an_index_pickled_by_an_older_engine_is_refused(tiny):
+    index = MatchIndex.build([rec(1, OFFER, "Coal fly ash"), rec(2, WANT, "Fly ash")], tiny)
+    index.attach(tiny)
+    # An index pickled before the confidence column existed unpickles without it.
+    object.__delattr__(index.side(OFFER).arrays, "material_confidence")
+    with pytest.raises(ValueError, match="older engine"):
+        index.attach(tiny)
