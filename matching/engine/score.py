@@ -686,12 +686,13 @@ def knowledge_reasons(
         value = scores.components.get(name)
         return np.zeros(len(rows)) if value is None else np.asarray(value)[rows]
 
-    text, taxonomy_raw = column("text"), column("taxonomy")
-    pathway = PATHWAY_WEIGHT * column("pathway")
-    taxonomy = TAXONOMY_WEIGHT * taxonomy_raw
-    structured = np.maximum(column("ewc"), column("category"))
     o_rows = rows if len(offers) > 1 else np.zeros(len(rows), np.int64)
     w_rows = rows if len(wants) > 1 else np.zeros(len(rows), np.int64)
+    text, taxonomy_raw = column("text"), column("taxonomy")
+    # Each kind of evidence as much as it adds to the material score.
+    pathway = pathway_weight(wants.material_confidence[w_rows]) * column("pathway")
+    taxonomy = TAXONOMY_WEIGHT * taxonomy_raw
+    structured = np.maximum(column("ewc"), column("category"))
     material = sp.csr_matrix(offers.material)
     has_material = np.diff(material.indptr)[o_rows] > 0
     open_ = has_material.copy()
