@@ -199,7 +199,34 @@ def top_k_mask(
     return mask
 
 
+_SCORE_BITS = 40  # a pre-cut score is a multiple of 2⁻⁴⁰, a group below 2²²: one int64
+
+
 def _ranked_below(group: np.ndarray, score: np.ndarray, tiebreak: np.ndarray, k: int):
+    """Positions ranked < ``k`` within their group by (−score, tiebreak)."""
+    if (
+        len(group) > 4 * k
+        and score.min() >= 0.0
+        and score.max() <= 1.0
+        and group.max() < 1 << (62 - _SCORE_BITS)
+    ):
+        # A sort of one integer key (group, coarse score) finds each group's k-th coarse
+        # score; only pairs at or above it can rank < k, and the exact three-key sort
+        # then runs on those few. Coarsening never lowers a pair below its k-th rival's.
+        coarse = np.floor(score * float(1 << _SCORE_BITS)).astype(np.int64)
+        order = np.argsort((group.astype(np.int64) << (_SCORE_BITS + 1))
+                           | ((1 << _SCORE_BITS) - coarse))
+        g = group[order]
+        starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+        big = np.diff(np.r_[starts, len(g)]) > k
+        kth = np.full(int(group.max()) + 1, -1, dtype=np.int64)
+        kth[g[starts[big]]] = coarse[order[starts[big] + k - 1]]
+        keep = np.flatnonzero(coarse >= kth[group])
+        return keep[_ranked_exact(group[keep], score[keep], tiebreak[keep], k)]
+    return _ranked_exact(group, score, tiebreak, k)
+
+
+def _ranked_exact(group: np.ndarray, score: np.ndarray, tiebreak: np.ndarray, k: int):
     order = np.lexsort((tiebreak, -score, group))
     g = group[order]
     starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]

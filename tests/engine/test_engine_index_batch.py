@@ -12,6 +12,7 @@ import pytest
 
 from bench.generate import generate_region
 from bench.naive import compare, naive_matches
+from matching.engine import index as index_module
 from matching.engine.cells import Cell, plan_cells
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.index import MatchIndex, top_k_mask
@@ -164,3 +165,18 @@ def test_small_work_units_and_early_cuts_change_nothing(index, monkeypatch):
     again = index.select(4)
     for name in ("offer", "want", "distance_km", "text_sim", "score"):
         assert np.array_equal(getattr(again, name), getattr(whole, name))
+
+
+def test_top_k_pre_cut_keeps_exactly_the_sorted_ranks():
+    rng = np.random.default_rng(3)
+    n = 20_000
+    group = rng.integers(0, 300, n)
+    # Ties of every kind: equal scores, scores closer than the coarse step, 0 and 1.
+    score = rng.choice([0.0, 1.0, 0.5, 0.5 + 1e-13, 0.5 - 1e-13, 0.25], n)
+    score = np.where(rng.random(n) < 0.5, rng.random(n), score)
+    tiebreak = rng.permutation(n).astype(np.int64)
+    for k in (1, 5, 20):
+        cut = np.sort(index_module._ranked_below(group, score, tiebreak, k))
+        exact = np.sort(index_module._ranked_exact(group, score, tiebreak, k))
+        assert np.array_equal(cut, exact)
+        assert len(exact) == sum(min(k, c) for c in np.bincount(group))
