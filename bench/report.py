@@ -32,6 +32,7 @@ MATCHING_COLUMNS = (
     ("score", ("score_s",)),
     ("rows", ("rows_s",)),
     ("write", ("write_s",)),
+    ("commit", ("commit_s",)),
     ("peak RSS (MB)", ("peak_rss_mb",)),
     ("single p50 / p95 (ms)", ("single_p50_ms", "single_p95_ms")),
     ("API p50 / p95 (ms)", ("api_p50_ms", "api_p95_ms")),
