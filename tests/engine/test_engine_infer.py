@@ -513,3 +513,14 @@ def test_an_index_pickled_by_an_older_engine_is_refused(tiny):
     object.__delattr__(index.side(OFFER).arrays, "material_confidence")
     with pytest.raises(ValueError, match="older engine"):
         index.attach(tiny)
+
+
+def test_bread_wanted_for_the_mash_reaches_brewing(kb):
+    # Breweries replace part of the malt with surplus bread: a want phrased by its mash
+    # is a brewing use, and bakery surplus has a documented pathway to it.
+    want = rec(1, WANT, "Stale loaves", "Stale loaves as a starch adjunct in our grain bill")
+    uses = use_profile(kb, want)
+    assert max(uses, key=uses.get) == "brewing-adjunct"
+    model = kb.inference
+    m, u = model.material_index["bakery-waste"], model.use_index["brewing-adjunct"]
+    assert model.pathway_dense[m, u] >= 0.85
