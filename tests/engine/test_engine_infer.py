@@ -524,3 +524,10 @@ def test_bread_wanted_for_the_mash_reaches_brewing(kb):
     model = kb.inference
     m, u = model.material_index["bakery-waste"], model.use_index["brewing-adjunct"]
     assert model.pathway_dense[m, u] >= 0.85
+
+
+def test_feed_alone_is_no_millfeed(kb):
+    # "feed" names what a kiln, a smelter or an animal is given, not cereal bran.
+    for title in ("Iron-bearing kiln feed", "Copper-bearing smelter feed", "Liquid feed"):
+        assert "cereal-bran" not in profile(kb, rec(1, WANT, title))
+    assert "cereal-bran" in profile(kb, rec(2, OFFER, "Millfeed and wheat middlings"))
