@@ -531,3 +531,13 @@ def test_feed_alone_is_no_millfeed(kb):
     for title in ("Iron-bearing kiln feed", "Copper-bearing smelter feed", "Liquid feed"):
         assert "cereal-bran" not in profile(kb, rec(1, WANT, title))
     assert "cereal-bran" in profile(kb, rec(2, OFFER, "Millfeed and wheat middlings"))
+
+
+def test_a_glasshouse_names_the_grower_not_the_heat(kb):
+    # Growers buy both heat and CO2: where the glasshouse is only the customer, what
+    # is asked for decides the use.
+    co2 = use_profile(kb, rec(1, WANT, "CO2", "CO2 dosing of cucumbers in our tomato glasshouse"))
+    assert max(co2, key=co2.get) == "greenhouse-co2-enrichment"
+    assert co2.get("greenhouse-heating", 0.0) < 0.5 * co2["greenhouse-co2-enrichment"]
+    heat = use_profile(kb, rec(2, WANT, "Warm water", "Warm water to heat our tomato glasshouse"))
+    assert max(heat, key=heat.get) == "greenhouse-heating"
