@@ -541,3 +541,15 @@ def test_a_glasshouse_names_the_grower_not_the_heat(kb):
     assert co2.get("greenhouse-heating", 0.0) < 0.5 * co2["greenhouse-co2-enrichment"]
     heat = use_profile(kb, rec(2, WANT, "Warm water", "Warm water to heat our tomato glasshouse"))
     assert max(heat, key=heat.get) == "greenhouse-heating"
+
+
+def test_a_documented_case_counts_almost_as_routine_practice():
+    from matching.engine.infer import evidence_weight
+
+    # Exchanges practised at named sites are proven partners: they stand close to
+    # standardised practice, clearly above pilots and ideas.
+    established = evidence_weight("established")
+    documented = evidence_weight("documented-case")
+    emerging = evidence_weight("emerging")
+    assert established >= documented >= 0.9 * established
+    assert documented - emerging >= 0.2
