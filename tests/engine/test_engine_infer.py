@@ -513,3 +513,43 @@ def test_an_index_pickled_by_an_older_engine_is_refused(tiny):
     object.__delattr__(index.side(OFFER).arrays, "material_confidence")
     with pytest.raises(ValueError, match="older engine"):
         index.attach(tiny)
+
+
+def test_bread_wanted_for_the_mash_reaches_brewing(kb):
+    # Breweries replace part of the malt with surplus bread: a want phrased by its mash
+    # is a brewing use, and bakery surplus has a documented pathway to it.
+    want = rec(1, WANT, "Stale loaves", "Stale loaves as a starch adjunct in our grain bill")
+    uses = use_profile(kb, want)
+    assert max(uses, key=uses.get) == "brewing-adjunct"
+    model = kb.inference
+    m, u = model.material_index["bakery-waste"], model.use_index["brewing-adjunct"]
+    assert model.pathway_dense[m, u] >= 0.85
+
+
+def test_feed_alone_is_no_millfeed(kb):
+    # "feed" names what a kiln, a smelter or an animal is given, not cereal bran.
+    for title in ("Iron-bearing kiln feed", "Copper-bearing smelter feed", "Liquid feed"):
+        assert "cereal-bran" not in profile(kb, rec(1, WANT, title))
+    assert "cereal-bran" in profile(kb, rec(2, OFFER, "Millfeed and wheat middlings"))
+
+
+def test_a_glasshouse_names_the_grower_not_the_heat(kb):
+    # Growers buy both heat and CO2: where the glasshouse is only the customer, what
+    # is asked for decides the use.
+    co2 = use_profile(kb, rec(1, WANT, "CO2", "CO2 dosing of cucumbers in our tomato glasshouse"))
+    assert max(co2, key=co2.get) == "greenhouse-co2-enrichment"
+    assert co2.get("greenhouse-heating", 0.0) < 0.5 * co2["greenhouse-co2-enrichment"]
+    heat = use_profile(kb, rec(2, WANT, "Warm water", "Warm water to heat our tomato glasshouse"))
+    assert max(heat, key=heat.get) == "greenhouse-heating"
+
+
+def test_a_documented_case_counts_almost_as_routine_practice():
+    from matching.engine.infer import evidence_weight
+
+    # Exchanges practised at named sites are proven partners: they stand close to
+    # standardised practice, clearly above pilots and ideas.
+    established = evidence_weight("established")
+    documented = evidence_weight("documented-case")
+    emerging = evidence_weight("emerging")
+    assert established >= documented >= 0.9 * established
+    assert documented - emerging >= 0.2
