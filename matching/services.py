@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 # v4: pathway weight by the want's material certainty; v3: category blocks, char 4-grams;
 # v2: knowledge, firm rule
-ENGINE_VERSION = "v4"
+ENGINE_VERSION = "v5"
 
 LISTING_FIELDS = (
     "kind", "site", "title", "description", "category", "ewc_code", "quantity", "unit",
@@ -223,9 +223,11 @@ def _active_records() -> list[ListingRecord]:
 
 
 def _model_version(records: Sequence[ListingRecord], knowledge: Knowledge) -> str:
-    """Content hash: the same listings and scoring configuration give the same version."""
+    """Content hash: the same listings, knowledge and scoring configuration give the same
+    version."""
     digest = hashlib.sha1(usedforsecurity=False)
-    digest.update(repr((sorted(knowledge.config.components), knowledge.config.blocking)).encode())
+    digest.update(repr((sorted(knowledge.config.components), knowledge.config.blocking,
+                        knowledge.fingerprint)).encode())
     for record in records:
         digest.update(repr(record).encode())
     return f"{ENGINE_VERSION}-{digest.hexdigest()[:12]}"

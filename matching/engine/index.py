@@ -379,6 +379,8 @@ class MatchIndex:
     ) -> None:
         self.records = records
         self.knowledge = knowledge
+        # Which reference data the profiles were read with (checked again on ``attach``).
+        self.fingerprint = knowledge.fingerprint
         self.text_model = text_model
         self.version = version
         self._sides = sides
@@ -474,6 +476,9 @@ class MatchIndex:
             raise ValueError("the index was fitted with another scoring configuration")
         if not all(side.arrays.complete for side in self._sides.values()):
             raise ValueError("the index was fitted by an older engine")
+        if getattr(self, "fingerprint", None) != knowledge.fingerprint:
+            # Profiles read with other data would not line up with new listings' rows.
+            raise ValueError("the index was fitted with another knowledge base")
         self.knowledge = knowledge
 
     def side(self, kind: str) -> _Side:

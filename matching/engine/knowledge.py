@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -269,6 +270,18 @@ class Knowledge:
         if key not in variants:
             variants[key] = (replace(self, config=config), config.embedder)
         return variants[key][0]
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the reference data (not the configuration): a model version names it,
+        so a changed knowledge base gives new versions even for the same listings."""
+        found = self._shared.get("fingerprint")
+        if found is None:
+            content = (self.ewc, self.chapters, self.sub_chapters, self.categories,
+                       self.materials, self.uses, self.pathways, self.synonyms, self.nace_flows)
+            digest = hashlib.sha1(repr(content).encode(), usedforsecurity=False)
+            found = self._shared["fingerprint"] = digest.hexdigest()
+        return found
 
     @property
     def inference(self) -> InferenceModel:

@@ -7,6 +7,7 @@ synonyms and sector flows, so every expected value can be worked out by hand.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -513,6 +514,16 @@ def test_an_index_pickled_by_an_older_engine_is_refused(tiny):
     object.__delattr__(index.side(OFFER).arrays, "material_confidence")
     with pytest.raises(ValueError, match="older engine"):
         index.attach(tiny)
+
+
+def test_an_index_fitted_with_other_knowledge_is_refused(tiny):
+    index = MatchIndex.build([rec(1, OFFER, "Coal fly ash"), rec(2, WANT, "Fly ash")], tiny)
+    copy = pickle.loads(pickle.dumps(index))
+    copy.attach(tiny)
+    # The same data less a pathway: a new listing's rows would not match the stored ones.
+    other = replace(tiny, pathways=tiny.pathways[1:], _shared={})
+    with pytest.raises(ValueError, match="another knowledge base"):
+        copy.attach(other)
 
 
 def test_bread_wanted_for_the_mash_reaches_brewing(kb):

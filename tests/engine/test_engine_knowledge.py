@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -95,3 +97,11 @@ def test_is_hazardous(kb):
     assert kb.is_hazardous("10 01 16*")
     assert not kb.is_hazardous("100102")
     assert not kb.is_hazardous("")
+
+
+def test_fingerprint_follows_the_reference_data_not_the_configuration():
+    whole = Knowledge.load()
+    assert whole.configured(components="text").fingerprint == whole.fingerprint
+    # Another knowledge base (the same data less one pathway) has another fingerprint.
+    fewer = replace(whole, pathways=whole.pathways[1:], _shared={})
+    assert fewer.fingerprint != whole.fingerprint
