@@ -22,6 +22,7 @@ SERIES = (
     ("score_s", "score"),
     ("rows_s", "rows + explanations"),
     ("write_s", "write (COPY)"),
+    ("commit_s", "commit (foreign-key checks)"),
     ("naive_s", "naive baseline"),
 )
 
