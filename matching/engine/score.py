@@ -480,9 +480,10 @@ class PairScores:
         match of a full rematch.
         """
         rows = np.arange(len(self.score)) if rows is None else np.asarray(rows, np.int64)
-        if not self.accepted[rows].all():
-            bad = rows[~self.accepted[rows]][0]
-            raise ValueError(f"pair {offers[0].id}/{wants[0].id} (row {bad}) was rejected")
+        rejected = np.flatnonzero(~self.accepted[rows])
+        if len(rejected):
+            i = int(rejected[0])
+            raise ValueError(f"pair {offers[i].id}/{wants[i].id} was rejected")
         reasons = knowledge_reasons(self, rows, knowledge=knowledge)
         names = list(self.components)
         columns = [self.components[name][rows].tolist() for name in names]
