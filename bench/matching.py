@@ -62,8 +62,8 @@ def phase_rematch(args: argparse.Namespace) -> dict:
     from matching import services
 
     started = time.perf_counter()
-    # The outer transaction lets the commit be timed on its own: PostgreSQL checks the
-    # deferred foreign keys of every written match there.
+    # The outer transaction lets the commit be timed on its own (before migration 0003,
+    # PostgreSQL checked the deferred foreign keys of every written match there).
     with transaction.atomic():
         report = services.match_rematch_full(k=args.k)
         committing = time.perf_counter()

@@ -163,7 +163,9 @@ def sync_matches(
 def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
     table = Match._meta.db_table
     now = timezone.now()
-    with connection.cursor() as django_cursor:
+    # The raw cursor skips Django's error translation: a refused row is still an
+    # IntegrityError, as through the ORM.
+    with connection.cursor() as django_cursor, connection.wrap_database_errors:
         cursor = django_cursor.cursor  # psycopg 3: COPY needs the raw cursor
         _copy_ids(cursor, "match_scope_offers", offers)
         if wants is not None:

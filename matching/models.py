@@ -156,11 +156,22 @@ class Match(models.Model):
 
     # No single-column indexes: the (offer, want) key and the (want, -score) index lead
     # with these columns, and every index costs time on million-row rematch writes.
+    # No per-row foreign-key constraints either: checking them cost a full rematch about
+    # 6 µs per key and row. On PostgreSQL, statement-level triggers (migration 0003) keep
+    # the same guarantee with one locking join per statement; see docs/architecture.md.
     offer = models.ForeignKey(
-        Listing, on_delete=models.CASCADE, related_name="matches_as_offer", db_index=False
+        Listing,
+        on_delete=models.CASCADE,
+        related_name="matches_as_offer",
+        db_index=False,
+        db_constraint=False,
     )
     want = models.ForeignKey(
-        Listing, on_delete=models.CASCADE, related_name="matches_as_want", db_index=False
+        Listing,
+        on_delete=models.CASCADE,
+        related_name="matches_as_want",
+        db_index=False,
+        db_constraint=False,
     )
     score = models.FloatField()
     distance_km = models.FloatField()

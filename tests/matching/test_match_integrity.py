@@ -1,0 +1,175 @@
+"""Match → listing integrity on PostgreSQL, kept by statement-level triggers (migration 0003)
+instead of per-row foreign keys: the same refusals, and the same waiting under concurrency."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from matching.bulkwrite import MatchRows, sync_matches
+from matching.engine.records import MatchRecord
+from matching.models import Listing, Match
+from tests.factories import ListingFactory
+
+pytestmark = pytest.mark.postgres
+
+
+def _pair():
+    offer = ListingFactory(kind=Listing.Kind.OFFER)
+    want = ListingFactory(kind=Listing.Kind.WANT)
+    return offer, want
+
+
+def _missing_id() -> int:
+    return (Listing.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1000
+
+
+def _rows(offer_id: int, want_id: int) -> MatchRows:
+    return MatchRows.from_records([
+        MatchRecord(offer_id=offer_id, want_id=want_id, score=0.5, distance_km=3.0,
+                    components={"text": 0.5}, explanation="same material")
+    ])
+
+
+@pytest.mark.django_db
+def test_a_match_naming_a_missing_listing_is_refused():
+    offer, _ = _pair()
+    with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
+        Match.objects.create(offer=offer, want_id=_missing_id(), score=0.5, distance_km=1.0,
+                             explanation="x")
+    assert not Match.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_bulk_write_naming_a_missing_listing_is_refused_and_writes_nothing():
+    offer, want = _pair()
+    missing = _missing_id()
+    with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
+        sync_matches([_rows(offer.id, want.id), _rows(missing, want.id)], version="v",
+                     offers=np.array([offer.id, missing]))
+    assert not Match.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_bulk_write_of_existing_listings_is_stored():
+    offer, want = _pair()
+    with transaction.atomic():
+        assert sync_matches(_rows(offer.id, want.id), version="v",
+                            offers=np.array([offer.id])) == (1, 0)
+    assert Match.objects.get().want_id == want.id
+
+
+@pytest.mark.django_db
+def test_moving_a_match_to_a_missing_listing_is_refused():
+    offer, want = _pair()
+    match = Match.objects.create(offer=offer, want=want, score=0.5, distance_km=1.0)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Match.objects.filter(pk=match.pk).update(want_id=_missing_id())
+    assert Match.objects.get().want_id == want.id
+
+
+@pytest.mark.django_db
+def test_deleting_a_matched_listing_in_sql_is_refused():
+    offer, want = _pair()
+    Match.objects.create(offer=offer, want=want, score=0.5, distance_km=1.0)
+    with pytest.raises(IntegrityError, match="cannot be deleted"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM matching_listing WHERE id = %s", [want.id])
+    assert Listing.objects.filter(id=want.id).exists()
+
+
+@pytest.mark.django_db
+def test_changing_a_matched_listings_id_is_refused():
+    offer, want = _pair()
+    Match.objects.create(offer=offer, want=want, score=0.5, distance_km=1.0)
+    with pytest.raises(IntegrityError, match="cannot change its id"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE matching_listing SET id = %s WHERE id = %s",
+                           [_missing_id(), offer.id])
+
+
+@pytest.mark.django_db
+def test_deleting_a_listing_through_the_orm_removes_its_matches_first():
+    offer, want = _pair()
+    other = ListingFactory(kind=Listing.Kind.WANT)
+    Match.objects.create(offer=offer, want=want, score=0.5, distance_km=1.0)
+    Match.objects.create(offer=offer, want=other, score=0.4, distance_km=2.0)
+    want.delete()
+    assert list(Match.objects.values_list("want_id", flat=True)) == [other.id]
+
+
+def _in_thread(sql: str, params: list) -> dict:
+    """Run one statement on a connection of its own, in a thread; the outcome lands in
+    the returned dict (``error`` or ``done``)."""
+    import psycopg
+
+    settings = connection.settings_dict
+    outcome: dict = {}
+
+    def run():
+        with psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432,
+                             user=settings["USER"], password=settings["PASSWORD"],
+                             dbname=settings["NAME"]) as conn:
+            try:
+                conn.execute(sql, params)
+                conn.commit()
+                outcome["done"] = True
+            except psycopg.Error as error:
+                outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    outcome["thread"] = thread
+    return outcome
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_listing_deleted_while_its_matches_are_written_waits_and_is_refused():
+    offer, want = _pair()
+    with transaction.atomic():
+        sync_matches(_rows(offer.id, want.id), version="v", offers=np.array([offer.id]))
+        deleting = _in_thread("DELETE FROM matching_listing WHERE id = %s", [want.id])
+        time.sleep(0.5)
+        # The writer holds the listing: the delete waits for its commit.
+        assert deleting["thread"].is_alive()
+    deleting["thread"].join(10)
+    assert deleting["error"].sqlstate == "23503"  # foreign_key_violation
+    assert Listing.objects.filter(id=want.id).exists()
+    assert Match.objects.filter(want_id=want.id).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_matches_written_while_their_listing_is_deleted_wait_and_are_refused():
+    offer, want = _pair()
+    import psycopg
+
+    settings = connection.settings_dict
+    with psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432,
+                         user=settings["USER"], password=settings["PASSWORD"],
+                         dbname=settings["NAME"]) as deleter:
+        deleter.execute("DELETE FROM matching_listing WHERE id = %s", [want.id])
+        outcome: dict = {}
+
+        def write():
+            try:
+                with transaction.atomic():
+                    sync_matches(_rows(offer.id, want.id), version="v",
+                                 offers=np.array([offer.id]))
+            except IntegrityError as error:
+                outcome["error"] = error
+            finally:
+                connection.close()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        time.sleep(0.5)
+        # The delete holds the listing: the writer waits for it to end.
+        assert writer.is_alive()
+        deleter.commit()
+    writer.join(10)
+    assert "does not exist" in str(outcome["error"])
+    assert not Match.objects.exists()
