@@ -5,16 +5,19 @@ offers and wants) and the scope itself; afterwards the stored matches of that sc
 exactly the new set. Only rows that are new or whose values differ are written, and only
 rows that fell out are deleted: a rerun with the same model writes nothing.
 
-On PostgreSQL the rows go through ``COPY`` into a temporary table, and two statements
-upsert the changed rows and delete the stale ones. Other databases (the SQLite default
-of development) use ``bulk_create`` with conflict handling.
+On PostgreSQL the rows go through ``COPY`` into a temporary table a chunk at a time;
+each chunk's changed rows are upserted while the next chunk is built (two cores: Python
+here, PostgreSQL there), and one statement at the end deletes the stale ones. Other
+databases (the SQLite default of development) use ``bulk_create`` with conflict handling.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,7 +165,6 @@ def sync_matches(
 
 def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
     table = Match._meta.db_table
-    now = timezone.now()
     # The raw cursor skips Django's error translation: a refused row is still an
     # IntegrityError, as through the ORM.
     with connection.cursor() as django_cursor, connection.wrap_database_errors:
@@ -170,39 +172,16 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
         _copy_ids(cursor, "match_scope_offers", offers)
         if wants is not None:
             _copy_ids(cursor, "match_scope_wants", wants)
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.match_new")
-        cursor.execute(
-            "CREATE TEMP TABLE match_new (offer_id bigint, want_id bigint, "
-            "score double precision, distance_km double precision, components jsonb, "
-            "explanation varchar(300)) ON COMMIT DROP"
-        )
-        with cursor.copy(
-            "COPY match_new (offer_id, want_id, score, distance_km, components, explanation) "
-            "FROM STDIN"
-        ) as copy:
-            for rows in chunks:
-                copy.write("".join(
-                    f"{o}\t{w}\t{line}\n" for o, w, line in
-                    zip(rows.offer_id.tolist(), rows.want_id.tolist(), rows.lines, strict=True)
-                ))
-        cursor.execute(
-            f"""
-            INSERT INTO {table} AS m (offer_id, want_id, score, distance_km, components,
-                                     explanation, model_version, created_at, updated_at)
-            SELECT n.offer_id, n.want_id, n.score, n.distance_km, n.components, n.explanation,
-                   %(version)s, %(now)s, %(now)s
-            FROM match_new n
-            LEFT JOIN {table} o ON o.offer_id = n.offer_id AND o.want_id = n.want_id
-            WHERE o.id IS NULL OR o.score <> n.score OR o.distance_km <> n.distance_km
-               OR o.components <> n.components OR o.explanation <> n.explanation
-            ON CONFLICT (offer_id, want_id) DO UPDATE SET
-                score = EXCLUDED.score, distance_km = EXCLUDED.distance_km,
-                components = EXCLUDED.components, explanation = EXCLUDED.explanation,
-                model_version = EXCLUDED.model_version, updated_at = EXCLUDED.updated_at
-            """,
-            {"version": version, "now": now},
-        )
-        written = cursor.rowcount
+        for name, columns in (
+            ("match_new", "offer_id bigint, want_id bigint"),
+            ("match_chunk", "offer_id bigint, want_id bigint, score double precision, "
+                            "distance_km double precision, components jsonb, "
+                            "explanation varchar(300)"),
+        ):
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+            cursor.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
+        store = _ChunkStore(cursor, table=table, version=version, now=timezone.now())
+        written = _pipelined((_copy_text(rows) for rows in chunks), store)
         want_scope = (
             "AND m.want_id IN (SELECT id FROM match_scope_wants)" if wants is not None else ""
         )
@@ -216,6 +195,94 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
         )
         deleted = cursor.rowcount
     return written, deleted
+
+
+def _copy_text(rows: MatchRows) -> str:
+    return "".join(
+        f"{o}\t{w}\t{line}\n"
+        for o, w, line in zip(rows.offer_id.tolist(), rows.want_id.tolist(), rows.lines,
+                              strict=True)
+    )
+
+
+@dataclass
+class _ChunkStore:
+    """Stores one chunk of new matches: COPY, upsert of its changed rows, its keys kept
+    (in ``match_new``) for the final delete of stale rows."""
+
+    cursor: object
+    table: str
+    version: str
+    now: object
+
+    def __call__(self, text: str) -> int:
+        cursor = self.cursor
+        with cursor.copy(
+            "COPY match_chunk (offer_id, want_id, score, distance_km, components, "
+            "explanation) FROM STDIN"
+        ) as copy:
+            copy.write(text)
+        cursor.execute("INSERT INTO match_new SELECT offer_id, want_id FROM match_chunk")
+        cursor.execute(
+            f"""
+            INSERT INTO {self.table} AS m (offer_id, want_id, score, distance_km, components,
+                                          explanation, model_version, created_at, updated_at)
+            SELECT n.offer_id, n.want_id, n.score, n.distance_km, n.components, n.explanation,
+                   %(version)s, %(now)s, %(now)s
+            FROM match_chunk n
+            -- LATERAL with LIMIT keeps this a probe of the pair key per row: a plain join
+            -- would hash the whole (growing) table for every chunk.
+            LEFT JOIN LATERAL (
+                SELECT o.id, o.score, o.distance_km, o.components, o.explanation
+                FROM {self.table} o
+                WHERE o.offer_id = n.offer_id AND o.want_id = n.want_id LIMIT 1
+            ) o ON true
+            WHERE o.id IS NULL OR o.score <> n.score OR o.distance_km <> n.distance_km
+               OR o.components <> n.components OR o.explanation <> n.explanation
+            ON CONFLICT (offer_id, want_id) DO UPDATE SET
+                score = EXCLUDED.score, distance_km = EXCLUDED.distance_km,
+                components = EXCLUDED.components, explanation = EXCLUDED.explanation,
+                model_version = EXCLUDED.model_version, updated_at = EXCLUDED.updated_at
+            """,
+            {"version": self.version, "now": self.now},
+        )
+        written = cursor.rowcount
+        cursor.execute("TRUNCATE match_chunk")
+        return written
+
+
+def _pipelined(texts: Iterator[str], store: Callable[[str], int]) -> int:
+    """``store`` each text while the next is built; returns the sum of what they return.
+
+    The texts are built here (Python: explanations, formatting) while a second thread
+    waits on PostgreSQL storing the previous one, so the two run on different cores. The
+    database connection is used by that thread alone until it ends.
+    """
+    work: queue.Queue = queue.Queue(maxsize=1)
+    done = {"written": 0}
+
+    def run() -> None:
+        while (text := work.get()) is not None:
+            if "error" in done:
+                continue  # drain: the producer stops at its next put
+            try:
+                done["written"] += store(text)
+            except BaseException as error:  # handed to the producer, raised there
+                done["error"] = error
+
+    thread = threading.Thread(target=run, name="match-writer", daemon=True)
+    thread.start()
+    try:
+        for text in texts:
+            if "error" in done:
+                break
+            work.put(text)
+    finally:
+        work.put(None)
+        thread.join()
+    if "error" in done:
+        raise done["error"]
+    return done["written"]
 
 
 def _sync_orm(rows, *, version, offers, wants) -> tuple[int, int]:

@@ -19,18 +19,21 @@ from django.db import migrations, models
 
 FORWARD = """
 CREATE FUNCTION matching_match_listings_exist() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET work_mem = '64MB' SET jit = off AS $$
+DECLARE
+    missing bigint;
 BEGIN
-    -- Locked first: a listing deleted concurrently either waits for this transaction
-    -- (and then sees its matches) or is already gone when the check below runs.
-    PERFORM 1 FROM matching_listing l
-     WHERE l.id IN (SELECT offer_id FROM new_rows UNION SELECT want_id FROM new_rows)
-       FOR KEY SHARE;
-    IF EXISTS (SELECT 1 FROM new_rows n
-                WHERE NOT EXISTS (SELECT 1 FROM matching_listing l WHERE l.id = n.offer_id))
-       OR EXISTS (SELECT 1 FROM new_rows n
-                   WHERE NOT EXISTS (SELECT 1 FROM matching_listing l WHERE l.id = n.want_id))
-    THEN
+    -- One join locks the rows' listings FOR KEY SHARE (a concurrent delete then waits
+    -- for this transaction, and sees its matches) and counts those that are gone.
+    -- EXECUTE plans for this statement's rows: a plan cached from a million-row rematch
+    -- would scan every listing for a single listing's forty matches.
+    EXECUTE '
+        WITH ids AS (SELECT offer_id AS id FROM new_rows UNION SELECT want_id FROM new_rows),
+             locked AS (SELECT l.id FROM matching_listing l JOIN ids ON ids.id = l.id
+                        FOR KEY SHARE OF l)
+        SELECT (SELECT count(*) FROM ids) - (SELECT count(*) FROM locked)'
+    INTO missing;
+    IF missing <> 0 THEN
         RAISE EXCEPTION 'a match names a listing that does not exist'
             USING ERRCODE = 'foreign_key_violation';
     END IF;
@@ -61,11 +64,15 @@ WHEN (OLD.offer_id IS DISTINCT FROM NEW.offer_id OR OLD.want_id IS DISTINCT FROM
 EXECUTE FUNCTION matching_match_pair_exists();
 
 CREATE FUNCTION matching_listing_unmatched() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET jit = off AS $$
+DECLARE
+    named boolean;
 BEGIN
-    IF EXISTS (SELECT 1 FROM old_rows o JOIN matching_match m ON m.offer_id = o.id)
-       OR EXISTS (SELECT 1 FROM old_rows o JOIN matching_match m ON m.want_id = o.id)
-    THEN
+    EXECUTE '
+        SELECT EXISTS (SELECT 1 FROM old_rows o JOIN matching_match m ON m.offer_id = o.id)
+            OR EXISTS (SELECT 1 FROM old_rows o JOIN matching_match m ON m.want_id = o.id)'
+    INTO named;
+    IF named THEN
         RAISE EXCEPTION 'a listing named by matches cannot be deleted'
             USING ERRCODE = 'foreign_key_violation';
     END IF;

@@ -1,0 +1,61 @@
+"""The chunk pipeline of the bulk writer: chunks stored in order by a second thread,
+errors from either side raised to the caller, nothing stored after a failure."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from matching.bulkwrite import _pipelined
+
+
+def test_every_chunk_is_stored_in_order_and_the_counts_summed():
+    stored, threads = [], set()
+
+    def store(text):
+        stored.append(text)
+        threads.add(threading.current_thread().name)
+        return len(text)
+
+    assert _pipelined(iter(["a", "bb", "ccc"]), store) == 6
+    assert stored == ["a", "bb", "ccc"]
+    assert threads == {"match-writer"}
+
+
+def test_a_failed_store_is_raised_and_later_chunks_are_not_stored():
+    stored, built = [], []
+
+    def texts():
+        for i in range(100):
+            built.append(i)
+            yield str(i)
+
+    def store(text):
+        if text == "2":
+            raise RuntimeError("refused chunk 2")
+        stored.append(text)
+        return 1
+
+    with pytest.raises(RuntimeError, match="refused chunk 2"):
+        _pipelined(texts(), store)
+    assert stored == ["0", "1"]
+    # The producer stops soon after the failure instead of building every chunk.
+    assert len(built) < 10
+
+
+def test_a_failure_while_building_is_raised_after_the_writer_finishes():
+    stored = []
+
+    def texts():
+        yield "first"
+        raise ValueError("bad row")
+
+    def store(text):
+        stored.append(text)
+        return 1
+
+    with pytest.raises(ValueError, match="bad row"):
+        _pipelined(texts(), store)
+    assert stored == ["first"]
+    assert not [t for t in threading.enumerate() if t.name == "match-writer"]
