@@ -801,7 +801,7 @@ class Profiles:
     """Per listing: material and use distributions, and the material blocks."""
 
     material: sp.csr_matrix  # n × materials, rows sum to 1 or are empty
-    use: sp.csr_matrix  # n × uses
+    use: sp.csr_matrix  # n × uses (wants only: an offer's row is empty)
     blocks: sp.csr_matrix  # n × blocks, int8 indicator
 
 
@@ -981,7 +981,9 @@ class InferenceModel:
     # --- per-listing evidence -----------------------------------------------------------
 
     def _token_lists(self, record) -> tuple[list, list]:
-        """(material tokens, use tokens): a want's purpose clause counts less for material."""
+        """(material tokens, use tokens): a want's purpose clause counts less for material.
+
+        An offer has no use tokens (its uses are not inferred)."""
         want = record.kind == "want"
         split = {"purpose_split": want, "source_split": not want}
         title = [(t, w * TITLE_WEIGHT) for t, w in weighted_tokens(record.title, **split)]
@@ -992,6 +994,8 @@ class InferenceModel:
             # A code no material covers still says something in its wording.
             extra = weighted_tokens(self.ewc_text.get(code, ""))
         material = title + [("|", 0.0)] + body + [("|", 0.0)] + extra
+        if not want:
+            return material, []
         use_title = [(t, TITLE_WEIGHT) for t in tokens(record.title)]
         use_body = [(t, 1.0) for t in tokens(record.description)]
         return material, use_title + [("|", 0.0)] + use_body
@@ -1109,10 +1113,16 @@ class InferenceModel:
         n = len(records)
         lists = [self._token_lists(record) for record in records]
         mat_raw = self.material_matcher.scores([m for m, _ in lists])
-        use_raw = self.use_matcher.scores([u for _, u in lists])
+        # Only a want's uses are ever read (pathways run from an offer's materials to a
+        # want's uses): an offer's row stays empty, which saves most of the use matching.
+        wants = [r for r, record in enumerate(records) if record.kind == "want"]
+        to_rows = sp.csr_matrix(
+            (np.ones(len(wants)), (wants, np.arange(len(wants)))), shape=(n, len(wants))
+        )
+        use_raw = sp.csr_matrix(to_rows @ self.use_matcher.scores([lists[r][1] for r in wants]))
         coded, nace_mat, nace_use = self._priors(records)
         material = either(self._text_evidence(mat_raw), coded, nace_mat)
-        use = either(self._text_evidence(use_raw), nace_use)
+        use = either(self._text_evidence(use_raw), sp.csr_matrix(to_rows @ (to_rows.T @ nace_use)))
         # Blocks are narrowed only for a listing whose material is known with some
         # confidence: a want whose material is unclear (only its purpose is) meets all.
         confidence = np.asarray(material.sum(axis=1)).ravel()

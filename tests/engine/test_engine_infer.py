@@ -212,6 +212,19 @@ def test_use_profile_of_a_want(tiny):
     assert max(use_profile(tiny, want), key=use_profile(tiny, want).get) == "district-heating"
 
 
+def test_only_wants_get_a_use_profile_and_a_batch_reads_each_as_alone(tiny):
+    # Pathways run from an offer's materials to a want's uses: an offer's uses are never
+    # read, so they are not inferred, and leaving them out changes no want.
+    text = ("Heat for 5,000 homes", "Heat for our town's district heating network")
+    offer, want = rec(1, OFFER, *text, sector="35.30"), rec(2, WANT, *text, sector="35.30")
+    assert use_profile(tiny, offer) == {}
+    assert use_profile(tiny, want)
+    batch = tiny.inference.profiles([offer, want, rec(3, OFFER, "Fly ash")])
+    alone = tiny.inference.profiles([want])
+    assert (batch.use[1] != alone.use).nnz == 0
+    assert (batch.material[1] != alone.material).nnz == 0
+
+
 # --- components ----------------------------------------------------------------------
 
 
