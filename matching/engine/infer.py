@@ -33,13 +33,14 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from matching.engine.ngrams import strip_accents
 
 MAX_NGRAM = 4
 # Words that carry no material meaning in listings (kept out of phrases and soft matching).
@@ -126,11 +127,7 @@ _LETTER_PREFIX = re.compile(r"\b([a-z])\s?[-&]\s?(?=[a-z])")
 
 
 def _fold(text: str) -> str:
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        if not text.isascii():  # "CO₂" and "m³" are ASCII once decomposed
-            text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.lower()
+    text = strip_accents(text).lower()  # "CO₂" and "m³" are ASCII once decomposed
     # Formulae and units that matter: "CO2", "CO₂", "H2S" stay one token.
     text = text.replace("₂", "2").replace("₃", "3")
     return _LETTER_PREFIX.sub(r"\1", _POSSESSIVE.sub("", text))

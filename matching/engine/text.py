@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from matching.engine.infer import TEXT_STOP_WORDS
-from matching.engine.ngrams import CharWbCounter
+from matching.engine.ngrams import CharWbCounter, strip_accents
 
 # A 1-row CSR matrix, or its (sorted indices, data) arrays.
 RowLike = sp.csr_matrix | tuple[np.ndarray, np.ndarray]
@@ -127,7 +127,7 @@ def _word_block() -> _Block:
             analyzer="word",
             ngram_range=(1, 2),
             stop_words=TEXT_STOP_WORDS,
-            strip_accents="unicode",
+            strip_accents=strip_accents,  # = "unicode", sooner
         ),
         bigram_weight=BIGRAM_WEIGHT,
     )

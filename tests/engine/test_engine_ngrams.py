@@ -57,3 +57,19 @@ def test_no_text_at_all_is_refused_like_scikit_learn():
         CountVectorizer(analyzer="char_wb").fit_transform(["", "  "])
     with pytest.raises(ValueError):
         CharWbCounter().fit_transform(["", "  "])
+
+
+def test_strip_accents_equals_scikit_learns_on_every_code_point():
+    import sys
+
+    from sklearn.feature_extraction.text import strip_accents_unicode
+
+    from matching.engine.ngrams import strip_accents
+
+    points = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    for lo in range(0, len(points), 500):
+        text = "Fly ash " + "".join(points[lo : lo + 500]) + " café"
+        assert strip_accents(text) == strip_accents_unicode(text)
+    assert strip_accents("CO₂ at 80 °C, 3 m³ – naïve") == strip_accents_unicode(
+        "CO₂ at 80 °C, 3 m³ – naïve"
+    )
