@@ -175,7 +175,7 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
         for name, columns in (
             ("match_new", "offer_id bigint, want_id bigint"),
             ("match_chunk", "offer_id bigint, want_id bigint, score double precision, "
-                            "distance_km double precision, components jsonb, "
+                            "distance_km double precision, components text, "
                             "explanation varchar(300)"),
         ):
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
