@@ -39,9 +39,10 @@ from matching.modelstore import StoredModel
 
 log = logging.getLogger(__name__)
 
-# v4: pathway weight by the want's material certainty; v3: category blocks, char 4-grams;
-# v2: knowledge, firm rule
-ENGINE_VERSION = "v5"
+# v6: block flags packed in stored models (v5 models are refitted); v5: knowledge
+# fingerprint; v4: pathway weight by the want's material certainty; v3: category blocks,
+# char 4-grams; v2: knowledge, firm rule
+ENGINE_VERSION = "v6"
 
 LISTING_FIELDS = (
     "kind", "site", "title", "description", "category", "ewc_code", "quantity", "unit",

@@ -309,10 +309,22 @@ MAX_DENSE_BLOCKS = 512
 
 
 def _block_flags(arrays: ListingArrays) -> np.ndarray | None:
+    """Each listing's blocks as packed bits (block ``b`` is bit ``b % 8`` of byte ``b // 8``):
+    a pair's first shared block is then read from a few bytes, not one flag per block."""
     blocks = arrays.block_matrix
     if blocks.shape[1] > MAX_DENSE_BLOCKS:
         return None
-    return np.asarray(blocks.toarray() != 0)
+    return np.packbits(blocks.toarray() != 0, axis=1, bitorder="little")
+
+
+def _first_shared(o_bits: np.ndarray, w_bits: np.ndarray, o, w, block: int) -> np.ndarray:
+    """Whether ``block``, shared by each pair (o[i], w[i]), is the first block they share."""
+    whole, rest = divmod(block, 8)
+    shared = o_bits[:, : whole + 1][o] & w_bits[:, : whole + 1][w]
+    first = (shared[:, whole] & ((1 << rest) - 1)) == 0
+    if whole:
+        first &= ~shared[:, :whole].any(axis=1)
+    return first
 
 
 def _buckets(side: _Side, positions: np.ndarray) -> list[tuple[cKDTree, np.ndarray, float]]:
@@ -803,13 +815,14 @@ class MatchIndex:
             return None
         o = np.concatenate(found_o)
         w = np.concatenate(found_w)
+        o_flags, w_flags = o_side.block_flags, w_side.block_flags
+        if o_flags is not None and w_flags is not None and o_side.blocks.shape[1] > 1:
+            # A pair belongs to the first block both share: scored once, not once per block.
+            first = _first_shared(o_flags, w_flags, o, w, block)
+            o, w = o[first], w[first]
         o_arr, w_arr = o_side.arrays, w_side.arrays
         d = np.asarray(haversine_km(o_arr.lat[o], o_arr.lon[o], w_arr.lat[w], w_arr.lon[w]))
         keep = within_range(d, o_arr.max_km[o], w_arr.max_km[w])
-        o_flags, w_flags = o_side.block_flags, w_side.block_flags
-        if o_flags is not None and w_flags is not None and o_flags.shape[1] > 1:
-            # A pair belongs to the first block both share: scored once, not once per block.
-            keep &= np.argmax(o_flags[o] & w_flags[w], axis=1) == block
         o, w, d = o[keep], w[keep], d[keep]
         if not len(o):
             return None

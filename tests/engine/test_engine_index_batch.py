@@ -180,3 +180,21 @@ def test_top_k_pre_cut_keeps_exactly_the_sorted_ranks():
         exact = np.sort(index_module._ranked_exact(group, score, tiebreak, k))
         assert np.array_equal(cut, exact)
         assert len(exact) == sum(min(k, c) for c in np.bincount(group))
+
+
+def test_first_shared_block_from_packed_bits_equals_the_first_common_flag():
+    from matching.engine.index import _first_shared
+
+    rng = np.random.default_rng(3)
+    o_flags = rng.random((60, 21)) < 0.3
+    w_flags = rng.random((50, 21)) < 0.3
+    o_bits = np.packbits(o_flags, axis=1, bitorder="little")
+    w_bits = np.packbits(w_flags, axis=1, bitorder="little")
+    for block in range(21):
+        o = np.flatnonzero(o_flags[:, block]).repeat(50)
+        w = np.tile(np.arange(50), len(o) // 50)
+        w, o = w[w_flags[w, block]], o[w_flags[w, block]]
+        expected = np.argmax(o_flags[o] & w_flags[w], axis=1) == block
+        assert np.array_equal(_first_shared(o_bits, w_bits, o, w, block), expected)
+        if block >= 9:
+            assert not expected.all() and expected.any()  # both outcomes are exercised
