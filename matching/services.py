@@ -300,7 +300,8 @@ def match_rematch_full(*, k: int | None = None) -> RematchReport:
     clock = _Clock(seconds)
     model = _refit(clock)
     index = model.index
-    selection = index.select(settings.MATCH_TOP_K if k is None else k, timings=seconds)
+    selection = index.select(settings.MATCH_TOP_K if k is None else k, timings=seconds,
+                             threads=settings.MATCH_THREADS)
     clock.last = time.perf_counter()
     rows_s = 0.0
 

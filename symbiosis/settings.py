@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -150,6 +151,10 @@ MATCH_BLOCKING = env_bool("MATCH_BLOCKING", True)
 MATCH_MODEL_DIR = env_str("MATCH_MODEL_DIR", str(BASE_DIR / "var" / "models"))
 # Full rematch: 0 or 1 = in one process, N = spread over N geographic cells (Celery tasks).
 MATCH_REMATCH_CELLS = env_int("MATCH_REMATCH_CELLS", 0, minimum=0)
+# Threads an in-process full rematch scores with (NumPy and SciPy release the GIL in the
+# array work): by default the CPUs this process may run on, at most 4. The cells of a
+# distributed rematch use one each: there the parallelism is the workers'.
+MATCH_THREADS = env_int("MATCH_THREADS", min(4, len(os.sched_getaffinity(0))), minimum=1)
 # Listings saved this long before a model's snapshot are matched as if saved after it
 # (covers transactions still open while the snapshot was read, and clock skew).
 MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)

@@ -31,7 +31,9 @@ units kept.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -624,6 +626,7 @@ class MatchIndex:
         offer_pool: np.ndarray | None = None,
         want_pool: np.ndarray | None = None,
         timings: dict[str, float] | None = None,
+        threads: int = 1,
     ) -> Selection:
         """Pairs in the top ``k`` of a selecting offer or a selecting want.
 
@@ -631,7 +634,10 @@ class MatchIndex:
         by default). Their counterparts are drawn from ``want_pool``/``offer_pool`` (all by
         default), which must hold every counterpart within range of them: a geographic
         cell passes its own listings and those within its margin. ``timings`` (if given)
-        accumulates seconds spent on candidates and on scoring.
+        accumulates seconds spent finding candidates and waiting for scores.
+
+        ``threads`` > 1 scores work units on that many threads while this one finds the
+        next units' candidates; the result is the same.
         """
         _check_k(k)
         o_side, w_side = self._sides[OFFER], self._sides[WANT]
@@ -654,31 +660,27 @@ class MatchIndex:
         kept_rows = scored_pairs = 0
         compact_at = COMPACT_ROWS
         clock = {"candidates_s": 0.0, "score_s": 0.0}
-        for o_set, w_set in ((sel_o, np.union1d(pool_w, sel_w)), (others_o, sel_w)):
-            if not len(o_set) or not len(w_set):
-                continue
-            units = self._candidate_units(o_set, w_set)
-            while True:
-                started = time.perf_counter()
-                found = next(units, None)
-                middle = time.perf_counter()
-                clock["candidates_s"] += middle - started
-                if found is None:
-                    break
-                o, w, d = found
-                scored_pairs += len(o)
-                unit = self._reduce(o, w, d, k, selecting_o, selecting_w)
-                if unit is not None:
-                    kept.append(unit)
-                    kept_rows += len(unit[0])
-                if kept_rows > compact_at:
-                    # What is not in a top k of the pairs kept so far never will be.
-                    kept = [self._top_k_union(kept, k, selecting_o, selecting_w)[:5]]
-                    kept_rows = len(kept[0][0])
-                    # The top k of many listings can itself exceed the bound: wait until
-                    # the pile doubles, or every unit would re-sort all of it.
-                    compact_at = max(COMPACT_ROWS, 2 * kept_rows)
-                clock["score_s"] += time.perf_counter() - middle
+        sets = [(sel_o, np.union1d(pool_w, sel_w)), (others_o, sel_w)]
+
+        def reduce(found):
+            o, w, d = found
+            return len(o), self._reduce(o, w, d, k, selecting_o, selecting_w)
+
+        units = self._timed_units(sets, clock)
+        for pairs, unit in _mapped(reduce, units, threads, clock):
+            started = time.perf_counter()
+            scored_pairs += pairs
+            if unit is not None:
+                kept.append(unit)
+                kept_rows += len(unit[0])
+            if kept_rows > compact_at:
+                # What is not in a top k of the pairs kept so far never will be.
+                kept = [self._top_k_union(kept, k, selecting_o, selecting_w)[:5]]
+                kept_rows = len(kept[0][0])
+                # The top k of many listings can itself exceed the bound: wait until
+                # the pile doubles, or every unit would re-sort all of it.
+                compact_at = max(COMPACT_ROWS, 2 * kept_rows)
+            clock["score_s"] += time.perf_counter() - started
         if timings is not None:
             for name, value in clock.items():
                 timings[name] = timings.get(name, 0.0) + value
@@ -689,6 +691,21 @@ class MatchIndex:
         if timings is not None:
             timings["score_s"] = timings.get("score_s", 0.0) + time.perf_counter() - started
         return self._ranked(*chosen, candidates=scored_pairs)
+
+    def _timed_units(self, sets, clock: dict[str, float]) -> Iterator[tuple[np.ndarray, ...]]:
+        """The candidate units of each (offers, wants) set; time spent finding them is
+        added to ``clock["candidates_s"]``."""
+        for o_set, w_set in sets:
+            if not len(o_set) or not len(w_set):
+                continue
+            units = self._candidate_units(o_set, w_set)
+            while True:
+                started = time.perf_counter()
+                found = next(units, None)
+                clock["candidates_s"] += time.perf_counter() - started
+                if found is None:
+                    break
+                yield found
 
     def _ranked(self, o, w, d, s, score, offer_top, candidates: int = 0) -> Selection:
         ids_o = self._sides[OFFER].arrays.ids[o]
@@ -922,6 +939,42 @@ class MatchIndex:
                         for name, value in scored.components.items()},
             explanation=explanations,
         )
+
+
+def _mapped(function, items: Iterator, threads: int, clock: dict[str, float]) -> Iterator:
+    """``function`` of each item, in order; with ``threads`` > 1, computed by a pool while
+    the items are produced here. Time spent waiting for results goes to ``score_s``.
+
+    NumPy and SciPy release the GIL in their array work (sparse products, sorts, gathers),
+    which is most of a unit's scoring: two threads keep two cores busy.
+    """
+    if threads <= 1:
+        for item in items:
+            started = time.perf_counter()
+            result = function(item)
+            clock["score_s"] += time.perf_counter() - started
+            yield result
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="match-score") as pool:
+        pending: deque = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(function, item))
+                # A bounded backlog bounds memory: units hold up to UNIT_PAIRS pairs.
+                while len(pending) > threads:
+                    yield _waited(pending.popleft(), clock)
+            while pending:
+                yield _waited(pending.popleft(), clock)
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _waited(future, clock: dict[str, float]):
+    started = time.perf_counter()
+    result = future.result()
+    clock["score_s"] += time.perf_counter() - started
+    return result
 
 
 def _check_k(k) -> None:

@@ -167,6 +167,40 @@ def test_small_work_units_and_early_cuts_change_nothing(index, monkeypatch):
         assert np.array_equal(getattr(again, name), getattr(whole, name))
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_scoring_on_threads_changes_nothing(index, monkeypatch, threads):
+    import matching.engine.index as module
+
+    monkeypatch.setattr(module, "TILE_OFFERS", 7)
+    monkeypatch.setattr(module, "UNIT_PAIRS", 40)
+    monkeypatch.setattr(module, "COMPACT_ROWS", 60)
+    alone = index.select(4)
+    timings: dict[str, float] = {}
+    threaded = index.select(4, threads=threads, timings=timings)
+    for name in ("offer", "want", "distance_km", "text_sim", "score", "offer_top"):
+        assert np.array_equal(getattr(threaded, name), getattr(alone, name))
+    assert threaded.candidates == alone.candidates
+    assert timings["candidates_s"] > 0 and timings["score_s"] > 0
+
+
+def test_a_unit_failing_on_a_thread_fails_the_selection(index, monkeypatch):
+    import matching.engine.index as module
+
+    monkeypatch.setattr(module, "UNIT_PAIRS", 40)
+    calls = []
+    real = module.MatchIndex._reduce
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("unit 3 failed")
+        return real(self, *args)
+
+    monkeypatch.setattr(module.MatchIndex, "_reduce", failing)
+    with pytest.raises(RuntimeError, match="unit 3 failed"):
+        index.select(4, threads=2)
+
+
 def test_top_k_pre_cut_keeps_exactly_the_sorted_ranks():
     rng = np.random.default_rng(3)
     n = 20_000
