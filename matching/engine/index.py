@@ -666,7 +666,9 @@ class MatchIndex:
             o, w, d = found
             return len(o), self._reduce(o, w, d, k, selecting_o, selecting_w)
 
-        units = self._timed_units(sets, clock)
+        # Units scored at once hold their pairs' arrays together: smaller units keep the
+        # memory of several threads near that of one.
+        units = self._timed_units(sets, clock, max(1, UNIT_PAIRS // max(1, threads)))
         for pairs, unit in _mapped(reduce, units, threads, clock):
             started = time.perf_counter()
             scored_pairs += pairs
@@ -692,13 +694,15 @@ class MatchIndex:
             timings["score_s"] = timings.get("score_s", 0.0) + time.perf_counter() - started
         return self._ranked(*chosen, candidates=scored_pairs)
 
-    def _timed_units(self, sets, clock: dict[str, float]) -> Iterator[tuple[np.ndarray, ...]]:
+    def _timed_units(
+        self, sets, clock: dict[str, float], unit_pairs: int
+    ) -> Iterator[tuple[np.ndarray, ...]]:
         """The candidate units of each (offers, wants) set; time spent finding them is
         added to ``clock["candidates_s"]``."""
         for o_set, w_set in sets:
             if not len(o_set) or not len(w_set):
                 continue
-            units = self._candidate_units(o_set, w_set)
+            units = self._candidate_units(o_set, w_set, unit_pairs)
             while True:
                 started = time.perf_counter()
                 found = next(units, None)
@@ -771,9 +775,10 @@ class MatchIndex:
         )
 
     def _candidate_units(
-        self, offer_set: np.ndarray, want_set: np.ndarray
+        self, offer_set: np.ndarray, want_set: np.ndarray, unit_pairs: int = UNIT_PAIRS
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """In-range, block-sharing pairs of ``offer_set`` × ``want_set``, in work units.
+        """In-range, block-sharing pairs of ``offer_set`` × ``want_set``, in work units
+        of at most ``unit_pairs`` pairs (unless one offer alone has more).
 
         Each unit is (offer positions, want positions, distances), grouped by offer.
         """
@@ -801,15 +806,15 @@ class MatchIndex:
                 if unit is None:
                     continue
                 o, w, d = unit
-                if len(o) <= UNIT_PAIRS:
+                if len(o) <= unit_pairs:
                     yield o, w, d
                     continue
-                # Cut at offer boundaries so that no unit exceeds UNIT_PAIRS (unless one
+                # Cut at offer boundaries so that no unit exceeds unit_pairs (unless one
                 # offer alone has more).
                 bounds = [*(np.flatnonzero(np.diff(o)) + 1).tolist(), len(o)]
                 cuts = [0]
                 for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-                    if end - cuts[-1] > UNIT_PAIRS:
+                    if end - cuts[-1] > unit_pairs:
                         cuts.append(start)
                 cuts.append(len(o))
                 for a, b in zip(cuts[:-1], cuts[1:], strict=True):
@@ -960,7 +965,7 @@ def _mapped(function, items: Iterator, threads: int, clock: dict[str, float]) ->
         try:
             for item in items:
                 pending.append(pool.submit(function, item))
-                # A bounded backlog bounds memory: units hold up to UNIT_PAIRS pairs.
+                # A bounded backlog bounds memory (each unit holds its pairs' arrays).
                 while len(pending) > threads:
                     yield _waited(pending.popleft(), clock)
             while pending:
