@@ -34,11 +34,12 @@ VALUE_FIELDS = ("score", "distance_km", "components", "explanation", "model_vers
 
 @dataclass(frozen=True)
 class MatchRows:
-    """New matches as parallel columns (ids) and preformatted value lines."""
+    """New matches as parallel columns (ids) and their preformatted COPY lines."""
 
     offer_id: np.ndarray
     want_id: np.ndarray
-    lines: list[str]  # "score\tdistance\tcomponents json\texplanation", COPY text format
+    # "offer\twant\tscore\tdistance\tcomponents json\texplanation", COPY text format
+    lines: list[str]
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -50,25 +51,25 @@ class MatchRows:
     @classmethod
     def from_columns(cls, found: MatchColumns) -> MatchRows:
         """Rows of a chunk of matches: one format call per row (a full rematch writes
-        millions)."""
+        millions), each value formatted once per distinct value where a column has few."""
         names = list(found.components)
         columns = [found.score, found.distance_km, *(found.components[n] for n in names)]
         for column in columns:
             bad = ~np.isfinite(column)
             if bad.any():
                 _finite(float(column[bad][0]))
-        # %r gives the shortest string that reads back as the same float, as json does.
-        template = "%r\t%r\t{" + ", ".join(f"{json.dumps(n)}: %r" for n in names) + "}\t%s"
-        explanations = [_escape(text[:EXPLANATION_MAX]) for text in found.explanation]
+        # repr gives the shortest string that reads back as the same float, as json does.
+        template = "%d\t%d\t%s\t%s\t{" + ", ".join(f"{json.dumps(n)}: %s" for n in names) + "}\t%s"
+        offer_id = np.asarray(found.offer_id, dtype=np.int64)
+        want_id = np.asarray(found.want_id, dtype=np.int64)
         lines = [
             template % row
-            for row in zip(*(c.tolist() for c in columns), explanations, strict=True)
+            for row in zip(offer_id.tolist(), want_id.tolist(),
+                           *(_float_texts(c) for c in columns),
+                           _escaped([text[:EXPLANATION_MAX] for text in found.explanation]),
+                           strict=True)
         ]
-        return cls(
-            offer_id=np.asarray(found.offer_id, dtype=np.int64),
-            want_id=np.asarray(found.want_id, dtype=np.int64),
-            lines=lines,
-        )
+        return cls(offer_id=offer_id, want_id=want_id, lines=lines)
 
     @classmethod
     def concat(cls, parts: Sequence[MatchRows]) -> MatchRows:
@@ -87,11 +88,15 @@ class MatchRows:
         idx = np.flatnonzero(mask)
         return MatchRows(self.offer_id[idx], self.want_id[idx], [self.lines[i] for i in idx])
 
+    def copy_text(self) -> str:
+        """The rows as one block of ``COPY`` text."""
+        return "\n".join(self.lines) + "\n" if self.lines else ""
+
     def values(self) -> list[dict]:
         """Row values as the ORM stores them (for the non-PostgreSQL path)."""
         out = []
         for line in self.lines:
-            score, distance, components, explanation = line.split("\t", 3)
+            _, _, score, distance, components, explanation = line.split("\t", 5)
             out.append(
                 {
                     "score": float(score),
@@ -101,6 +106,28 @@ class MatchRows:
                 }
             )
         return out
+
+
+def _float_texts(column: np.ndarray) -> list[str]:
+    """``repr`` of each value. Most component columns hold a few distinct values (0, ½,
+    1, …): those are formatted once each."""
+    values, inverse = np.unique(column, return_inverse=True)
+    # np.unique counts −0.0 as 0.0; their reprs differ, so such a column is formatted whole.
+    if len(values) * 8 > len(column) or (np.signbit(column) & (column == 0)).any():
+        return [repr(value) for value in column.tolist()]
+    texts = np.array([repr(value) for value in values.tolist()], dtype=object)
+    return texts[inverse.reshape(-1)].tolist()
+
+
+def _escaped(texts: list[str]) -> list[str]:
+    """``_escape`` of each text, done on all of them joined (NUL cannot occur in text that
+    PostgreSQL stores, so it separates them safely)."""
+    joined = "\0".join(texts)
+    if not any(ch in joined for ch in "\\\t\n\r"):
+        return texts
+    if joined.count("\0") != max(len(texts) - 1, 0):
+        return [_escape(text) for text in texts]
+    return _escape(joined).split("\0")
 
 
 def _finite(value: float) -> float:
@@ -181,7 +208,7 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
             cursor.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
         store = _ChunkStore(cursor, table=table, version=version, now=timezone.now())
-        written = _pipelined((_copy_text(rows) for rows in chunks), store)
+        written = _pipelined((rows.copy_text() for rows in chunks), store)
         want_scope = (
             "AND m.want_id IN (SELECT id FROM match_scope_wants)" if wants is not None else ""
         )
@@ -195,14 +222,6 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
         )
         deleted = cursor.rowcount
     return written, deleted
-
-
-def _copy_text(rows: MatchRows) -> str:
-    return "".join(
-        f"{o}\t{w}\t{line}\n"
-        for o, w, line in zip(rows.offer_id.tolist(), rows.want_id.tolist(), rows.lines,
-                              strict=True)
-    )
 
 
 @dataclass

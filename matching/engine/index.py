@@ -237,16 +237,25 @@ def _ranked_exact(group: np.ndarray, score: np.ndarray, tiebreak: np.ndarray, k:
 
 
 class _LazyTerms(Sequence):
-    """Shared words of a pair, computed only if the explanation asks for them."""
+    """Shared words of row ``o`` of ``om`` and row ``w`` of ``wm``, computed only if the
+    explanation asks for them (a few in a hundred do)."""
 
-    __slots__ = ("_model", "_a", "_b", "_terms")
+    __slots__ = ("_model", "_om", "_wm", "_o", "_w", "_terms")
 
-    def __init__(self, model: TextModel, a, b) -> None:
-        self._model, self._a, self._b, self._terms = model, a, b, None
+    def __init__(self, model: TextModel, om: sp.csr_matrix, wm: sp.csr_matrix, o: int,
+                 w: int) -> None:
+        self._model, self._om, self._wm, self._o, self._w = model, om, wm, o, w
+        self._terms: list[str] | None = None
 
     def _get(self) -> list[str]:
         if self._terms is None:
-            self._terms = self._model.shared_terms(self._a, self._b)
+            om, wm, o, w = self._om, self._wm, self._o, self._w
+            self._terms = self._model.shared_terms(
+                (om.indices[om.indptr[o] : om.indptr[o + 1]],
+                 om.data[om.indptr[o] : om.indptr[o + 1]]),
+                (wm.indices[wm.indptr[w] : wm.indptr[w + 1]],
+                 wm.data[wm.indptr[w] : wm.indptr[w + 1]]),
+            )
         return self._terms
 
     def __getitem__(self, i):
@@ -599,10 +608,7 @@ class MatchIndex:
         for j in alive[order]:
             counterpart = other.records[cand[j]]
             offer, want = (record, counterpart) if record.kind == OFFER else (counterpart, record)
-            lo, hi = cand_rows.indptr[j], cand_rows.indptr[j + 1]
-            terms = _LazyTerms(
-                self.text_model, row, (cand_rows.indices[lo:hi], cand_rows.data[lo:hi])
-            )
+            terms = _LazyTerms(self.text_model, sp.csr_matrix(row), cand_rows, 0, int(j))
             matches.append(
                 scored.record(j, offer, want, knowledge=self.knowledge, shared_terms=terms)
             )
@@ -920,14 +926,7 @@ class MatchIndex:
         offers, wants = selection.offer, selection.want
 
         def terms(j: int) -> _LazyTerms:
-            o, w = offers[j], wants[j]
-            return _LazyTerms(
-                self.text_model,
-                (om.indices[om.indptr[o] : om.indptr[o + 1]],
-                 om.data[om.indptr[o] : om.indptr[o + 1]]),
-                (wm.indices[wm.indptr[w] : wm.indptr[w + 1]],
-                 wm.data[wm.indptr[w] : wm.indptr[w + 1]]),
-            )
+            return _LazyTerms(self.text_model, om, wm, offers[j], wants[j])
 
         explanations = scored.explanations(
             [o_side.records[o] for o in offers.tolist()],

@@ -80,7 +80,8 @@ def test_rows_read_back_as_the_values_of_the_records():
     rows = MatchRows.from_columns(MatchColumns.from_records(records))
     assert rows.offer_id.tolist() == [1, 4] and rows.want_id.tolist() == [2, 2]
     for line, record in zip(rows.lines, records, strict=True):
-        score, distance, components, explanation = line.split("\t", 3)
+        offer, want, score, distance, components, explanation = line.split("\t", 5)
+        assert (int(offer), int(want)) == (record.offer_id, record.want_id)
         assert float(score) == record.score and float(distance) == record.distance_km
         assert json.loads(components) == record.components
         assert "\n" not in explanation and _unescape(explanation) == record.explanation
@@ -91,3 +92,46 @@ def test_rows_refuse_values_that_are_not_finite():
                          components={"text": 0.5})
     with pytest.raises(ValueError, match="finite"):
         MatchRows.from_columns(MatchColumns.from_records([record]))
+
+
+def test_a_column_of_few_values_formats_as_one_of_many():
+    from matching.bulkwrite import _float_texts
+
+    few = np.array([0.0, 0.5, 1.0, 0.1 + 0.2] * 50)
+    assert _float_texts(few) == [repr(v) for v in few.tolist()]
+    signed = np.array([0.0, -0.0] * 50)
+    assert _float_texts(signed) == ["0.0", "-0.0"] * 50
+    many = np.random.default_rng(1).random(100)
+    assert _float_texts(many) == [repr(v) for v in many.tolist()]
+
+
+def test_explanations_are_escaped_together_as_one_at_a_time():
+    from matching.bulkwrite import _escape, _escaped
+
+    texts = ["plain", "tab\there", "back\\slash", "", "new\nline\r", "last"]
+    assert _escaped(texts) == [_escape(t) for t in texts]
+    assert _escaped(["clean", "words"]) == ["clean", "words"]
+    odd = ["nul\0inside", "tab\t"]
+    assert _escaped(odd) == [_escape(t) for t in odd]
+    assert _escaped([]) == []
+
+
+def test_explanation_lines_equal_one_explanation_at_a_time():
+    from matching.engine.score import _explanation, explanation_lines
+
+    rng = np.random.default_rng(5)
+    distances = np.concatenate([
+        [0.0, 0.05, 0.25, 9.94, 9.95, 9.999, 10.0, 10.5, 11.5, 999.5, 1000.5, 1234567.5],
+        rng.random(300) * 40, rng.random(100) * 5000,
+    ])
+    fits = rng.choice([np.nan, 0.0, 0.996, 0.999999999, 1.0, 0.5, 0.125], len(distances))
+    fits[::7] = rng.random(len(fits[::7]))
+    hazardous = rng.random(len(distances)) < 0.2
+    reasons = [f"reason {i}" for i in range(len(distances))]
+    expected = [
+        _explanation(r, d, None if np.isnan(f) else f, h)
+        for r, d, f, h in zip(reasons, distances.tolist(), fits.tolist(), hazardous.tolist(),
+                              strict=True)
+    ]
+    assert explanation_lines(reasons, distances, fits, hazardous) == expected
+    assert explanation_lines([], np.empty(0), np.empty(0), np.empty(0, bool)) == []

@@ -165,8 +165,8 @@ def test_copy_write_touches_only_changed_rows(region):
     rows = bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
     changed_key = (int(rows.offer_id[0]), int(rows.want_id[0]))
     dropped_key = (int(rows.offer_id[1]), int(rows.want_id[1]))
-    score, rest = rows.lines[0].split("\t", 1)
-    lines = [f"{float(score) / 2!r}\t{rest}", *rows.lines[2:]]
+    offer, want, score, rest = rows.lines[0].split("\t", 3)
+    lines = [f"{offer}\t{want}\t{float(score) / 2!r}\t{rest}", *rows.lines[2:]]
     edited = bulkwrite.MatchRows(rows.offer_id[[0, *range(2, len(rows))]],
                                  rows.want_id[[0, *range(2, len(rows))]], lines)
     from django.db import transaction
