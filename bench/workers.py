@@ -60,13 +60,13 @@ def run_distributed(n_workers: int, *, cells: int, timeout_s: float) -> dict:
     loading the new version into each worker is (every rematch makes a new version).
     """
     from bench.celery_worker import celery_workers
-    from matching import modelstore, services
+    from matching import services
 
     with celery_workers(n_workers) as workers:
         clear_matches()
         started = time.perf_counter()
-        plan = services.match_rematch_distributed(cells=cells)
-        version = modelstore.current_version()
+        started_rematch = services.match_rematch_distributed(cells=cells)
+        plan, version = started_rematch.plan, started_rematch.version
         fitted = time.perf_counter() - started
         while True:
             selected, written, total = services.match_rematch_progress(version=version)

@@ -31,6 +31,7 @@ from matching import catalogue, modelstore
 from matching.bulkwrite import MatchRows, record_values, save_values, sync_matches
 from matching.engine.cells import CellPlan, plan_cells
 from matching.engine.index import MatchIndex, Selection
+from matching.engine.infer import Profiles
 from matching.engine.knowledge import Knowledge
 from matching.engine.quantity import canonical_amount
 from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
@@ -430,32 +431,127 @@ def _touch(path: Path) -> None:
     path.touch()
 
 
-def match_rematch_distributed(*, k: int | None = None, cells: int | None = None) -> CellPlan:
-    """Refit (a new version) and queue one ``rematch_cell`` task per geographic cell.
+@dataclass(frozen=True)
+class DistributedRematch:
+    """A distributed rematch under way: the version it makes and its cells."""
 
-    Two steps, each one task per cell and idempotent. ``rematch_cell`` scores the pairs
-    whose offer lies in the cell (every pair is scored in exactly one cell) and keeps the
-    offers' top ``k`` and the wants' top ``k`` among its pairs; when the last cell is done,
-    one ``rematch_write`` per cell merges what all cells kept for the wants inside it and
-    stores those matches. Returns the plan (``match_rematch_progress`` tells when it is done).
+    version: str
+    plan: CellPlan
+
+    def __len__(self) -> int:
+        return len(self.plan)
+
+
+def match_rematch_distributed(
+    *, k: int | None = None, cells: int | None = None
+) -> DistributedRematch:
+    """Read a snapshot and spread its whole rematch, fit included, over Celery tasks.
+
+    Each step is one task per part, idempotent, and the last task of a step queues the
+    next (``match_rematch_progress`` tells when all is done):
+
+    1. ``rematch_profiles``: the material and use profiles of one part of the snapshot
+       (the inference, most of a fit, is per listing: it splits without changing a bit);
+    2. ``rematch_assemble``: the text model on the whole snapshot, the version stored and
+       made current, one ``rematch_cell`` per cell queued;
+    3. ``rematch_cell`` scores the pairs whose offer lies in the cell (every pair is scored
+       in exactly one cell) and keeps the offers' top ``k`` and the wants' top ``k`` among
+       its pairs; ``rematch_write`` merges what all cells kept for the wants inside one
+       cell and stores those matches.
     """
-    from matching.tasks import rematch_cell
+    from matching.tasks import rematch_profiles
 
-    model = _refit()
-    index = model.index
-    lat = np.concatenate([index.side(kind).arrays.lat for kind in (OFFER, WANT)])
-    lon = np.concatenate([index.side(kind).arrays.lon for kind in (OFFER, WANT)])
-    reach = np.concatenate([index.side(kind).arrays.max_km for kind in (OFFER, WANT)])
-    plan = plan_cells(lat, lon, reach, cells=cells or settings.MATCH_REMATCH_CELLS)
-    work = modelstore.work_dir(model.version)
-    for stage in ("selected", "written", "queued", "parts"):
+    snapshot_at = timezone.now()
+    records = _active_records()
+    version = _model_version(records, catalogue.knowledge())
+    # The index's order (offers, then wants), so the plan is the one its arrays give.
+    ordered = [r for r in records if r.kind == OFFER] + [r for r in records if r.kind == WANT]
+    plan = plan_cells(
+        np.array([r.lat for r in ordered], dtype=np.float64),
+        np.array([r.lon for r in ordered], dtype=np.float64),
+        np.array([r.max_km for r in ordered], dtype=np.float64),
+        cells=cells or settings.MATCH_REMATCH_CELLS,
+    )
+    work = modelstore.work_dir(version)
+    for stage in ("fit", "profiled", "selected", "written", "queued", "parts"):
         shutil.rmtree(work / stage, ignore_errors=True)
-    _plan_path(model.version).write_bytes(
+    _plan_path(version).write_bytes(
         pickle.dumps((plan, settings.MATCH_TOP_K if k is None else k))
     )
+    bounds = np.linspace(0, len(records), len(plan) + 1).astype(int).tolist()
+    for part in range(len(plan)):
+        _write_work(_fit_path(version, part, "records"),
+                    (snapshot_at, records[bounds[part] : bounds[part + 1]]))
+    for part in range(len(plan)):
+        rematch_profiles.delay(version, part)
+    return DistributedRematch(version=version, plan=plan)
+
+
+def match_rematch_profiles(*, version: str, part: int) -> int:
+    """Infer the profiles of one part of a distributed rematch's snapshot; the last part
+    to finish queues the assembly."""
+    from matching.tasks import rematch_assemble
+
+    _snapshot_at, records = _read_work(_fit_path(version, part, "records"))
+    _write_work(_fit_path(version, part, "profiles"),
+                catalogue.knowledge().inference.profiles(records))
+    plan, _k = _load_plan(version)
+    if _last_to_finish(version, "profiled", part, len(plan)):
+        rematch_assemble.delay(version)
+    return len(records)
+
+
+def match_rematch_assemble(*, version: str) -> int:
+    """Fit the text model on the whole snapshot, build the index from the parts' profiles,
+    store the version and make it current, and queue the cells."""
+    from matching.tasks import rematch_cell
+
+    plan, _k = _load_plan(version)
+    parts = [_read_work(_fit_path(version, p, "records")) for p in range(len(plan))]
+    profiles = Profiles.stack([_read_work(_fit_path(version, p, "profiles"))
+                               for p in range(len(plan))])
+    records = [record for _snapshot_at, part in parts for record in part]
+    knowledge = catalogue.knowledge()
+    if _model_version(records, knowledge) != version:
+        # The knowledge base changed since the snapshot was read (a deploy): start over.
+        raise LookupError(f"the snapshot of {version} no longer reads as that version")
+    index = MatchIndex.build(records, knowledge, version=version, profiles=profiles)
+    model = StoredModel(index=index, snapshot_at=parts[0][0])
+    modelstore.save(model)
+    modelstore.set_current(model.version)
     for cell in range(len(plan)):
-        rematch_cell.delay(model.version, cell)
-    return plan
+        rematch_cell.delay(version, cell)
+    return len(records)
+
+
+def _fit_path(version: str, part: int, what: str) -> Path:
+    return modelstore.work_dir(version) / "fit" / f"{part}.{what}.pkl"
+
+
+def _write_work(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps(value, protocol=5))
+    os.replace(tmp, path)
+
+
+def _read_work(path: Path) -> Any:
+    return pickle.loads(path.read_bytes())  # noqa: S301 - our own work file
+
+
+def _last_to_finish(version: str, stage: str, part: int, parts: int) -> bool:
+    """Mark ``part`` done at ``stage``; True for exactly one caller once all are done."""
+    _touch(_marker(version, stage, part))
+    if len(list((modelstore.work_dir(version) / stage).iterdir())) < parts:
+        return False
+    queued = _marker(version, "queued", stage)
+    queued.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Of the parts that see all done, exactly one goes on.
+        os.close(os.open(queued, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _load_plan(version: str) -> tuple[CellPlan, int]:
@@ -481,21 +577,8 @@ def match_rematch_cell(*, version: str, cell: int) -> int:
     wants = index.side(WANT).arrays
     target = plan.assign(wants.lat[selection.want], wants.lon[selection.want])
     for other in range(len(plan)):
-        path = _part_path(version, other, cell)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(selection.take(target == other), protocol=5))
-        os.replace(tmp, path)
-    _touch(_marker(version, "selected", cell))
-    done = len(list((modelstore.work_dir(version) / "selected").iterdir()))
-    if done == len(plan):
-        queued = _marker(version, "queued", "writers")
-        queued.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # Of the cells that see all done, exactly one queues the writers.
-            os.close(os.open(queued, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        except FileExistsError:
-            return len(selection)
+        _write_work(_part_path(version, other, cell), selection.take(target == other))
+    if _last_to_finish(version, "selected", cell, len(plan)):
         for other in range(len(plan)):
             rematch_write.delay(version, other)
     return len(selection)
@@ -508,7 +591,7 @@ def match_rematch_write(*, version: str, cell: int) -> tuple[int, int]:
     plan, k = _load_plan(version)
     index = model.index
     folder = modelstore.work_dir(version) / "parts" / str(cell)
-    parts = [pickle.loads(path.read_bytes()) for path in sorted(folder.glob("*.pkl"))]  # noqa: S301
+    parts = [_read_work(path) for path in sorted(folder.glob("*.pkl"))]
     if len(parts) != len(plan):
         raise LookupError(f"cell {cell} of {version}: {len(parts)} of {len(plan)} parts")
     selection = index.merge_cell(plan, cell, parts, k)

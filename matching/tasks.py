@@ -30,6 +30,18 @@ def rematch_all() -> int:
     return services.match_rematch_all()
 
 
+@shared_task(name="matching.tasks.rematch_profiles", **_RETRY)
+def rematch_profiles(version: str, part: int) -> int:
+    """Profiles of one part of a distributed rematch's snapshot (idempotent)."""
+    return services.match_rematch_profiles(version=version, part=part)
+
+
+@shared_task(name="matching.tasks.rematch_assemble", **_RETRY)
+def rematch_assemble(version: str) -> int:
+    """Text model, index and version of a distributed rematch; queues its cells."""
+    return services.match_rematch_assemble(version=version)
+
+
 @shared_task(name="matching.tasks.rematch_cell", **_RETRY)
 def rematch_cell(version: str, cell: int) -> int:
     """Top k of one geographic cell's listings under one model version (idempotent)."""

@@ -42,6 +42,7 @@ from scipy.spatial import cKDTree
 
 from matching.engine.cells import CellPlan
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
+from matching.engine.infer import Profiles
 from matching.engine.knowledge import Knowledge
 from matching.engine.records import OFFER, WANT, ListingRecord, MatchColumns, MatchRecord
 from matching.engine.score import (
@@ -285,9 +286,10 @@ class _Side:
 
     @classmethod
     def build(
-        cls, records: Sequence[ListingRecord], matrix: sp.csr_matrix, knowledge: Knowledge
+        cls, records: Sequence[ListingRecord], matrix: sp.csr_matrix, knowledge: Knowledge,
+        profiles: Profiles | None = None,
     ) -> _Side:
-        arrays = ListingArrays.from_records(records, knowledge=knowledge)
+        arrays = ListingArrays.from_records(records, knowledge=knowledge, profiles=profiles)
         matrix = sp.csr_matrix(matrix)
         matrix.sort_indices()
         return cls(
@@ -415,9 +417,13 @@ class MatchIndex:
 
     @classmethod
     def build(
-        cls, records: Sequence[ListingRecord], knowledge: Knowledge, *, version: str = ""
+        cls, records: Sequence[ListingRecord], knowledge: Knowledge, *, version: str = "",
+        profiles: Profiles | None = None,
     ) -> MatchIndex:
-        """Fit the text model on all records and prepare each side."""
+        """Fit the text model on all records and prepare each side.
+
+        ``profiles``: the records' inferred profiles (in record order), when inferred
+        elsewhere, e.g. in parts by several workers; the index is the same either way."""
         records = tuple(records)
         ids = [record.id for record in records]
         if len(set(ids)) != len(ids):
@@ -428,7 +434,8 @@ class MatchIndex:
         text_model, matrix = TextModel.fit_transform(
             [listing_text(record, knowledge=knowledge) for record in records]
         )
-        return cls._assemble(records, knowledge, text_model, sp.csr_matrix(matrix), version)
+        return cls._assemble(records, knowledge, text_model, sp.csr_matrix(matrix), version,
+                             profiles)
 
     @classmethod
     def _assemble(
@@ -438,6 +445,7 @@ class MatchIndex:
         text_model: TextModel,
         matrix: sp.csr_matrix,
         version: str,
+        profiles: Profiles | None = None,
     ) -> MatchIndex:
         sides = {}
         for kind in (OFFER, WANT):
@@ -445,7 +453,8 @@ class MatchIndex:
                 [i for i, record in enumerate(records) if record.kind == kind], dtype=np.int64
             )
             sides[kind] = _Side.build([records[i] for i in rows], _csr_rows(matrix, rows),
-                                      knowledge)
+                                      knowledge,
+                                      None if profiles is None else profiles.take(rows))
         return cls(
             records=records,
             knowledge=knowledge,

@@ -801,6 +801,17 @@ class Profiles:
     use: sp.csr_matrix  # n × uses (wants only: an offer's row is empty)
     blocks: sp.csr_matrix  # n × blocks, int8 indicator
 
+    def take(self, rows: np.ndarray) -> Profiles:
+        """The profiles of ``rows`` (positions), in that order."""
+        return Profiles(*(sp.csr_matrix(m[rows]) for m in (self.material, self.use,
+                                                           self.blocks)))
+
+    @staticmethod
+    def stack(parts: Sequence[Profiles]) -> Profiles:
+        """Profiles of consecutive parts of a record list, as one (rows are independent)."""
+        return Profiles(*(sp.csr_matrix(sp.vstack([getattr(p, name) for p in parts]))
+                          for name in ("material", "use", "blocks")))
+
 
 class InferenceModel:
     """Matchers, taxonomy and pathway matrices, block map: derived once from a Knowledge."""

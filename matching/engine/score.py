@@ -55,6 +55,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,6 +79,9 @@ from matching.engine.knowledge import (
 )
 from matching.engine.quantity import DIM_NONE, amount_dimension, fit_arrays
 from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
+
+if TYPE_CHECKING:
+    from matching.engine.infer import Profiles
 
 COMPONENTS = (
     "text",
@@ -145,9 +149,13 @@ class ListingArrays:
 
     @classmethod
     def from_records(
-        cls, records: Sequence[ListingRecord], *, knowledge: Knowledge
+        cls, records: Sequence[ListingRecord], *, knowledge: Knowledge,
+        profiles: Profiles | None = None,
     ) -> ListingArrays:
-        """Validate and convert records; ``ValueError`` names the offending listing."""
+        """Validate and convert records; ``ValueError`` names the offending listing.
+
+        ``profiles``: the records' inferred profiles, when inferred elsewhere (the parts
+        of a distributed fit); inferred here otherwise."""
         scalar_names = [
             name
             for name in cls.__slots__
@@ -177,7 +185,8 @@ class ListingArrays:
             name: np.asarray(values, dtype=dtypes.get(name, np.float64))
             for name, values in columns.items()
         }
-        return cls(**scalars, **_profile_fields(records, knowledge), config=knowledge.config)
+        return cls(**scalars, **_profile_fields(records, knowledge, profiles),
+                   config=knowledge.config)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -222,13 +231,17 @@ def _take_rows(matrix, idx: np.ndarray):
     )
 
 
-def _profile_fields(records: Sequence[ListingRecord], knowledge: Knowledge) -> dict:
-    """Inferred profiles, their expansions, blocks and embeddings of records."""
+def _profile_fields(
+    records: Sequence[ListingRecord], knowledge: Knowledge, profiles: Profiles | None = None
+) -> dict:
+    """Inferred profiles (``profiles``, if already inferred), their expansions, blocks and
+    embeddings of records."""
     n = len(records)
     config = knowledge.config
     if config.infers and knowledge.materials:
         model = knowledge.inference
-        profiles = model.profiles(records)
+        if profiles is None:
+            profiles = model.profiles(records)
         material, use, blocks = profiles.material, profiles.use, profiles.blocks
         material_near = sp.csr_matrix(material @ model.taxonomy)
         use_potential = sp.csr_matrix(material @ model.pathway)

@@ -115,13 +115,15 @@ def test_distributed_rematch_equals_the_single_process_one(
     assert len(single) > 200
     Match.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
-        plan = services.match_rematch_distributed(k=5, cells=3)  # tasks run in-process
-    assert len(plan) == 3
-    version = modelstore.current_version()
+        started = services.match_rematch_distributed(k=5, cells=3)  # tasks run in-process
+    assert len(started) == 3
+    version = started.version
+    assert modelstore.current_version() == version
     assert services.match_rematch_progress(version=version) == (3, 3, 3)
     assert _rows() == single
     # Every task is idempotent: running a cell and a writer again changes nothing.
     stamps = list(Match.objects.order_by("id").values_list("id", "updated_at"))
+    services.match_rematch_profiles(version=version, part=1)
     services.match_rematch_cell(version=version, cell=1)
     services.match_rematch_write(version=version, cell=1)
     assert list(Match.objects.order_by("id").values_list("id", "updated_at")) == stamps
@@ -195,8 +197,8 @@ def test_distributed_rematch_on_real_workers_equals_the_single_process_one(regio
     single = _rows()
     Match.objects.all().delete()
     with celery_workers(2, prefix="test") as workers:
-        plan = services.match_rematch_distributed(k=5, cells=4)
-        version = modelstore.current_version()
+        started = services.match_rematch_distributed(k=5, cells=4)
+        plan, version = started.plan, started.version
         deadline = time.monotonic() + 120
         while services.match_rematch_progress(version=version)[1] < len(plan):
             workers.check_running()
