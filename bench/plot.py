@@ -21,8 +21,8 @@ SERIES = (
     ("candidates_s", "candidates"),
     ("score_s", "score"),
     ("rows_s", "rows + explanations"),
-    ("write_s", "write (COPY)"),
-    ("commit_s", "commit (foreign-key checks)"),
+    ("write_s", "write (PostgreSQL beyond the rows)"),
+    ("commit_s", "commit"),
     ("naive_s", "naive baseline"),
 )
 

@@ -153,8 +153,9 @@ def section(matching: list[dict], workers: list[dict], *, image: str) -> str:
         lines += [f"Machine: {_machine(matching)}.", ""]
     if workers:
         lines += ["### Distributed rematch: one worker process against two", "",
-                  "Wall time from the coordinator's start (read, fit, plan) until the last",
-                  "cell's matches are written; worker start-up is not counted.", ""]
+                  "Wall time from the coordinator's start (read, plan) until the last cell's",
+                  "matches are written, the fit included (it runs in the workers); worker",
+                  "start-up is not counted.", ""]
         lines += workers_table(workers) + ["", f"Machine: {_machine(workers)}.", ""]
     commands = [r["command"] for r in matching + workers if r.get("command")]
     if commands:
