@@ -102,18 +102,25 @@ def test_deleting_a_listing_through_the_orm_removes_its_matches_first():
     assert list(Match.objects.values_list("want_id", flat=True)) == [other.id]
 
 
+def _connect():
+    """A psycopg connection of its own to the test database (another transaction)."""
+    import psycopg
+
+    settings = connection.settings_dict
+    return psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432,
+                           user=settings["USER"], password=settings["PASSWORD"],
+                           dbname=settings["NAME"])
+
+
 def _in_thread(sql: str, params: list) -> dict:
     """Run one statement on a connection of its own, in a thread; the outcome lands in
     the returned dict (``error`` or ``done``)."""
     import psycopg
 
-    settings = connection.settings_dict
     outcome: dict = {}
 
     def run():
-        with psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432,
-                             user=settings["USER"], password=settings["PASSWORD"],
-                             dbname=settings["NAME"]) as conn:
+        with _connect() as conn:
             try:
                 conn.execute(sql, params)
                 conn.commit()
@@ -145,12 +152,7 @@ def test_a_listing_deleted_while_its_matches_are_written_waits_and_is_refused():
 @pytest.mark.django_db(transaction=True)
 def test_matches_written_while_their_listing_is_deleted_wait_and_are_refused():
     offer, want = _pair()
-    import psycopg
-
-    settings = connection.settings_dict
-    with psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432,
-                         user=settings["USER"], password=settings["PASSWORD"],
-                         dbname=settings["NAME"]) as deleter:
+    with _connect() as deleter:
         deleter.execute("DELETE FROM matching_listing WHERE id = %s", [want.id])
         outcome: dict = {}
 
