@@ -614,10 +614,11 @@ class MatchIndex:
         alive = np.flatnonzero(scored.accepted)
         order = np.lexsort((cand_arrays.ids[alive], -scored.score[alive]))[:k]
         matches = []
+        query_row = sp.csr_matrix(row)
         for j in alive[order]:
             counterpart = other.records[cand[j]]
             offer, want = (record, counterpart) if record.kind == OFFER else (counterpart, record)
-            terms = _LazyTerms(self.text_model, sp.csr_matrix(row), cand_rows, 0, int(j))
+            terms = _LazyTerms(self.text_model, query_row, cand_rows, 0, int(j))
             matches.append(
                 scored.record(j, offer, want, knowledge=self.knowledge, shared_terms=terms)
             )
