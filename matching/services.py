@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Company, Site, User
 from matching import catalogue, modelstore
 from matching.bulkwrite import MatchRows, record_values, save_values, sync_matches
+from matching.engine.batch import collector_paused
 from matching.engine.cells import CellPlan, plan_cells
 from matching.engine.index import MatchIndex, Selection
 from matching.engine.infer import Profiles
@@ -292,6 +293,7 @@ def _snapshot_ids(index: MatchIndex, kind: str) -> np.ndarray:
 
 
 @transaction.atomic
+@collector_paused()
 def match_rematch_full(*, k: int | None = None) -> RematchReport:
     """Refit on all active listings (a new version) and recompute every match in-process.
 
@@ -442,6 +444,7 @@ class DistributedRematch:
         return len(self.plan)
 
 
+@collector_paused()
 def match_rematch_distributed(
     *, k: int | None = None, cells: int | None = None
 ) -> DistributedRematch:
@@ -487,6 +490,7 @@ def match_rematch_distributed(
     return DistributedRematch(version=version, plan=plan)
 
 
+@collector_paused()
 def match_rematch_profiles(*, version: str, part: int) -> int:
     """Infer the profiles of one part of a distributed rematch's snapshot; the last part
     to finish queues the assembly."""
@@ -501,6 +505,7 @@ def match_rematch_profiles(*, version: str, part: int) -> int:
     return len(records)
 
 
+@collector_paused()
 def match_rematch_assemble(*, version: str) -> int:
     """Fit the text model on the whole snapshot, build the index from the parts' profiles,
     store the version and make it current, and queue the cells."""
@@ -562,6 +567,7 @@ def _part_path(version: str, target: int, cell: int) -> Path:
     return modelstore.work_dir(version) / "parts" / str(target) / f"{cell}.pkl"
 
 
+@collector_paused()
 def match_rematch_cell(*, version: str, cell: int) -> int:
     """Score the pairs whose offer lies in ``cell`` under model ``version``.
 
@@ -585,6 +591,7 @@ def match_rematch_cell(*, version: str, cell: int) -> int:
 
 
 @transaction.atomic
+@collector_paused()
 def match_rematch_write(*, version: str, cell: int) -> tuple[int, int]:
     """Merge every cell's pairs for the wants inside ``cell`` and store those matches."""
     model = modelstore.load(version)

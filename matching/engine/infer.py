@@ -130,7 +130,12 @@ def _fold(text: str) -> str:
     text = strip_accents(text).lower()  # "CO₂" and "m³" are ASCII once decomposed
     # Formulae and units that matter: "CO2", "CO₂", "H2S" stay one token.
     text = text.replace("₂", "2").replace("₃", "3")
-    return _LETTER_PREFIX.sub(r"\1", _POSSESSIVE.sub("", text))
+    # Most texts have neither an apostrophe nor a joining mark: skip the scans.
+    if "'" in text or "’" in text:
+        text = _POSSESSIVE.sub("", text)
+    if "-" in text or "&" in text:
+        text = _LETTER_PREFIX.sub(r"\1", text)
+    return text
 
 
 @functools.lru_cache(maxsize=65536)
@@ -185,14 +190,34 @@ _DERIVATIONS = (
 
 def tokens(text: str) -> list[str]:
     """Stemmed content tokens of a text, stop words dropped, order kept."""
+    words = _WORDS
     out = []
     for raw in _raw_tokens(text):
-        if raw in STOP_WORDS or (len(raw) == 1 and not raw.isdigit()):
-            continue
-        word = stem(raw)
-        if word and word not in STOP_WORDS:
+        word = words.get(raw)
+        if word is None:
+            word = _word(raw)
+        if word:
             out.append(word)
     return out
+
+
+# Raw token → its stemmed content word, or "" when it is dropped: the same decision for
+# every occurrence, taken once (a national rematch reads tens of millions of tokens).
+_WORDS: dict[str, str] = {}
+_WORDS_MAX = 500_000
+
+
+def _word(raw: str) -> str:
+    if raw in STOP_WORDS or (len(raw) == 1 and not raw.isdigit()):
+        word = ""
+    else:
+        word = stem(raw)
+        if word in STOP_WORDS:
+            word = ""
+    if len(_WORDS) >= _WORDS_MAX:
+        _WORDS.clear()
+    _WORDS[raw] = word
+    return word
 
 
 @functools.lru_cache(maxsize=8)
@@ -201,28 +226,38 @@ def _raw_tokens(text: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(_fold(text)))
 
 
+# The weight a marker word caps the rest of a text at, by (purpose_split, source_split).
+_MARKERS = {
+    (purpose, source): {
+        **dict.fromkeys(COMPONENT_MARKERS, COMPONENT_WEIGHT),
+        **(dict.fromkeys(SOURCE_MARKERS, SOURCE_WEIGHT) if source else {}),
+        **(dict.fromkeys(PURPOSE_MARKERS, PURPOSE_WEIGHT) if purpose else {}),
+    }
+    for purpose in (False, True)
+    for source in (False, True)
+}
+
+
 def weighted_tokens(
     text: str, *, purpose_split: bool = False, source_split: bool = False
 ) -> list[tuple[str, float]]:
     """Tokens with a weight: lower after a purpose marker ("for", "to", "as") when
     ``purpose_split`` (wants), or after "from" when ``source_split`` (offers: the
     source of a material hints at it but does not name it)."""
+    markers = _MARKERS[(purpose_split, source_split)]
+    words = _WORDS
     out = []
     weight = 1.0
     for raw in _raw_tokens(text):
-        if purpose_split and raw in PURPOSE_MARKERS and out:
-            weight = min(weight, PURPOSE_WEIGHT)
+        cap = markers.get(raw)
+        if cap is not None and out:
+            if cap < weight:
+                weight = cap
             continue
-        if source_split and raw in SOURCE_MARKERS and out:
-            weight = min(weight, SOURCE_WEIGHT)
-            continue
-        if raw in COMPONENT_MARKERS and out:
-            weight = min(weight, COMPONENT_WEIGHT)
-            continue
-        if raw in STOP_WORDS or (len(raw) == 1 and not raw.isdigit()):
-            continue
-        word = stem(raw)
-        if word and word not in STOP_WORDS:
+        word = words.get(raw)
+        if word is None:
+            word = _word(raw)
+        if word:
             out.append((word, weight))
     return out
 
@@ -580,14 +615,18 @@ class ConceptMatcher:
             return sp.csr_matrix((n, self.n), dtype=np.float64)
         if nested is None:
             nested = [self.nesting(toks) for toks in texts]
-        full = self._coverage(texts).toarray()
-        free = self._coverage([free for _, _, free in nested]).toarray()
-        out = np.maximum(free, NESTED_WEIGHT * full)
-        for r, (_, owners, _) in enumerate(nested):
-            if owners:
-                cols = list(owners)
-                out[r, cols] = full[r, cols]
-        return sp.csr_matrix(out)
+        # Both readings of every text in one pass: all its words, then the free ones.
+        both = self._coverage([*texts, *(free for _, _, free in nested)])
+        full, free = both[:n], both[n:]
+        rows = [r for r, (_, owners, _) in enumerate(nested) for _ in owners]
+        cols = [c for _, owners, _ in nested for c in owners]
+        owned = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, self.n))
+        # Every cell max(free, NESTED_WEIGHT × full), except a phrase's own concepts: full.
+        out = sp.csr_matrix(free.maximum(full * NESTED_WEIGHT))
+        out = out - out.multiply(owned) + full.multiply(owned)
+        out = sp.csr_matrix(out)
+        out.eliminate_zeros()
+        return out
 
     def _coverage(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
         """Best term coverage per concept: the share of a term's weight the text's words
@@ -596,34 +635,47 @@ class ConceptMatcher:
         n = len(texts)
         if not self.n or not n:
             return sp.csr_matrix((n, self.n), dtype=np.float64)
-        rows, cols, vals = [], [], []
-        for r, toks in enumerate(texts):
+        vocab = self.vocab
+        indptr, cols, vals = [0], [], []
+        for toks in texts:
             present: dict[int, float] = {}
             for word, weight in toks:
-                v = self.vocab.get(word)
+                v = vocab.get(word)
                 if v is not None and present.get(v, 0.0) < weight:
                     present[v] = weight
-            rows.extend([r] * len(present))
             cols.extend(present)
             vals.extend(present.values())
-        weighted = sp.csr_matrix((vals, (rows, cols)), shape=(n, len(self.vocab)))
-        binary = (weighted > 0).astype(np.float64)
+            indptr.append(len(cols))
+        weighted = sp.csr_matrix((vals, cols, indptr), shape=(n, len(vocab)))
+        binary = sp.csr_matrix((np.ones(len(cols)), cols, indptr), shape=(n, len(vocab)))
+        # Sorted columns: the products then sum each row's terms in a fixed order.
+        weighted.sort_indices()
+        binary.sort_indices()
         present = sp.coo_matrix(binary @ self.content_matrix)
         complete = present.data >= self.n_content[present.col] - 1e-9
         whole = sp.csr_matrix(
             (np.ones(int(complete.sum())), (present.row[complete], present.col[complete])),
             shape=(n, len(self.term_owner)),
         )
-        cover = sp.coo_matrix(sp.csr_matrix(binary @ self.term_matrix).multiply(whole))
-        keep = cover.data >= self.COVER_MIN
-        r, t, v = cover.row[keep], cover.col[keep], cover.data[keep]
-        mass = sp.csr_matrix(weighted @ self.term_matrix)[r, t]
-        mass = np.asarray(mass.toarray() if sp.issparse(mass) else mass, dtype=np.float64)
-        mass = mass.reshape(-1)
-        score = v * v * self.term_spec[t] * (mass / v)
-        out = np.zeros((n, self.n))
-        np.maximum.at(out, (r, self.term_owner[t]), score)
-        return sp.csr_matrix(out)
+        # The covered share and the covered mass of each complete term: ``binary`` and
+        # ``weighted`` share their pattern, so both products line up entry for entry.
+        cover = sp.csr_matrix(sp.csr_matrix(binary @ self.term_matrix).multiply(whole))
+        mass = sp.csr_matrix(sp.csr_matrix(weighted @ self.term_matrix).multiply(whole))
+        if not (np.array_equal(cover.indptr, mass.indptr)
+                and np.array_equal(cover.indices, mass.indices)):
+            raise AssertionError("coverage patterns differ")  # a SciPy change; never seen
+        r = np.repeat(np.arange(n), np.diff(cover.indptr))
+        t, v, m = cover.indices, cover.data, mass.data
+        keep = v >= self.COVER_MIN
+        r, t, v, m = r[keep], t[keep], v[keep], m[keep]
+        score = v * v * self.term_spec[t] * (m / v)
+        # The best term of each (text, concept).
+        key = r * self.n + self.term_owner[t]
+        order = np.lexsort((-score, key))
+        key, score = key[order], score[order]
+        first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+        key, score = key[first], score[first]
+        return sp.csr_matrix((score, (key // self.n, key % self.n)), shape=(n, self.n))
 
     def soft(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
         """Cosine of each text's TF-IDF row with each concept document (small values cut).
@@ -632,12 +684,65 @@ class ConceptMatcher:
         """
         if not self.n or not len(texts):
             return sp.csr_matrix((len(texts), self.n), dtype=np.float64)
-        docs = [self._soft_tokens([t for t, w in toks if w >= 0.5]) for toks in texts]
-        rows = self.vectorizer.transform(docs)
+        rows = self.vectorizer._tfidf.transform(self._soft_counts(texts), copy=False)
         sims = sp.csr_matrix(rows @ self.doc_matrix)
         sims.data[sims.data < self.MIN_SOFT] = 0.0
         sims.eliminate_zeros()
         return sims
+
+    def _soft_counts(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
+        """What ``self.vectorizer``'s ``CountVectorizer.transform`` gives for the texts'
+        ``_soft_tokens`` (words of weight ≥ 0.5, and the pairs they make), the same
+        matrix: words are looked up once each and their pairs matched as integers."""
+        ids, unigram, pair_codes, pair_features = self._soft_vocabulary
+        lookup = ids.get
+        word_ids: list[int] = []
+        lengths = []
+        for toks in texts:
+            before = len(word_ids)
+            word_ids.extend([lookup(t, -1) for t, w in toks if w >= 0.5 and t != "|"])
+            lengths.append(len(word_ids) - before)
+        word = np.asarray(word_ids, dtype=np.int64)
+        doc = np.repeat(np.arange(len(texts)), lengths)
+        # Unigram features, then the features of pairs of neighbours in one text.
+        known = word >= 0
+        features = [unigram[word[known]]]
+        docs = [doc[known]]
+        follows = (doc[1:] == doc[:-1]) & known[1:] & known[:-1]
+        code = word[:-1][follows] * len(ids) + word[1:][follows]
+        at = np.searchsorted(pair_codes, code)
+        at[at == len(pair_codes)] = 0
+        hit = pair_codes[at] == code if len(pair_codes) else np.zeros(len(code), bool)
+        features.append(pair_features[at[hit]])
+        docs.append(doc[:-1][follows][hit])
+        feature, doc = np.concatenate(features), np.concatenate(docs)
+        keep = feature >= 0
+        counts = sp.csr_matrix(
+            (np.ones(int(keep.sum()), dtype=np.float64), (doc[keep], feature[keep])),
+            shape=(len(texts), len(self.vectorizer.vocabulary_)),
+        )
+        counts.sum_duplicates()
+        return counts
+
+    @functools.cached_property
+    def _soft_vocabulary(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+        """(word → id, unigram feature of each id or -1, sorted pair codes, their
+        features) for ``_soft_counts``."""
+        vocabulary = self.vectorizer.vocabulary_
+        ids: dict[str, int] = {}
+        for feature in vocabulary:
+            for word in feature.split(" "):
+                ids.setdefault(word, len(ids))
+        unigram = np.full(len(ids), -1, dtype=np.int64)
+        pairs: dict[int, int] = {}
+        for feature, j in vocabulary.items():
+            words = feature.split(" ")
+            if len(words) == 1:
+                unigram[ids[words[0]]] = j
+            else:
+                pairs[ids[words[0]] * len(ids) + ids[words[1]]] = j
+        codes = np.array(sorted(pairs), dtype=np.int64)
+        return ids, unigram, codes, np.array([pairs[c] for c in codes.tolist()], np.int64)
 
     def scores(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
         """Raw concept scores (not normalised) for token lists."""

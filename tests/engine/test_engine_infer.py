@@ -577,3 +577,24 @@ def test_a_documented_case_counts_almost_as_routine_practice():
     emerging = evidence_weight("emerging")
     assert established >= documented >= 0.9 * established
     assert documented - emerging >= 0.2
+
+
+def test_soft_counts_equal_the_vectorizers_own(kb):
+    # The integer-id counting must give exactly CountVectorizer.transform's matrix,
+    # including pairs across a "|" and words dropped for a low weight.
+    matcher = kb.inference.material_matcher
+    texts = [
+        [("fly", 1.5), ("ash", 1.5), ("|", 0.0), ("coal", 1.0), ("fly", 1.0), ("ash", 1.0)],
+        [("spent", 1.0), ("grain", 1.0), ("brew", 0.15), ("grain", 1.0), ("spent", 1.0)],
+        [("unheardofword", 1.0), ("wood", 1.0), ("chip", 1.0), ("wood", 1.0), ("chip", 1.0)],
+        [],
+        [("|", 0.0), ("|", 0.0)],
+        [("gypsum", 0.5), ("plasterboard", 0.49), ("offcut", 0.5)],
+    ]
+    ours = matcher._soft_counts(texts)
+    theirs = super(type(matcher.vectorizer), matcher.vectorizer).transform(
+        [matcher._soft_tokens([t for t, w in toks if w >= 0.5]) for toks in texts]
+    )
+    assert ours.shape == theirs.shape
+    assert (abs(ours - theirs)).nnz == 0
+    assert ours[0].sum() > 0 and ours[2].sum() > 0  # the texts did hit the vocabulary
