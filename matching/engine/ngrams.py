@@ -1,4 +1,5 @@
-"""A fast drop-in for ``CountVectorizer(analyzer="char_wb", ...)``: the same counts, sooner.
+"""Fast drop-ins for ``CountVectorizer(analyzer="char_wb", ...)`` and for its word 1–2-gram
+counts (``WordBigramCounter``, at the end): the same counts, sooner.
 
 scikit-learn's ``char_wb`` analyzer cuts every word of every document into n-grams in
 Python, one dictionary lookup per n-gram: about 1,000 per listing, half a minute for 100k
@@ -12,6 +13,7 @@ against scikit-learn on listings and on awkward text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -141,3 +143,87 @@ class CharWbCounter:
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.asarray(sorted(self.vocabulary_, key=self.vocabulary_.get), dtype=object)
 
+
+
+class WordBigramCounter:
+    """``CountVectorizer(analyzer="word", ngram_range=(1, 2), stop_words=...,
+    strip_accents=...)``: the same vocabulary and counts, fitted faster.
+
+    scikit-learn builds every bigram's string and looks it up. Here each word is looked up
+    once; a corpus' bigrams are pairs of word numbers, counted by NumPy, and only the
+    distinct ones are spelled out (to number the columns in sorted order, as scikit-learn
+    does).
+    """
+
+    _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
+
+    def __init__(self, *, stop_words: Iterable[str] = (), strip_accents: str | None = None,
+                 lowercase: bool = True) -> None:
+        if strip_accents not in _ACCENTS:
+            raise ValueError(f"strip_accents must be one of {sorted(map(str, _ACCENTS))}")
+        self.stop_words = frozenset(stop_words)
+        self.strip_accents = strip_accents
+        self.lowercase = lowercase
+        self.vocabulary_: dict[str, int] = {}
+
+    def _tokens(self, text: str) -> list[str]:
+        if self.lowercase:
+            text = text.lower()
+        accents = _ACCENTS[self.strip_accents]
+        if accents:
+            text = accents(text)
+        stop = self.stop_words
+        return [w for w in self._TOKEN.findall(text) if w not in stop]
+
+    def fit_transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        words: dict[str, int] = {}
+        ids: list[int] = []
+        lengths: list[int] = []
+        for text in texts:
+            tokens = self._tokens(text)
+            ids.extend([words.setdefault(w, len(words)) for w in tokens])
+            lengths.append(len(tokens))
+        if not words:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        word = np.asarray(ids, dtype=np.int64)
+        doc = np.repeat(np.arange(len(lengths)), lengths)
+        follows = doc[1:] == doc[:-1]
+        pairs, pair_of = np.unique(word[:-1][follows] * len(words) + word[1:][follows],
+                                   return_inverse=True)
+        names = list(words)
+        terms = names + [f"{names[c // len(words)]} {names[c % len(words)]}"
+                         for c in pairs.tolist()]
+        # Columns numbered in the sorted order of the terms, as scikit-learn numbers them.
+        order = sorted(range(len(terms)), key=terms.__getitem__)
+        column = np.empty(len(terms), dtype=np.int64)
+        column[order] = np.arange(len(terms))
+        self.vocabulary_ = {terms[i]: j for j, i in enumerate(order)}
+        rows = np.concatenate([doc, doc[:-1][follows]])
+        cols = np.concatenate([column[word], column[len(words) + pair_of.reshape(-1)]])
+        return self._counts(rows, cols, len(lengths))
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        if not self.vocabulary_:
+            raise ValueError("the counter is not fitted")
+        vocabulary = self.vocabulary_
+        rows: list[int] = []
+        cols: list[int] = []
+        n = 0
+        for n, text in enumerate(texts, start=1):
+            tokens = self._tokens(text)
+            grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+            found = [c for c in map(vocabulary.get, grams) if c is not None]
+            cols.extend(found)
+            rows.extend([n - 1] * len(found))
+        return self._counts(np.asarray(rows, np.int64), np.asarray(cols, np.int64), n)
+
+    def _counts(self, rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
+        counts = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.int64), (rows, cols)),
+            shape=(n, len(self.vocabulary_)),
+        )
+        counts.sum_duplicates()
+        return counts
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray(sorted(self.vocabulary_, key=self.vocabulary_.get), dtype=object)

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 
 from matching.engine.infer import TEXT_STOP_WORDS
-from matching.engine.ngrams import CharWbCounter, strip_accents
+from matching.engine.ngrams import CharWbCounter, WordBigramCounter
 
 # A 1-row CSR matrix, or its (sorted indices, data) arrays.
 RowLike = sp.csr_matrix | tuple[np.ndarray, np.ndarray]
@@ -45,7 +45,7 @@ class _Block:
 
     def __init__(
         self,
-        counter: CountVectorizer | CharWbCounter,
+        counter: WordBigramCounter | CharWbCounter,
         *,
         bigram_weight: float = 1.0,
         max_df: float = 1.0,
@@ -123,12 +123,9 @@ COMMON_MIN_LISTINGS = 20
 
 def _word_block() -> _Block:
     return _Block(
-        CountVectorizer(
-            analyzer="word",
-            ngram_range=(1, 2),
-            stop_words=TEXT_STOP_WORDS,
-            strip_accents=strip_accents,  # = "unicode", sooner
-        ),
+        # = CountVectorizer(analyzer="word", ngram_range=(1, 2), stop_words=...,
+        # strip_accents="unicode"), fitted faster.
+        WordBigramCounter(stop_words=TEXT_STOP_WORDS, strip_accents="unicode"),
         bigram_weight=BIGRAM_WEIGHT,
     )
 

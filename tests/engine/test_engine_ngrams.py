@@ -1,4 +1,5 @@
-"""The fast char_wb counter gives exactly scikit-learn's counts and vocabulary."""
+"""The fast char_wb and word 1–2-gram counters give exactly scikit-learn's counts and
+vocabulary."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
 from bench.generate import generate_region
-from matching.engine.ngrams import CharWbCounter
+from matching.engine.infer import TEXT_STOP_WORDS
+from matching.engine.ngrams import CharWbCounter, WordBigramCounter
 from matching.engine.text import listing_text
 
 AWKWARD = [
@@ -22,9 +24,13 @@ AWKWARD = [
 ]
 
 
-def _same(texts, fit_texts=None, **options):
+def _same(texts, fit_texts=None, *, words=False, **options):
     fit_texts = texts if fit_texts is None else fit_texts
-    ours, theirs = CharWbCounter(**options), CountVectorizer(analyzer="char_wb", **options)
+    if words:
+        ours = WordBigramCounter(**options)
+        theirs = CountVectorizer(analyzer="word", ngram_range=(1, 2), **options)
+    else:
+        ours, theirs = CharWbCounter(**options), CountVectorizer(analyzer="char_wb", **options)
     a = ours.fit_transform(fit_texts)
     b = theirs.fit_transform(fit_texts)
     b.sort_indices()
@@ -73,3 +79,35 @@ def test_strip_accents_equals_scikit_learns_on_every_code_point():
     assert strip_accents("CO₂ at 80 °C, 3 m³ – naïve") == strip_accents_unicode(
         "CO₂ at 80 °C, 3 m³ – naïve"
     )
+
+
+WORDS = [
+    *AWKWARD,
+    "Fly ash and bottom ash from the fly ash silo, fly ash again",
+    "the of and",  # stop words only: no n-gram at all
+    "Spent grain",
+]
+
+
+@pytest.mark.parametrize("options", [
+    {"stop_words": TEXT_STOP_WORDS, "strip_accents": "unicode"},
+    {"strip_accents": None},
+    {"stop_words": ["ash"], "strip_accents": "ascii", "lowercase": False},
+])
+def test_word_bigrams_count_like_scikit_learn(options):
+    _same(WORDS, words=True, **options)
+    _same(WORDS[::-1], fit_texts=WORDS[:9], words=True, **options)
+
+
+def test_listing_word_bigrams_count_like_scikit_learn(kb):
+    records = generate_region(400, seed=13).records()
+    texts = [listing_text(r, knowledge=kb) for r in records]
+    _same(texts[250:], fit_texts=texts[:250], words=True, stop_words=TEXT_STOP_WORDS,
+          strip_accents="unicode")
+
+
+def test_no_words_at_all_are_refused_like_scikit_learn():
+    with pytest.raises(ValueError):
+        CountVectorizer(analyzer="word", stop_words=["the"]).fit_transform(["the", " "])
+    with pytest.raises(ValueError):
+        WordBigramCounter(stop_words=["the"]).fit_transform(["the", " "])
