@@ -301,7 +301,10 @@ class PhraseIndex:
             if key not in prefixes:
                 # Most words start no longer phrase: one look-up, no gapped scan.
                 if key in phrases:
-                    _occurs(found, spans, i, i + 1, key, weights[i])
+                    if found.get(key, 0.0) < weights[i]:
+                        found[key] = weights[i]
+                    if spans is not None:
+                        spans.append((i, i + 1, key, weights[i]))
                 continue
             weight = weights[i]
             for j in range(i, min(n, i + max_len)):
@@ -310,7 +313,10 @@ class PhraseIndex:
                     if weights[j] < weight:
                         weight = weights[j]
                 if key in phrases:
-                    _occurs(found, spans, i, j + 1, key, weight)
+                    if found.get(key, 0.0) < weight:
+                        found[key] = weight
+                    if spans is not None:
+                        spans.append((i, j + 1, key, weight))
                 if key not in prefixes:
                     break
             # Phrases also match with one word left out ("spent brewing grain", "fly and
@@ -330,19 +336,14 @@ class PhraseIndex:
                     if weights[j] < tail_weight:
                         tail_weight = weights[j]
                     if tail in phrases:
-                        _occurs(found, spans, i, j + 1, tail, tail_weight * GAP_WEIGHT)
+                        gapped = tail_weight * GAP_WEIGHT
+                        if found.get(tail, 0.0) < gapped:
+                            found[tail] = gapped
+                        if spans is not None:
+                            spans.append((i, j + 1, tail, gapped))
                     if tail not in prefixes:
                         break
         return found
-
-
-def _occurs(found: dict[str, float], spans: list | None, start: int, end: int, key: str,
-            weight: float) -> None:
-    """Record an occurrence of phrase ``key`` (the strongest one's weight counts)."""
-    if found.get(key, 0.0) < weight:
-        found[key] = weight
-    if spans is not None:
-        spans.append((start, end, key, weight))
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,6 +437,15 @@ class ConceptMatcher:
         # Both kinds of phrase in one scan of a text (``_scan``).
         self._joint = PhraseIndex({key: {} for key in (*self.index.phrases,
                                                        *self.synonyms.phrases)})
+        # Each synonym key → the concept phrases its groups reach (none for a key made of
+        # qualifiers only), in the order ``found`` visits them.
+        self._synonym_reach = {
+            key: () if all(word in self.modifiers for word in key.split(" ")) else tuple(
+                dict.fromkeys(other for g in groups for other in self.synonym_keys[g]
+                              if other in self.index.phrases)
+            )
+            for key, groups in self.synonyms.phrases.items()
+        }
 
         # Coverage: each term a bag of words weighted by rarity², summing to 1. The text
         # must hold all of a term's content words (not modifiers, not generic words), in
@@ -521,23 +531,26 @@ class ConceptMatcher:
         for _, _, key, weight in spans:
             if found.get(key, 0.0) < weight:
                 found[key] = weight
+        if not synonym_spans:
+            return found
+        # Only a span of two words or more can hold another.
+        wide = [(s2, e2) for s2, e2, _, _ in spans if e2 - s2 > 1]
+        wide += [(s2, e2) for s2, e2, _, _ in synonym_spans if e2 - s2 > 1]
+        reaches = self._synonym_reach
         for start, end, key, weight in synonym_spans:
             # A qualifier alone ("clean", "dry") does not stand for its group's other
-            # members: "clean water" is not "inert", "dry slag" is not "kiln drying".
-            if all(word in self.modifiers for word in key.split(" ")):
+            # members ("clean water" is not "inert", "dry slag" is not "kiln drying"):
+            # such a key reaches nothing.
+            others = reaches[key]
+            if not others:
                 continue
             # Nor does a word inside a longer phrase: "slurry" in "yeast slurry".
-            if any(
-                s2 <= start and end <= e2 and e2 - s2 > end - start
-                for s2, e2, _, _ in spans + synonym_spans
-            ):
+            if any(s2 <= start and end <= e2 and e2 - s2 > end - start for s2, e2 in wide):
                 weight *= NESTED_WEIGHT
-            for g in self.synonyms.phrases[key]:
-                for other in self.synonym_keys[g]:
-                    if other in self.index.phrases:
-                        value = weight * self.SYNONYM_WEIGHT
-                        if found.get(other, 0.0) < value:
-                            found[other] = value
+            value = weight * self.SYNONYM_WEIGHT
+            for other in others:
+                if found.get(other, 0.0) < value:
+                    found[other] = value
         return found
 
     def nesting(
@@ -583,10 +596,11 @@ class ConceptMatcher:
             count: dict[int, int] = {}
             spans = scans[r][0]
             direct: dict[tuple[str, int], float] = {}
+            wide = [(s2, e2, key2) for s2, e2, key2, _ in spans if e2 - s2 > 1]
             for start, end, key, weight in spans:
                 enclosing: set[int] = set()
                 nested = False
-                for s2, e2, key2, _ in spans:
+                for s2, e2, key2 in wide:
                     if s2 <= start and end <= e2 and e2 - s2 > end - start:
                         nested = True
                         enclosing.update(self.index.phrases[key2])
