@@ -60,6 +60,8 @@ COUNTERPART = {OFFER: WANT, WANT: OFFER}
 # boundaries, which bounds memory).
 TILE_OFFERS = 256
 UNIT_PAIRS = 400_000
+# From this many records, the text model is fitted on a thread while profiles are inferred.
+OVERLAP_FIT = 5_000
 # Dense entries of one offers × wants product slab (8 bytes each).
 PRODUCT_CELLS = 1_000_000
 # Pairs kept from the units before they are cut down to the top k seen so far.
@@ -431,9 +433,18 @@ class MatchIndex:
         bad = [record.id for record in records if record.kind not in COUNTERPART]
         if bad:
             raise ValueError(f"listings {bad[:5]} are neither {OFFER!r} nor {WANT!r}")
-        text_model, matrix = TextModel.fit_transform(
-            [listing_text(record, knowledge=knowledge) for record in records]
-        )
+        texts = [listing_text(record, knowledge=knowledge) for record in records]
+        infers = knowledge.config.infers and bool(knowledge.materials)
+        if profiles is not None or not infers or len(records) < OVERLAP_FIT:
+            text_model, matrix = TextModel.fit_transform(texts)
+        else:
+            # The text model's sparse work runs without the GIL: fitted on a thread, it
+            # overlaps the inference (rows are independent: inferred all at once, the
+            # profiles are those each side would get).
+            with ThreadPoolExecutor(1, thread_name_prefix="text-fit") as pool:
+                fitting = pool.submit(TextModel.fit_transform, texts)
+                profiles = knowledge.inference.profiles(records)
+                text_model, matrix = fitting.result()
         return cls._assemble(records, knowledge, text_model, sp.csr_matrix(matrix), version,
                              profiles)
 

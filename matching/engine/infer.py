@@ -862,6 +862,7 @@ BLOCK_RELATIVE = 0.6
 BLOCK_TOP = 3
 BLOCK_MIN_CONFIDENCE = 0.5
 CACHE_SIZE = 4096
+PROFILE_BATCH = 10_000  # records inferred together (a batch's token lists are ~50 MB)
 
 _EWC_NOISE = re.compile(r"\s*(other than|except)\b.*$", re.IGNORECASE)
 
@@ -1234,6 +1235,10 @@ class InferenceModel:
                     self._cache.clear()
                 self._cache[key] = cached
             return cached
+        if len(records) > PROFILE_BATCH:
+            # Rows are independent: batches bound the memory of token lists and spans.
+            return Profiles.stack([self._profiles(records[i : i + PROFILE_BATCH])
+                                   for i in range(0, len(records), PROFILE_BATCH)])
         return self._profiles(records)
 
     def _profiles(self, records: Sequence) -> Profiles:

@@ -238,3 +238,23 @@ def test_ties_break_by_counterpart_id_not_input_order(kb):
     assert len({m.score for m in found}) == 1
     assert [m.offer_id for m in found] == [3, 7, 9]
     assert [m.offer_id for m in index.query(want, k=2)] == [3, 7]
+
+
+def test_text_fit_on_a_thread_builds_the_same_index(kb, monkeypatch):
+    import numpy as np
+
+    from bench.generate import generate_region
+    from matching.engine import index as index_module
+
+    records = generate_region(600, seed=21, knowledge=kb).records()
+    monkeypatch.setattr(index_module, "OVERLAP_FIT", 10**9)
+    alone = MatchIndex.build(records, kb, version="v")
+    monkeypatch.setattr(index_module, "OVERLAP_FIT", 1)
+    overlapped = MatchIndex.build(records, kb, version="v")
+    for kind in (OFFER, WANT):
+        a, b = alone.side(kind), overlapped.side(kind)
+        assert (a.matrix != b.matrix).nnz == 0
+        for name in ("material", "use", "block_matrix", "material_near", "use_potential"):
+            assert (getattr(a.arrays, name) != getattr(b.arrays, name)).nnz == 0, name
+        assert np.array_equal(a.arrays.material_confidence, b.arrays.material_confidence)
+    assert alone.match_all(5) == overlapped.match_all(5)
