@@ -31,6 +31,7 @@ pure Python with cached stems (a few tens of microseconds).
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -292,8 +293,21 @@ class PhraseIndex:
         every occurrence as ``(start, end, key, weight)`` (token positions, end excluded).
         """
         found: dict[str, float] = {}
-        words = [tok[0] for tok in toks]
-        weights = [tok[1] for tok in toks]
+        occurrences = self.occurrences(toks)
+        for _, _, key, weight in occurrences:
+            if found.get(key, 0.0) < weight:
+                found[key] = weight
+        if spans is not None:
+            spans.extend(occurrences)
+        return found
+
+    def occurrences(self, toks: Sequence[tuple[str, float]]) -> list:
+        """Every occurrence of a phrase as ``(start, end, key, weight)``: in order, or with
+        one word left out ("spent brewing grain", "fly and bottom ash") at ``GAP_WEIGHT``."""
+        spans: list = []
+        if not toks:
+            return spans
+        words, weights = zip(*toks, strict=True)
         phrases, prefixes, max_len = self.phrases, self.prefixes, self.max_len
         n = len(words)
         for i in range(n):
@@ -301,49 +315,39 @@ class PhraseIndex:
             if key not in prefixes:
                 # Most words start no longer phrase: one look-up, no gapped scan.
                 if key in phrases:
-                    if found.get(key, 0.0) < weights[i]:
-                        found[key] = weights[i]
-                    if spans is not None:
-                        spans.append((i, i + 1, key, weights[i]))
+                    spans.append((i, i + 1, key, weights[i]))
                 continue
             weight = weights[i]
-            for j in range(i, min(n, i + max_len)):
-                if j > i:
+            if key in phrases:
+                spans.append((i, i + 1, key, weight))
+            # The phrase prefixes starting here, each with its lowest weight: the gapped
+            # scan below continues each of them after one left-out word.
+            chain = [(key, weight)]
+            stop = i + max_len if i + max_len < n else n
+            for j in range(i + 1, stop):
+                key = f"{key} {words[j]}"
+                if weights[j] < weight:
+                    weight = weights[j]
+                if key in phrases:
+                    spans.append((i, j + 1, key, weight))
+                if key not in prefixes:
+                    break
+                chain.append((key, weight))
+            gaps = min(n - 1 - i, max_len)  # left-out word at i + 1 … i + gaps - 1
+            end = i + max_len + 1 if i + max_len + 1 < n else n
+            for length, (key, weight) in enumerate(chain[: max(gaps - 1, 0)], start=1):
+                skip = i + length
+                if words[skip] == "|":
+                    continue
+                for j in range(skip + 1, end):
                     key = f"{key} {words[j]}"
                     if weights[j] < weight:
                         weight = weights[j]
-                if key in phrases:
-                    if found.get(key, 0.0) < weight:
-                        found[key] = weight
-                    if spans is not None:
-                        spans.append((i, j + 1, key, weight))
-                if key not in prefixes:
-                    break
-            # Phrases also match with one word left out ("spent brewing grain", "fly and
-            # bottom ash", "organic-rich industrial wastewater"), a little weaker.
-            key, weight = "", math.inf
-            for skip in range(i + 1, min(n - 1, i + max_len)):
-                key = f"{key} {words[skip - 1]}" if key else words[skip - 1]
-                if weights[skip - 1] < weight:
-                    weight = weights[skip - 1]
-                if key not in prefixes:
-                    break
-                if words[skip] == "|":
-                    continue
-                tail, tail_weight = key, weight
-                for j in range(skip + 1, min(n, i + max_len + 1)):
-                    tail = f"{tail} {words[j]}"
-                    if weights[j] < tail_weight:
-                        tail_weight = weights[j]
-                    if tail in phrases:
-                        gapped = tail_weight * GAP_WEIGHT
-                        if found.get(tail, 0.0) < gapped:
-                            found[tail] = gapped
-                        if spans is not None:
-                            spans.append((i, j + 1, tail, gapped))
-                    if tail not in prefixes:
+                    if key in phrases:
+                        spans.append((i, j + 1, key, weight * GAP_WEIGHT))
+                    if key not in prefixes:
                         break
-        return found
+        return spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,8 +514,7 @@ class ConceptMatcher:
         """Occurrences of concept phrases and of synonym phrases, found in one pass (the
         same as ``self.index.find`` and ``self.synonyms.find``: the joint scan goes at
         least as far, and keeps only known phrases)."""
-        spans: list = []
-        self._joint.find(toks, spans)
+        spans = self._joint.occurrences(toks)
         index, synonyms = self.index.phrases, self.synonyms.phrases
         return [s for s in spans if s[2] in index], [s for s in spans if s[2] in synonyms]
 
@@ -649,22 +652,34 @@ class ConceptMatcher:
         n = len(texts)
         if not self.n or not n:
             return sp.csr_matrix((n, self.n), dtype=np.float64)
-        vocab = self.vocab
-        indptr, cols, vals = [0], [], []
+        # Each text's words in the vocabulary, with the highest weight each has there;
+        # the per-token work is C-level (zip, map) and NumPy.
+        get = self.vocab.get
+        ids: list[int] = []
+        weights: list[float] = []
+        lengths = []
         for toks in texts:
-            present: dict[int, float] = {}
-            for word, weight in toks:
-                v = vocab.get(word)
-                if v is not None and present.get(v, 0.0) < weight:
-                    present[v] = weight
-            cols.extend(present)
-            vals.extend(present.values())
-            indptr.append(len(cols))
-        weighted = sp.csr_matrix((vals, cols, indptr), shape=(n, len(vocab)))
-        binary = sp.csr_matrix((np.ones(len(cols)), cols, indptr), shape=(n, len(vocab)))
+            if toks:
+                words, word_weights = zip(*toks, strict=True)
+                ids.extend(map(get, words, itertools.repeat(-1)))
+                weights.extend(word_weights)
+            lengths.append(len(toks))
+        word = np.asarray(ids, dtype=np.int64)
+        weight = np.asarray(weights, dtype=np.float64)
+        doc = np.repeat(np.arange(n), lengths)
+        keep = (word >= 0) & (weight > 0)
+        key = doc[keep] * len(self.vocab) + word[keep]
+        weight = weight[keep]
+        order = np.lexsort((weight, key))  # by key, the highest weight last
+        key, weight = key[order], weight[order]
+        last = np.r_[key[1:] != key[:-1], True] if len(key) else np.zeros(0, bool)
+        key, weight = key[last], weight[last]
         # Sorted columns: the products then sum each row's terms in a fixed order.
-        weighted.sort_indices()
-        binary.sort_indices()
+        indptr = np.searchsorted(key // len(self.vocab), np.arange(n + 1))
+        cols = key % len(self.vocab)
+        shape = (n, len(self.vocab))
+        weighted = sp.csr_matrix((weight, cols, indptr), shape=shape)
+        binary = sp.csr_matrix((np.ones(len(cols)), cols, indptr), shape=shape)
         present = sp.coo_matrix(binary @ self.content_matrix)
         complete = present.data >= self.n_content[present.col] - 1e-9
         whole = sp.csr_matrix(

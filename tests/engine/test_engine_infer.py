@@ -598,3 +598,51 @@ def test_soft_counts_equal_the_vectorizers_own(kb):
     assert ours.shape == theirs.shape
     assert (abs(ours - theirs)).nnz == 0
     assert ours[0].sum() > 0 and ours[2].sum() > 0  # the texts did hit the vocabulary
+
+
+def _occurrences_by_brute_force(index, toks):
+    """Every span of up to ``max_len`` words, in order or with one inner word left out."""
+    from collections import Counter
+
+    from matching.engine.infer import GAP_WEIGHT
+
+    words, weights = [t for t, _ in toks], [w for _, w in toks]
+    n, found = len(words), Counter()
+    for i in range(n):
+        for j in range(i, min(n, i + index.max_len)):
+            key = " ".join(words[i : j + 1])
+            if key in index.phrases:
+                found[(i, j + 1, key, min(weights[i : j + 1]))] += 1
+        for skip in range(i + 1, n - 1):
+            if words[skip] == "|":
+                continue
+            for j in range(skip + 1, min(n, i + index.max_len + 1)):
+                kept = list(range(i, skip)) + list(range(skip + 1, j + 1))
+                key = " ".join(words[p] for p in kept)
+                if key in index.phrases:
+                    weight = min(weights[p] for p in kept) * GAP_WEIGHT
+                    found[(i, j + 1, key, weight)] += 1
+    return found
+
+
+def test_phrase_occurrences_equal_a_brute_force_scan(kb):
+    import random
+    from collections import Counter
+
+    index = kb.inference.material_matcher._joint
+    # Words of real phrases (so that phrases, prefixes and gaps occur), a separator and
+    # words no phrase holds.
+    vocabulary = sorted({w for key in index.phrases for w in key.split(" ")})
+    rng = random.Random(5)
+    common = rng.sample(vocabulary, 60) + ["|", "zzz", "qqq"]
+    phrases = [key.split(" ") for key in index.phrases if " " in key]
+    hits = 0
+    for _ in range(400):
+        words: list[str] = []
+        while len(words) < 30:
+            words += rng.choice(phrases) if rng.random() < 0.4 else [rng.choice(common)]
+        toks = [(w, rng.choice((1.5, 1.0, 0.5, 0.15))) for w in words]
+        ours = Counter(index.occurrences(toks))
+        assert ours == _occurrences_by_brute_force(index, toks)
+        hits += len(ours)
+    assert hits > 1000  # the sequences did hold phrases, gapped ones too
