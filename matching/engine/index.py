@@ -689,13 +689,26 @@ class MatchIndex:
         clock = {"candidates_s": 0.0, "score_s": 0.0}
         sets = [(sel_o, np.union1d(pool_w, sel_w)), (others_o, sel_w)]
 
-        def reduce(found):
-            o, w, d = found
-            return len(o), self._reduce(o, w, d, k, selecting_o, selecting_w)
-
         # Units scored at once hold their pairs' arrays together: smaller units keep the
         # memory of several threads near that of one.
-        units = self._timed_units(sets, clock, max(1, UNIT_PAIRS // max(1, threads)))
+        unit_pairs = max(1, UNIT_PAIRS // max(1, threads))
+
+        def reduce(tile_pairs):
+            # Distances, the range and block rules and the ordering run here, on a
+            # scoring thread: the thread finding candidates does the tree queries only.
+            pairs, kept_parts = 0, []
+            for o, w, d in self._tile_units(*tile_pairs, unit_pairs):
+                pairs += len(o)
+                part = self._reduce(o, w, d, k, selecting_o, selecting_w)
+                if part is not None:
+                    kept_parts.append(part)
+            if not kept_parts:
+                return pairs, None
+            if len(kept_parts) == 1:
+                return pairs, kept_parts[0]
+            return pairs, tuple(np.concatenate(c) for c in zip(*kept_parts, strict=True))
+
+        units = self._timed_units(sets, clock)
         for pairs, unit in _mapped(reduce, units, threads, clock):
             started = time.perf_counter()
             scored_pairs += pairs
@@ -721,15 +734,13 @@ class MatchIndex:
             timings["score_s"] = timings.get("score_s", 0.0) + time.perf_counter() - started
         return self._ranked(*chosen, candidates=scored_pairs)
 
-    def _timed_units(
-        self, sets, clock: dict[str, float], unit_pairs: int
-    ) -> Iterator[tuple[np.ndarray, ...]]:
+    def _timed_units(self, sets, clock: dict[str, float]) -> Iterator[tuple]:
         """The candidate units of each (offers, wants) set; time spent finding them is
         added to ``clock["candidates_s"]``."""
         for o_set, w_set in sets:
             if not len(o_set) or not len(w_set):
                 continue
-            units = self._candidate_units(o_set, w_set, unit_pairs)
+            units = self._candidate_tiles(o_set, w_set)
             while True:
                 started = time.perf_counter()
                 found = next(units, None)
@@ -801,13 +812,15 @@ class MatchIndex:
             np.any(np.diff(sp.csr_matrix(side.blocks).indptr) > 1) for side in self._sides.values()
         )
 
-    def _candidate_units(
-        self, offer_set: np.ndarray, want_set: np.ndarray, unit_pairs: int = UNIT_PAIRS
-    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """In-range, block-sharing pairs of ``offer_set`` × ``want_set``, in work units
-        of at most ``unit_pairs`` pairs (unless one offer alone has more).
+    def _candidate_tiles(
+        self, offer_set: np.ndarray, want_set: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
+        """Pairs of ``offer_set`` × ``want_set`` whose positions are within reach of each
+        other (tree queries: a superset of the in-range pairs), a tile of offers of one
+        block at a time: ``(tile, offer positions, want positions, block)``.
 
-        Each unit is (offer positions, want positions, distances), grouped by offer.
+        ``_tile_units`` finishes a tile: exact distances, the range and block rules, and
+        work units of at most ``unit_pairs`` pairs.
         """
         o_side, w_side = self._sides[OFFER], self._sides[WANT]
         in_o = np.zeros(len(o_side), dtype=bool)
@@ -829,28 +842,13 @@ class MatchIndex:
             )
             offers = offers[order]
             for lo in range(0, len(offers), TILE_OFFERS):
-                unit = self._unit_pairs(offers[lo : lo + TILE_OFFERS], want_buckets, block)
-                if unit is None:
-                    continue
-                o, w, d = unit
-                if len(o) <= unit_pairs:
-                    yield o, w, d
-                    continue
-                # Cut at offer boundaries so that no unit exceeds unit_pairs (unless one
-                # offer alone has more).
-                bounds = [*(np.flatnonzero(np.diff(o)) + 1).tolist(), len(o)]
-                cuts = [0]
-                for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-                    if end - cuts[-1] > unit_pairs:
-                        cuts.append(start)
-                cuts.append(len(o))
-                for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-                    yield o[a:b], w[a:b], d[a:b]
+                tile = offers[lo : lo + TILE_OFFERS]
+                found = self._tile_pairs(tile, want_buckets)
+                if found is not None:
+                    yield tile, *found, block
 
-    def _unit_pairs(
-        self, tile: np.ndarray, want_buckets, block: int
-    ) -> tuple[np.ndarray, ...] | None:
-        o_side, w_side = self._sides[OFFER], self._sides[WANT]
+    def _tile_pairs(self, tile: np.ndarray, want_buckets) -> tuple[np.ndarray, ...] | None:
+        o_side = self._sides[OFFER]
         found_o, found_w = [], []
         for o_tree, o_members, o_reach in _buckets(o_side, tile):
             for w_tree, w_members, w_reach in want_buckets:
@@ -862,8 +860,12 @@ class MatchIndex:
                     found_w.append(w_members[pairs["j"]])
         if not found_o:
             return None
-        o = np.concatenate(found_o)
-        w = np.concatenate(found_w)
+        return np.concatenate(found_o), np.concatenate(found_w)
+
+    def _tile_units(
+        self, tile: np.ndarray, o: np.ndarray, w: np.ndarray, block: int, unit_pairs: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        o_side, w_side = self._sides[OFFER], self._sides[WANT]
         o_flags, w_flags = o_side.block_flags, w_side.block_flags
         if o_flags is not None and w_flags is not None and o_side.blocks.shape[1] > 1:
             # A pair belongs to the first block both share: scored once, not once per block.
@@ -874,13 +876,26 @@ class MatchIndex:
         keep = within_range(d, o_arr.max_km[o], w_arr.max_km[w])
         o, w, d = o[keep], w[keep], d[keep]
         if not len(o):
-            return None
+            return
         # Group by offer in tile order (reach class, then Z-order), so consecutive offers,
         # and the sparse products over them, stay within one neighbourhood.
         by_position = np.argsort(tile)
         rank = by_position[np.searchsorted(tile[by_position], o)]
         order = np.lexsort((w, rank))
-        return o[order], w[order], d[order]
+        o, w, d = o[order], w[order], d[order]
+        if len(o) <= unit_pairs:
+            yield o, w, d
+            return
+        # Cut at offer boundaries so that no unit exceeds unit_pairs (unless one offer
+        # alone has more).
+        bounds = [*(np.flatnonzero(np.diff(o)) + 1).tolist(), len(o)]
+        cuts = [0]
+        for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+            if end - cuts[-1] > unit_pairs:
+                cuts.append(start)
+        cuts.append(len(o))
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            yield o[a:b], w[a:b], d[a:b]
 
     def _reduce(
         self,
