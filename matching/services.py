@@ -283,8 +283,9 @@ def _refit(clock: _Clock | None = None) -> StoredModel:
 
 
 def _rows(index: MatchIndex, selection: Selection) -> Iterator[MatchRows]:
-    """Rows of the selected pairs, a chunk at a time (explanations are built per chunk)."""
-    for columns in index.iter_match_columns(selection):
+    """Rows of the selected pairs, a chunk at a time (explanations are built per chunk),
+    nearby listings' pairs together (``MatchIndex.by_place``)."""
+    for columns in index.iter_match_columns(index.by_place(selection)):
         yield MatchRows.from_columns(columns)
 
 

@@ -948,6 +948,17 @@ class MatchIndex:
         """``MatchRecord`` of every selected pair (components and explanation)."""
         return [m for chunk in self.iter_match_columns(selection) for m in chunk.records()]
 
+    def by_place(self, selection: Selection) -> Selection:
+        """The same pairs ordered by where their offer is (Z-order), then offer and want.
+
+        The order to write them in: consecutive chunks then name a few thousand nearby
+        listings instead of tens of thousands scattered ones, which PostgreSQL's
+        integrity check and the pair index handle much faster (docs/performance.md)."""
+        o_arr = self._sides[OFFER].arrays
+        place = z_order(o_arr.lat, o_arr.lon)[selection.offer]
+        order = np.lexsort((selection.want, selection.offer, place))
+        return selection.take(order)
+
     def iter_match_columns(
         self, selection: Selection, chunk: int = RECORD_CHUNK
     ) -> Iterator[MatchColumns]:

@@ -258,3 +258,25 @@ def test_text_fit_on_a_thread_builds_the_same_index(kb, monkeypatch):
             assert (getattr(a.arrays, name) != getattr(b.arrays, name)).nnz == 0, name
         assert np.array_equal(a.arrays.material_confidence, b.arrays.material_confidence)
     assert alone.match_all(5) == overlapped.match_all(5)
+
+
+def test_pairs_in_write_order_are_the_same_pairs_grouped_by_place(kb):
+    import numpy as np
+
+    from bench.generate import generate_region
+    from matching.engine.index import z_order
+
+    index = MatchIndex.build(generate_region(800, seed=8, knowledge=kb).records(), kb)
+    selection = index.select(10)
+    placed = index.by_place(selection)
+    ranked = sorted(zip(selection.offer.tolist(), selection.want.tolist(),
+                        selection.score.tolist(), strict=True))
+    assert sorted(zip(placed.offer.tolist(), placed.want.tolist(), placed.score.tolist(),
+                      strict=True)) == ranked
+    offers = index.side(OFFER).arrays
+    place = z_order(offers.lat, offers.lon)[placed.offer]
+    assert np.all(np.diff(place.astype(np.int64)) >= 0)
+    # Each offer's pairs are consecutive.
+    starts = np.flatnonzero(np.r_[True, placed.offer[1:] != placed.offer[:-1]])
+    assert len(starts) == len(np.unique(placed.offer))
+    assert len(selection) > 100
