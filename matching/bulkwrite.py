@@ -7,7 +7,8 @@ rows that fell out are deleted: a rerun with the same model writes nothing.
 
 On PostgreSQL the rows go through ``COPY`` into a temporary table a chunk at a time;
 each chunk's changed rows are upserted while the next chunk is built (two cores: Python
-here, PostgreSQL there), and one statement at the end deletes the stale ones. Other
+here, PostgreSQL there). The scope's pairs are read once before (binary COPY), and those
+the new set lacks are deleted at the end by their keys. Other
 databases (the SQLite default of development) use ``bulk_create`` with conflict handling.
 """
 
@@ -199,35 +200,89 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
         _copy_ids(cursor, "match_scope_offers", offers)
         if wants is not None:
             _copy_ids(cursor, "match_scope_wants", wants)
-        for name, columns in (
-            ("match_new", "offer_id bigint, want_id bigint"),
-            ("match_chunk", "offer_id bigint, want_id bigint, score double precision, "
-                            "distance_km double precision, components text, "
-                            "explanation varchar(300)"),
-        ):
-            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
-            cursor.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
-        store = _ChunkStore(cursor, table=table, version=version, now=timezone.now())
-        written = _pipelined((rows.copy_text() for rows in chunks), store)
         want_scope = (
             "AND m.want_id IN (SELECT id FROM match_scope_wants)" if wants is not None else ""
         )
+        # The pairs the scope holds now: those the new set lacks are deleted at the end.
+        before = _pairs(cursor, f"""
+            SELECT m.offer_id, m.want_id FROM {table} m
+            WHERE m.offer_id IN (SELECT id FROM match_scope_offers) {want_scope}""")
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.match_chunk")
         cursor.execute(
-            f"""
-            DELETE FROM {table} m
-            WHERE m.offer_id IN (SELECT id FROM match_scope_offers) {want_scope}
-              AND NOT EXISTS (SELECT 1 FROM match_new n
-                              WHERE n.offer_id = m.offer_id AND n.want_id = m.want_id)
-            """
+            "CREATE TEMP TABLE match_chunk (offer_id bigint, want_id bigint, score double "
+            "precision, distance_km double precision, components text, explanation "
+            "varchar(300)) ON COMMIT DROP"
         )
-        deleted = cursor.rowcount
+        store = _ChunkStore(cursor, table=table, version=version, now=timezone.now())
+        kept: list[tuple[np.ndarray, np.ndarray]] = []
+
+        def texts() -> Iterator[str]:
+            for rows in chunks:
+                kept.append((np.asarray(rows.offer_id, np.int64),
+                             np.asarray(rows.want_id, np.int64)))
+                yield rows.copy_text()
+
+        written = _pipelined(texts(), store)
+        stale = _missing(before, kept)
+        deleted = 0
+        if len(stale[0]):
+            cursor.execute("DROP TABLE IF EXISTS pg_temp.match_stale")
+            cursor.execute("CREATE TEMP TABLE match_stale (offer_id bigint, want_id bigint) "
+                           "ON COMMIT DROP")
+            with cursor.copy("COPY match_stale (offer_id, want_id) FROM STDIN") as copy:
+                copy.write("".join(f"{o}\t{w}\n" for o, w in zip(*(a.tolist() for a in stale),
+                                                                  strict=True)))
+            cursor.execute(f"""
+                DELETE FROM {table} m USING match_stale s
+                WHERE m.offer_id = s.offer_id AND m.want_id = s.want_id""")
+            deleted = cursor.rowcount
     return written, deleted
+
+
+# One row of ``COPY … (FORMAT BINARY)`` of two bigints: field count, then length and value
+# of each (network byte order).
+_PAIR_ROW = np.dtype([("fields", ">i2"), ("len_a", ">i4"), ("a", ">i8"), ("len_b", ">i4"),
+                     ("b", ">i8")])
+_BINARY_HEADER = 19  # signature (11), flags (4), header extension length (4)
+
+
+def _pairs(cursor, query: str) -> tuple[np.ndarray, np.ndarray]:
+    """(offer ids, want ids) of a two-bigint query, read with binary COPY (a rematch's
+    scope holds a million pairs or more: no Python object per row)."""
+    with cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
+        data = b"".join(bytes(block) for block in copy)
+    start = _BINARY_HEADER + int.from_bytes(data[15:19], "big")  # + header extension
+    if data[-2:] != b"\xff\xff":
+        raise ValueError("binary COPY without its trailer")
+    body = data[start:-2]
+    rows = np.frombuffer(body, dtype=_PAIR_ROW)
+    return rows["a"].astype(np.int64), rows["b"].astype(np.int64)
+
+
+def _missing(before: tuple[np.ndarray, np.ndarray],
+             kept: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of ``before`` that no chunk of ``kept`` holds."""
+    offers, wants = before
+    if not len(offers):
+        return offers, wants
+    new_o = np.concatenate([o for o, _ in kept]) if kept else np.empty(0, np.int64)
+    new_w = np.concatenate([w for _, w in kept]) if kept else np.empty(0, np.int64)
+    # One integer per pair: ids are positive bigints, far below 2**31 in practice; larger
+    # ones take the exact but slower path.
+    width = int(max(wants.max(), new_w.max() if len(new_w) else 0)) + 1
+    top = int(max(offers.max(), new_o.max() if len(new_o) else 0))
+    if top < (1 << 62) // width:
+        gone = ~np.isin(offers * width + wants, new_o * width + new_w)
+    else:
+        new = set(zip(new_o.tolist(), new_w.tolist(), strict=True))
+        gone = np.array([pair not in new for pair in zip(offers.tolist(), wants.tolist(),
+                                                         strict=True)], dtype=bool)
+    return offers[gone], wants[gone]
 
 
 @dataclass
 class _ChunkStore:
-    """Stores one chunk of new matches: COPY, upsert of its changed rows, its keys kept
-    (in ``match_new``) for the final delete of stale rows."""
+    """Stores one chunk of new matches: COPY, then an upsert of its changed rows."""
 
     cursor: object
     table: str
@@ -241,7 +296,6 @@ class _ChunkStore:
             "explanation) FROM STDIN"
         ) as copy:
             copy.write(text)
-        cursor.execute("INSERT INTO match_new SELECT offer_id, want_id FROM match_chunk")
         cursor.execute(
             f"""
             INSERT INTO {self.table} AS m (offer_id, want_id, score, distance_km, components,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 
 from matching.bulkwrite import _pipelined
@@ -59,3 +60,18 @@ def test_a_failure_while_building_is_raised_after_the_writer_finishes():
         _pipelined(texts(), store)
     assert stored == ["first"]
     assert not [t for t in threading.enumerate() if t.name == "match-writer"]
+
+
+@pytest.mark.parametrize("base", [1, 1 << 40])  # small ids, and ids too big to pack
+def test_stale_pairs_are_those_of_before_no_chunk_holds(base):
+    from matching.bulkwrite import _missing
+
+    before = (np.array([1, 1, 2, 3]) * base, np.array([5, 6, 5, 7]) * base)
+    kept = [(np.array([1, 3]) * base, np.array([6, 7]) * base),
+            (np.array([9]) * base, np.array([9]) * base)]
+    offers, wants = _missing(before, kept)
+    assert list(zip(offers.tolist(), wants.tolist(), strict=True)) == [
+        (1 * base, 5 * base), (2 * base, 5 * base)]
+    assert [len(a) for a in _missing(before, [])] == [4, 4]
+    empty = (np.empty(0, np.int64), np.empty(0, np.int64))
+    assert [len(a) for a in _missing(empty, kept)] == [0, 0]
