@@ -735,7 +735,7 @@ class MatchIndex:
         return self._ranked(*chosen, candidates=scored_pairs)
 
     def _timed_units(self, sets, clock: dict[str, float]) -> Iterator[tuple]:
-        """The candidate units of each (offers, wants) set; time spent finding them is
+        """The candidate tiles of each (offers, wants) set; time spent finding them is
         added to ``clock["candidates_s"]``."""
         for o_set, w_set in sets:
             if not len(o_set) or not len(w_set):
