@@ -43,7 +43,7 @@ from scipy.spatial import cKDTree
 from matching.engine.cells import CellPlan
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.infer import Profiles
-from matching.engine.knowledge import Knowledge
+from matching.engine.knowledge import Knowledge, string_codes
 from matching.engine.records import OFFER, WANT, ListingRecord, MatchColumns, MatchRecord
 from matching.engine.score import (
     ListingArrays,
@@ -62,10 +62,18 @@ TILE_OFFERS = 256
 UNIT_PAIRS = 400_000
 # From this many records, the text model is fitted on a thread while profiles are inferred.
 OVERLAP_FIT = 5_000
-# Dense entries of one offers × wants product slab (8 bytes each).
-PRODUCT_CELLS = 1_000_000
+# Dense entries of one offers × wants product slab (8 bytes each), and offers per slab.
+PRODUCT_CELLS = 2_000_000
+SLAB_OFFERS = 256
+# A slab's offer rows are laid out dense when their matrix has at most this many columns
+# (the taxonomy and pathway profiles), or over the features they use when that takes at
+# most DENSE_CELLS entries (8 bytes each).
+DENSE_FEATURES = 4_096
+DENSE_CELLS = 4_000_000
 # Pairs kept from the units before they are cut down to the top k seen so far.
 COMPACT_ROWS = 4_000_000
+# String fields the scorer compares for equality: coded as integers for bulk scoring.
+_CODED = ("ewc_entry", "ewc_sub", "ewc_chap", "category", "category_group")
 # Match records built at a time (each holds its components and explanation).
 RECORD_CHUNK = 50_000
 # Reach classes: 2**(1/4) apart, so a class is queried with at most 1.19 × its members'
@@ -127,13 +135,17 @@ def take_rows(arrays: ListingArrays, idx: np.ndarray) -> ListingArrays:
     return type(arrays)(**fields)
 
 
-def take_scalars(arrays: ListingArrays, idx: np.ndarray) -> ListingArrays:
+def take_scalars(
+    arrays: ListingArrays, idx: np.ndarray, codes: dict[str, np.ndarray] | None = None
+) -> ListingArrays:
     """``arrays.take(idx)`` without the profile matrices (``None``): for ``score_arrays``
-    with ``products``, which never reads them."""
+    with ``products``, which never reads them. ``codes`` stand in for the string fields
+    they name (``knowledge.string_codes``: the scores are the same)."""
     idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+    codes = codes or {}
     fields = {}
     for name in arrays.__slots__:
-        value = getattr(arrays, name)
+        value = codes.get(name, getattr(arrays, name))
         if sp.issparse(value) or name == "embedding":
             value = None
         elif isinstance(value, np.ndarray):
@@ -157,32 +169,64 @@ def pair_products(
 ) -> list[np.ndarray]:
     """Dot products of each (offer, want) pair's rows, for each (offer, want) matrix pair.
 
-    The unit's distinct offers and wants are gathered once; offers × wants products are
-    taken a slab of offers at a time (at most ``PRODUCT_CELLS`` dense entries) and the pairs
-    picked out. Each product adds its shared terms in ascending feature order starting
-    from zero, the order of a row-by-row product or of the baseline's merge.
+    Offers are taken a slab at a time (at most ``SLAB_OFFERS``, and at most
+    ``PRODUCT_CELLS`` slab × wants entries), against the wants that slab's pairs name:
+    nearby offers share most of their wants, so the slab's rectangle is several times
+    denser in pairs than the whole unit's (11 % at 100k listings). The slab's offer rows
+    are laid out dense (features × offers, over the features they use) and each want's
+    sparse row is multiplied into it: no symbolic pass, no sparse result to convert.
+
+    Each product adds its terms in the want row's (ascending) feature order starting from
+    zero; the terms of features the offer lacks are +0.0 and leave the sum's bits as they
+    are (all values are ≥ 0). So every pair gets the same bits as a row-by-row product or
+    the baseline's merge of sorted rows.
     """
     n = len(offer_pos)
     out = [np.zeros(n, dtype=np.float64) for _ in matrices]
     if not n:
         return out
     offers, o_local = np.unique(offer_pos, return_inverse=True)
-    wants, w_local = np.unique(want_pos, return_inverse=True)
+    o_local = o_local.reshape(-1)
     order = np.argsort(o_local, kind="stable")
-    step = max(1, PRODUCT_CELLS // len(wants))
-    edges = np.searchsorted(o_local[order], np.arange(0, len(offers) + step, step))
-    for (o_matrix, w_matrix), values in zip(matrices, out, strict=True):
-        if o_matrix.shape[1] == 0:
+    # Pairs of offers lo … hi−1 (positions within ``offers``): order[starts[lo]:starts[hi]].
+    starts = np.searchsorted(o_local[order], np.arange(len(offers) + 1))
+    slabs = [(lo, min(lo + SLAB_OFFERS, len(offers)))
+             for lo in range(0, len(offers), SLAB_OFFERS)]
+    while slabs:
+        lo, hi = slabs.pop()
+        picked = order[starts[lo] : starts[hi]]
+        wants, w_local = np.unique(want_pos[picked], return_inverse=True)
+        if (hi - lo) * len(wants) > PRODUCT_CELLS and hi - lo > 1:
+            step = max(1, PRODUCT_CELLS // len(wants))
+            slabs.extend((a, min(a + step, hi)) for a in range(lo, hi, step))
             continue
-        a = _csr_rows(o_matrix, offers)
-        bt = sp.csr_matrix(_csr_rows(w_matrix, wants).T)
-        for slab, lo in enumerate(range(0, len(offers), step)):
-            picked = order[edges[slab] : edges[slab + 1]]
-            if not len(picked):
+        at = w_local.reshape(-1) * (hi - lo) + (o_local[picked] - lo)
+        for (o_matrix, w_matrix), values in zip(matrices, out, strict=True):
+            if o_matrix.shape[1] == 0:
                 continue
-            dense = (a[lo : lo + step] @ bt).toarray()
-            values[picked] = dense[o_local[picked] - lo, w_local[picked]]
+            dense = _slab_product(_csr_rows(o_matrix, offers[lo:hi]), _csr_rows(w_matrix, wants))
+            values[picked] = dense.reshape(-1)[at]
     return out
+
+
+def _slab_product(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
+    """``b @ a.T`` as a dense (wants × offers) array, summed in ``b``'s feature order."""
+    if a.shape[1] <= DENSE_FEATURES:
+        return b @ np.ascontiguousarray(a.toarray().T)
+    # Only the features the slab's offers use: the others would only add zeros.
+    features, local_of = np.unique(a.indices, return_inverse=True)
+    if len(features) * a.shape[0] > DENSE_CELLS:
+        return (b @ sp.csr_matrix(a.T)).toarray()
+    dense = np.zeros((len(features), a.shape[0]))
+    dense[local_of.reshape(-1), np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))] = a.data
+    local = np.full(a.shape[1], -1, dtype=np.int64)
+    local[features] = np.arange(len(features))
+    column = local[b.indices]
+    used = column >= 0
+    kept = np.r_[0, np.cumsum(used)]
+    narrow = sp.csr_matrix((b.data[used], column[used], kept[b.indptr]),
+                           shape=(b.shape[0], len(features)))
+    return narrow @ dense
 
 
 def top_k_mask(
@@ -387,6 +431,102 @@ class Selection:
                    candidates=sum(p.candidates for p in parts))
 
 
+class _Pile:
+    """Scored pairs kept from the units, cut down to the top ``k`` seen so far whenever
+    they pass ``COMPACT_ROWS`` (or twice what the last cut left: the top ``k`` of 300k
+    listings alone is 4.7M pairs, and a pile that never shrank would be re-sorted on every
+    unit).
+
+    With ``background``, a cut runs on a thread of its own while new units pile up beside
+    it: done by the thread that hands out the units, each cut (1–2 s at 100k listings)
+    left the scoring threads without work. Cutting any part of the pairs keeps every pair
+    of the final top ``k`` (a pair in the top ``k`` of a set is in the top ``k`` of every
+    subset holding it), so when and what is cut changes nothing.
+
+    Each cut also raises ``floors``: per listing, a score that ``k`` of its pairs already
+    reach. A pair scoring below its offer's floor has ``k`` better rivals there, so it
+    cannot be in the offer's top ``k``; below both floors, it can be dropped as soon as it
+    is scored. A listing that does not select (a cell's margin) has an infinite floor.
+    """
+
+    def __init__(
+        self, cut, k: int, selecting_o: np.ndarray, selecting_w: np.ndarray, *,
+        background: bool,
+    ) -> None:
+        self._cut = cut
+        self._k = k
+        self._parts: list[tuple[np.ndarray, ...]] = []
+        self._rows = 0
+        self._limit = COMPACT_ROWS
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="match-cut") if background else None
+        self._cutting = None
+        # Replaced, never changed in place: scoring threads read a consistent pair.
+        self.floors = (np.where(selecting_o, -np.inf, np.inf),
+                       np.where(selecting_w, -np.inf, np.inf))
+
+    def add(self, unit: tuple[np.ndarray, ...] | None) -> None:
+        if unit is not None:
+            self._parts.append(unit)
+            self._rows += len(unit[0])
+        if self._cutting is not None and self._cutting.done():
+            self._take_cut()
+        if self._rows > self._limit and self._cutting is None:
+            parts, self._parts, self._rows = self._parts, [], 0
+            if self._pool is None:
+                self._done(*self._cut_with_floors(parts))
+            else:
+                self._cutting = self._pool.submit(self._cut_with_floors, parts)
+
+    def parts(self) -> list[tuple[np.ndarray, ...]]:
+        """Everything kept (waits for a cut still running)."""
+        if self._cutting is not None:
+            self._take_cut()
+        return self._parts
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _cut_with_floors(self, parts):
+        cut = self._cut(parts)
+        o, w, _, _, score = cut
+        floor_o, floor_w = self.floors
+        return cut, (np.maximum(floor_o, kth_scores(o, score, len(floor_o), self._k)),
+                     np.maximum(floor_w, kth_scores(w, score, len(floor_w), self._k)))
+
+    def _take_cut(self) -> None:
+        cutting, self._cutting = self._cutting, None
+        self._done(*cutting.result())
+
+    def _done(self, cut: tuple[np.ndarray, ...], floors) -> None:
+        self._parts.insert(0, cut)
+        self._rows += len(cut[0])
+        # Floors only rise (each is the k-th score of some of a listing's pairs).
+        self.floors = (np.maximum(self.floors[0], floors[0]),
+                       np.maximum(self.floors[1], floors[1]))
+        # The top k of many listings can itself exceed the bound: wait until the pile
+        # doubles, or every unit would re-sort all of it.
+        self._limit = max(COMPACT_ROWS, 2 * len(cut[0]))
+
+
+def kth_scores(group: np.ndarray, score: np.ndarray, groups: int, k: int) -> np.ndarray:
+    """Per group (``0 … groups−1``), at most the ``k``-th highest of its scores; −∞ for a
+    group with fewer than ``k``."""
+    out = np.full(groups, -np.inf)
+    if not len(group) or k <= 0:
+        return out
+    counts = np.bincount(group, minlength=groups)
+    rows = np.flatnonzero(counts[group] >= k)
+    if not len(rows):
+        return out
+    group, score = group[rows], score[rows]
+    order = np.lexsort((-score, group))
+    g = group[order]
+    starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+    out[g[starts]] = score[order[starts + k - 1]]
+    return out
+
+
 def _empty_selection() -> Selection:
     e = np.empty(0, dtype=np.int64)
     return Selection(e, e, np.empty(0), np.empty(0), np.empty(0), np.empty(0, dtype=bool))
@@ -494,6 +634,7 @@ class MatchIndex:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         del state["_where"]  # rebuilt on load: cheaper than pickling 100k tuples
+        state.pop("_codes", None)  # derived on first use
         # Reference data is loaded by whoever unpickles (``attach``), not stored per model.
         state["knowledge"] = None
         state["_sides"] = {
@@ -676,6 +817,7 @@ class MatchIndex:
         pool_w = all_w if want_pool is None else np.asarray(want_pool, dtype=np.int64)
         if k == 0 or not len(o_side) or not len(w_side):
             return _empty_selection()
+        self._string_codes()  # once, before the scoring threads read them
         selecting_o = np.zeros(len(o_side), dtype=bool)
         selecting_o[sel_o] = True
         selecting_w = np.zeros(len(w_side), dtype=bool)
@@ -683,9 +825,7 @@ class MatchIndex:
         # Selecting offers meet every want of the pool; other offers of the pool only
         # meet selecting wants. The two sets of pairs are disjoint and hold all needed.
         others_o = np.setdiff1d(np.union1d(pool_o, sel_o), sel_o)
-        kept: list[tuple[np.ndarray, ...]] = []
-        kept_rows = scored_pairs = 0
-        compact_at = COMPACT_ROWS
+        scored_pairs = 0
         clock = {"candidates_s": 0.0, "score_s": 0.0}
         sets = [(sel_o, np.union1d(pool_w, sel_w)), (others_o, sel_w)]
 
@@ -699,7 +839,7 @@ class MatchIndex:
             pairs, kept_parts = 0, []
             for o, w, d in self._tile_units(*tile_pairs, unit_pairs):
                 pairs += len(o)
-                part = self._reduce(o, w, d, k, selecting_o, selecting_w)
+                part = self._reduce(o, w, d, k, selecting_o, selecting_w, pile.floors)
                 if part is not None:
                     kept_parts.append(part)
             if not kept_parts:
@@ -708,27 +848,26 @@ class MatchIndex:
                 return pairs, kept_parts[0]
             return pairs, tuple(np.concatenate(c) for c in zip(*kept_parts, strict=True))
 
+        def cut(parts):
+            return self._top_k_union(parts, k, selecting_o, selecting_w)[:5]
+
+        pile = _Pile(cut, k, selecting_o, selecting_w, background=threads > 1)
         units = self._timed_units(sets, clock)
-        for pairs, unit in _mapped(reduce, units, threads, clock):
+        try:
+            for pairs, unit in _mapped(reduce, units, threads, clock):
+                started = time.perf_counter()
+                scored_pairs += pairs
+                pile.add(unit)
+                clock["score_s"] += time.perf_counter() - started
             started = time.perf_counter()
-            scored_pairs += pairs
-            if unit is not None:
-                kept.append(unit)
-                kept_rows += len(unit[0])
-            if kept_rows > compact_at:
-                # What is not in a top k of the pairs kept so far never will be.
-                kept = [self._top_k_union(kept, k, selecting_o, selecting_w)[:5]]
-                kept_rows = len(kept[0][0])
-                # The top k of many listings can itself exceed the bound: wait until
-                # the pile doubles, or every unit would re-sort all of it.
-                compact_at = max(COMPACT_ROWS, 2 * kept_rows)
-            clock["score_s"] += time.perf_counter() - started
+            kept = pile.parts()
+        finally:
+            pile.close()
         if timings is not None:
             for name, value in clock.items():
                 timings[name] = timings.get(name, 0.0) + value
         if not kept:
             return _empty_selection()
-        started = time.perf_counter()
         chosen = self._top_k_union(kept, k, selecting_o, selecting_w)
         if timings is not None:
             timings["score_s"] = timings.get("score_s", 0.0) + time.perf_counter() - started
@@ -881,7 +1020,10 @@ class MatchIndex:
         # and the sparse products over them, stay within one neighbourhood.
         by_position = np.argsort(tile)
         rank = by_position[np.searchsorted(tile[by_position], o)]
-        order = np.lexsort((w, rank))
+        # One integer key (rank, want): a pair is found once per tile, so the keys are
+        # distinct and any sort gives the same order; NumPy's argsort of one int64 key is
+        # several times faster than a two-key lexsort.
+        order = np.argsort(rank.astype(np.int64) * len(w_arr.ids) + w)
         o, w, d = o[order], w[order], d[order]
         if len(o) <= unit_pairs:
             yield o, w, d
@@ -905,8 +1047,13 @@ class MatchIndex:
         k: int,
         selecting_o: np.ndarray,
         selecting_w: np.ndarray,
+        floors: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, ...] | None:
-        """Score a unit's pairs; keep those in the unit's top ``k`` of either side."""
+        """Score a unit's pairs; keep those in the unit's top ``k`` of either side.
+
+        ``floors``: per offer and per want, a score that ``k`` pairs scored earlier reach
+        (``_Pile.floors``); a pair below both of its listings' floors is dropped first.
+        """
         o_side, w_side = self._sides[OFFER], self._sides[WANT]
         oa, wa = o_side.arrays, w_side.arrays
         s, inferred, pathway = pair_products(
@@ -918,11 +1065,17 @@ class MatchIndex:
         products = {"inferred": inferred, "pathway": pathway}
         if oa.embedding.shape[1]:
             products["cosine"] = rowdot(oa.embedding[o], wa.embedding[w])
+        codes = self._string_codes()
         scored = score_arrays(
-            take_scalars(oa, o), take_scalars(wa, w), text_sim=s, distance_km=d,
+            take_scalars(oa, o, codes[OFFER]), take_scalars(wa, w, codes[WANT]),
+            text_sim=s, distance_km=d,
             products=products,
         )
         alive = np.flatnonzero(scored.accepted)
+        if floors is not None and len(alive):
+            floor_o, floor_w = floors
+            score = scored.score[alive]
+            alive = alive[(score >= floor_o[o[alive]]) | (score >= floor_w[w[alive]])]
         if not len(alive):
             return None
         o, w, d, s = o[alive], w[alive], d[alive], s[alive]
@@ -931,6 +1084,18 @@ class MatchIndex:
             w, score, o_side.arrays.ids[o], k, selecting_w[w]
         )
         return o[keep], w[keep], d[keep], s[keep], score[keep]
+
+    def _string_codes(self) -> dict[str, dict[str, np.ndarray]]:
+        """Integer codes of the string fields the scorer compares, per side (cached)."""
+        codes = self.__dict__.get("_codes")
+        if codes is None:
+            sides = (self._sides[OFFER].arrays, self._sides[WANT].arrays)
+            codes = {OFFER: {}, WANT: {}}
+            for name in _CODED:
+                o_codes, w_codes = string_codes(*(getattr(a, name) for a in sides))
+                codes[OFFER][name], codes[WANT][name] = o_codes, w_codes
+            self._codes = codes
+        return codes
 
     # --- from selected pairs to match records ---------------------------------------------
 

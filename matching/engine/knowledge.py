@@ -181,18 +181,44 @@ def ewc_proximity_keys(
     sub_b: ArrayLike,
     chap_b: ArrayLike,
 ) -> np.ndarray:
-    """Vectorised EWC proximity on ``ewc_keys`` (string arrays broadcast)."""
-    entry_a, sub_a, chap_a = (np.asarray(x, dtype=str) for x in (entry_a, sub_a, chap_a))
-    entry_b, sub_b, chap_b = (np.asarray(x, dtype=str) for x in (entry_b, sub_b, chap_b))
+    """Vectorised EWC proximity on ``ewc_keys`` (string arrays broadcast, or their
+    ``string_codes``)."""
+    entry_a, sub_a, chap_a, entry_b, sub_b, chap_b = (
+        _keys(x) for x in (entry_a, sub_a, chap_a, entry_b, sub_b, chap_b)
+    )
+    unset = _unset(entry_a)
     return np.select(
         [
-            (entry_a == entry_b) & (entry_a != ""),
-            (sub_a == sub_b) & (sub_a != ""),
-            (chap_a == chap_b) & (chap_a != ""),
+            (entry_a == entry_b) & (entry_a != unset),
+            (sub_a == sub_b) & (sub_a != unset),
+            (chap_a == chap_b) & (chap_a != unset),
         ],
         [EWC_SAME_ENTRY, EWC_SAME_SUB_CHAPTER, EWC_SAME_CHAPTER],
         default=0.0,
     )
+
+
+def string_codes(*columns: np.ndarray) -> list[np.ndarray]:
+    """Integer codes for string arrays that are compared with each other: equal strings
+    get equal codes across all ``columns``, and ``''`` (unset) is 0.
+
+    The proximity functions take codes in place of strings and give the same values;
+    comparing and gathering int32 codes is much cheaper, pair by pair, than strings."""
+    values = np.concatenate([np.asarray(c, dtype=str) for c in columns])
+    distinct, codes = np.unique(values, return_inverse=True)
+    codes = codes.astype(np.int32).reshape(-1)
+    if not len(distinct) or distinct[0] != "":
+        codes += 1  # "" sorts first: 0 is kept for it alone
+    return np.split(codes, np.cumsum([len(c) for c in columns])[:-1])
+
+
+def _keys(x: ArrayLike) -> np.ndarray:
+    x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.integer) else np.asarray(x, dtype=str)
+
+
+def _unset(keys: np.ndarray) -> str | int:
+    return 0 if np.issubdtype(keys.dtype, np.integer) else ""
 
 
 def ewc_proximity(a: str | None, b: str | None) -> float:
@@ -203,12 +229,12 @@ def ewc_proximity(a: str | None, b: str | None) -> float:
 def category_proximity_keys(
     slug_a: ArrayLike, group_a: ArrayLike, slug_b: ArrayLike, group_b: ArrayLike
 ) -> np.ndarray:
-    """Vectorised category proximity on (slug, group) string arrays."""
-    slug_a, group_a, slug_b, group_b = (
-        np.asarray(x, dtype=str) for x in (slug_a, group_a, slug_b, group_b)
-    )
+    """Vectorised category proximity on (slug, group) string arrays, or their
+    ``string_codes``."""
+    slug_a, group_a, slug_b, group_b = (_keys(x) for x in (slug_a, group_a, slug_b, group_b))
+    unset = _unset(slug_a)
     return np.select(
-        [(slug_a == slug_b) & (slug_a != ""), (group_a == group_b) & (group_a != "")],
+        [(slug_a == slug_b) & (slug_a != unset), (group_a == group_b) & (group_a != unset)],
         [CATEGORY_SAME, CATEGORY_RELATED],
         default=0.0,
     )

@@ -9,13 +9,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from bench.generate import generate_region
 from bench.naive import compare, naive_matches
 from matching.engine import index as index_module
 from matching.engine.cells import Cell, plan_cells
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
-from matching.engine.index import MatchIndex, top_k_mask
+from matching.engine.index import MatchIndex, kth_scores, pair_products, top_k_mask
 
 
 @pytest.fixture(scope="module")
@@ -232,3 +233,77 @@ def test_first_shared_block_from_packed_bits_equals_the_first_common_flag():
         assert np.array_equal(_first_shared(o_bits, w_bits, o, w, block), expected)
         if block >= 9:
             assert not expected.all() and expected.any()  # both outcomes are exercised
+
+
+def _merged_dot(a, b, i: int, j: int) -> float:
+    # The baseline's order: shared features ascending, added to 0.0 one at a time.
+    ra = dict(zip(a.indices[a.indptr[i] : a.indptr[i + 1]].tolist(),
+                  a.data[a.indptr[i] : a.indptr[i + 1]].tolist(), strict=True))
+    total = 0.0
+    for f, value in zip(b.indices[b.indptr[j] : b.indptr[j + 1]].tolist(),
+                        b.data[b.indptr[j] : b.indptr[j + 1]].tolist(), strict=True):
+        if f in ra:
+            total += ra[f] * value
+    return total
+
+
+@pytest.mark.parametrize("dense_cells", [4_000_000, 10])  # dense slabs; sparse fallback
+@pytest.mark.parametrize("product_cells", [2_000_000, 7])  # whole slabs; slabs split
+def test_pair_products_have_the_bits_of_a_merge_of_sorted_rows(
+    monkeypatch, dense_cells, product_cells
+):
+    monkeypatch.setattr(index_module, "DENSE_CELLS", dense_cells)
+    monkeypatch.setattr(index_module, "PRODUCT_CELLS", product_cells)
+    monkeypatch.setattr(index_module, "SLAB_OFFERS", 16)
+    rng = np.random.default_rng(11)
+    matrices = []
+    for features in (9_000, 40):  # over DENSE_FEATURES (laid out by used features), under
+        a = sp.random(60, features, density=30 / features, format="csr", random_state=rng)
+        b = sp.random(50, features, density=20 / features, format="csr", random_state=rng)
+        # Shared features: a few columns every row uses.
+        a = sp.csr_matrix(a + sp.csr_matrix(np.outer(np.ones(60), np.r_[rng.random(3),
+                                                                     np.zeros(features - 3)])))
+        b = sp.csr_matrix(b + sp.csr_matrix(np.outer(np.ones(50), np.r_[rng.random(3),
+                                                                     np.zeros(features - 3)])))
+        a.sort_indices()
+        b.sort_indices()
+        matrices.append((a, b))
+    offers = rng.integers(0, 60, 700)
+    wants = rng.integers(0, 50, 700)
+    found = pair_products(matrices, offers, wants)
+    for (a, b), values in zip(matrices, found, strict=True):
+        expected = [_merged_dot(a, b, o, w) for o, w in zip(offers.tolist(), wants.tolist(),
+                                                             strict=True)]
+        assert values.tolist() == expected  # bit for bit
+        assert (values > 0).all()
+
+
+def test_kth_scores_are_each_groups_kth_highest():
+    rng = np.random.default_rng(2)
+    group = rng.integers(0, 40, 600)
+    score = rng.choice([0.1, 0.2, 0.3, 0.5], 600)
+    floors = kth_scores(group, score, 45, 7)
+    for g in range(45):
+        mine = np.sort(score[group == g])[::-1]
+        assert floors[g] == (mine[6] if len(mine) >= 7 else -np.inf)
+
+
+def test_early_cuts_raise_floors_that_drop_pairs(index, monkeypatch):
+    # The floors must do their work: after the first cuts, units drop pairs below them.
+    monkeypatch.setattr(index_module, "TILE_OFFERS", 7)
+    monkeypatch.setattr(index_module, "UNIT_PAIRS", 40)
+    monkeypatch.setattr(index_module, "COMPACT_ROWS", 60)
+    dropped = []
+    real = index_module.MatchIndex._reduce
+
+    def counting(self, o, w, d, k, selecting_o, selecting_w, floors=None):
+        before = real(self, o, w, d, k, selecting_o, selecting_w)
+        after = real(self, o, w, d, k, selecting_o, selecting_w, floors)
+        dropped.append(0 if before is None else len(before[0]) - (0 if after is None
+                                                                  else len(after[0])))
+        return after
+
+    monkeypatch.setattr(index_module.MatchIndex, "_reduce", counting)
+    assert sum(dropped) == 0
+    index.select(4)
+    assert sum(dropped) > 0

@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from matching.engine.knowledge import (
     Knowledge,
+    category_proximity_keys,
     ewc_display,
     ewc_keys,
     ewc_proximity,
     ewc_proximity_keys,
+    string_codes,
 )
 
 
@@ -62,6 +64,36 @@ def test_vectorised_ewc_proximity_agrees(a, b):
     )
     assert float(array[0]) == ewc_proximity(a, b)
     assert ewc_proximity(a, b) in (0.0, 0.3, 0.6, 1.0)
+
+
+def test_proximity_on_string_codes_equals_proximity_on_strings(kb):
+    rng = np.random.default_rng(4)
+    pool = ["", "100102", "100101", "100201", "020304", "170101", "1001", "10", "0203"]
+    a = [ewc_keys(rng.choice(pool)) for _ in range(500)]
+    b = [ewc_keys(rng.choice(pool)) for _ in range(500)]
+    a_cols = [np.array([row[i] for row in a]) for i in range(3)]
+    b_cols = [np.array([row[i] for row in b]) for i in range(3)]
+    coded = [string_codes(x, y) for x, y in zip(a_cols, b_cols, strict=True)]
+    assert all(c.dtype == np.int32 for pair in coded for c in pair)
+    assert np.array_equal(
+        ewc_proximity_keys(*(p[0] for p in coded), *(p[1] for p in coded)),
+        ewc_proximity_keys(*a_cols, *b_cols),
+    )
+    slugs = ["", *kb.categories]
+    slug_a, slug_b = rng.choice(slugs, 500), rng.choice(slugs, 500)
+    group_a = np.array([kb.category_group(s) if s else "" for s in slug_a])
+    group_b = np.array([kb.category_group(s) if s else "" for s in slug_b])
+    expected = category_proximity_keys(slug_a, group_a, slug_b, group_b)
+    assert set(expected) == {0.0, 0.5, 1.0}
+    (ca, cb), (ga, gb) = string_codes(slug_a, slug_b), string_codes(group_a, group_b)
+    assert np.array_equal(category_proximity_keys(ca, ga, cb, gb), expected)
+
+
+def test_string_codes_keep_zero_for_unset_alone():
+    left, right = string_codes(np.array(["b", "a"]), np.array(["a", "c", "b"]))
+    assert left.tolist() == [2, 1] and right.tolist() == [1, 3, 2]  # no "": 0 unused
+    left, right = string_codes(np.array(["", "a"]), np.array(["a", ""]))
+    assert left.tolist() == [0, 1] and right.tolist() == [1, 0]
 
 
 @pytest.mark.parametrize(
