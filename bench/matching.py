@@ -27,6 +27,7 @@ import random
 import resource
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -49,6 +50,60 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+class _MemorySampler:
+    """Peak memory of this process together with its forked helpers, sampled every 0.1 s:
+    this process's resident memory plus what each child holds of its own (its private
+    pages; the pages it shares with this process are already counted here)."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            total = _status_kb("self", "VmRSS:")
+            for child in _children():
+                total += _rollup_kb(child, ("Private_Clean:", "Private_Dirty:"))
+            self.peak_mb = max(self.peak_mb, total / 1024)
+
+
+def _children() -> list[str]:
+    found = []
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            found += (task / "children").read_text().split()
+        except OSError:
+            pass
+    return found
+
+
+def _status_kb(pid: str, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _rollup_kb(pid: str, fields: tuple[str, ...]) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return 0
+    return sum(int(line.split()[1]) for line in lines if line.startswith(fields))
+
+
 # --- phase run in a fresh process ------------------------------------------------------
 
 
@@ -64,7 +119,7 @@ def phase_rematch(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     # The outer transaction lets the commit be timed on its own (before migration 0003,
     # PostgreSQL checked the deferred foreign keys of every written match there).
-    with transaction.atomic():
+    with _MemorySampler() as memory, transaction.atomic():
         report = services.match_rematch_full(k=args.k)
         committing = time.perf_counter()
     full_s = time.perf_counter() - started
@@ -72,6 +127,10 @@ def phase_rematch(args: argparse.Namespace) -> dict:
     out = {
         "full_rematch_s": round(full_s, 3),
         "peak_rss_mb": _peak_rss_mb(),
+        # With the helpers that inferred profiles beside this process (never below the
+        # process's own peak, which sampling could miss).
+        "peak_total_mb": round(max(memory.peak_mb, _peak_rss_mb()), 1),
+        **report.fit,
         "version": report.version,
         "matches": report.matches,
         "candidates": report.candidates,

@@ -236,9 +236,10 @@ def _model_version(records: Sequence[ListingRecord], knowledge: Knowledge) -> st
     return f"{ENGINE_VERSION}-{digest.hexdigest()[:12]}"
 
 
-def _build_index(records: Sequence[ListingRecord]) -> MatchIndex:
+def _build_index(records: Sequence[ListingRecord], *, processes: int = 1) -> MatchIndex:
     knowledge = catalogue.knowledge()
-    return MatchIndex.build(records, knowledge, version=_model_version(records, knowledge))
+    return MatchIndex.build(records, knowledge, version=_model_version(records, knowledge),
+                            processes=processes)
 
 
 @dataclass
@@ -252,6 +253,8 @@ class RematchReport:
     written: int = 0
     deleted: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    # How the profiles were inferred: processes, helpers' memory (InferenceModel.inferring).
+    fit: dict[str, float] = field(default_factory=dict)
 
 
 class _Clock:
@@ -274,7 +277,8 @@ def _refit(clock: _Clock | None = None) -> StoredModel:
     records = _active_records()
     if clock:
         clock.lap("read_s")
-    model = StoredModel(index=_build_index(records), snapshot_at=snapshot_at)
+    model = StoredModel(index=_build_index(records, processes=settings.MATCH_PROCESSES),
+                        snapshot_at=snapshot_at)
     modelstore.save(model)
     if clock:
         clock.lap("fit_s")
@@ -339,9 +343,11 @@ def match_rematch_full(*, k: int | None = None) -> RematchReport:
         written=written,
         deleted=deleted,
         seconds=seconds,
+        fit=dict(getattr(index, "fit_info", {})),
     )
-    log.info("rematched %d listings: %d matches, %d written, %d deleted (%s)",
-             report.listings, report.matches, written, deleted, model.version)
+    log.info("rematched %d listings: %d matches, %d written, %d deleted (%s, fitted on %s "
+             "processes)", report.listings, report.matches, written, deleted, model.version,
+             report.fit.get("processes", "?"))
     return report
 
 

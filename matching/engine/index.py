@@ -35,11 +35,13 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
+from matching.engine.batch import ForkedBatches, can_fork
 from matching.engine.cells import CellPlan
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.infer import Profiles
@@ -52,6 +54,7 @@ from matching.engine.score import (
     score_arrays,
     within_range,
 )
+from matching.engine.text import BLOCKS as TEXT_BLOCKS
 from matching.engine.text import TextModel, listing_text
 
 COUNTERPART = {OFFER: WANT, WANT: OFFER}
@@ -70,8 +73,9 @@ SLAB_OFFERS = 256
 # most DENSE_CELLS entries (8 bytes each).
 DENSE_FEATURES = 4_096
 DENSE_CELLS = 4_000_000
-# Pairs kept from the units before they are cut down to the top k seen so far.
-COMPACT_ROWS = 4_000_000
+# Pairs kept from the units before they are cut down to the top k seen so far (a cut
+# runs beside the scoring, and its sort's memory with it: 4M cost 0.2 GB more at 100k).
+COMPACT_ROWS = 3_000_000
 # String fields the scorer compares for equality: coded as integers for bulk scoring.
 _CODED = ("ewc_entry", "ewc_sub", "ewc_chap", "category", "category_group")
 # Match records built at a time (each holds its components and explanation).
@@ -550,6 +554,8 @@ class MatchIndex:
         self.fingerprint = knowledge.fingerprint
         self.text_model = text_model
         self.version = version
+        # How the fit ran (processes, helpers' memory): set by ``build``.
+        self.fit_info: dict[str, float] = {}
         self._sides = sides
         self._where = {
             record.id: (kind, pos)
@@ -560,12 +566,14 @@ class MatchIndex:
     @classmethod
     def build(
         cls, records: Sequence[ListingRecord], knowledge: Knowledge, *, version: str = "",
-        profiles: Profiles | None = None,
+        profiles: Profiles | None = None, processes: int = 1,
     ) -> MatchIndex:
         """Fit the text model on all records and prepare each side.
 
         ``profiles``: the records' inferred profiles (in record order), when inferred
-        elsewhere, e.g. in parts by several workers; the index is the same either way."""
+        elsewhere, e.g. in parts by several workers; the index is the same either way.
+        ``processes``: how many processes infer the profiles (forked helpers beside this
+        one, ``InferenceModel.inferring``); the index is the same either way."""
         records = tuple(records)
         ids = [record.id for record in records]
         if len(set(ids)) != len(ids):
@@ -575,8 +583,26 @@ class MatchIndex:
             raise ValueError(f"listings {bad[:5]} are neither {OFFER!r} nor {WANT!r}")
         texts = [listing_text(record, knowledge=knowledge) for record in records]
         infers = knowledge.config.infers and bool(knowledge.materials)
+        fit_info: dict[str, float] = {"processes": 1}
         if profiles is not None or not infers or len(records) < OVERLAP_FIT:
             text_model, matrix = TextModel.fit_transform(texts)
+        elif processes > 1 and can_fork():
+            # The text model and the profiles' batches, shared out between this process
+            # and forked helpers: the inference is pure Python, and the GIL would keep
+            # threads on one core. Rows are independent, so the profiles are the same.
+            # The text model's blocks are independent too, and the longest jobs: first.
+            inference = knowledge.inference
+            jobs = [partial(TextModel.fit_block, name, texts) for name in TEXT_BLOCKS]
+            jobs += [partial(inference.batch_profiles, b) for b in inference.batches(records)]
+            with ForkedBatches(_run, jobs, helpers=processes - 1) as work:
+                results = work.results()
+            text_model, matrix = TextModel.from_blocks(*results[: len(TEXT_BLOCKS)])
+            parts = results[len(TEXT_BLOCKS) :]
+            profiles = parts[0] if len(parts) == 1 else Profiles.stack(parts)
+            fit_info = {"processes": 1 + work.helpers,
+                        "helper_peak_private_mb": round(work.peak_private_mb, 1),
+                        "helper_peak_rss_mb": round(work.peak_rss_mb, 1),
+                        "helper_failures": len(work.failures)}
         else:
             # The text model's sparse work runs without the GIL: fitted on a thread, it
             # overlaps the inference (rows are independent: inferred all at once, the
@@ -585,8 +611,10 @@ class MatchIndex:
                 fitting = pool.submit(TextModel.fit_transform, texts)
                 profiles = knowledge.inference.profiles(records)
                 text_model, matrix = fitting.result()
-        return cls._assemble(records, knowledge, text_model, sp.csr_matrix(matrix), version,
-                             profiles)
+        index = cls._assemble(records, knowledge, text_model, sp.csr_matrix(matrix), version,
+                              profiles)
+        index.fit_info = fit_info
+        return index
 
     @classmethod
     def _assemble(
@@ -1191,6 +1219,10 @@ def _waited(future, clock: dict[str, float]):
     result = future.result()
     clock["score_s"] += time.perf_counter() - started
     return result
+
+
+def _run(job):
+    return job()
 
 
 def _check_k(k) -> None:

@@ -877,7 +877,7 @@ BLOCK_RELATIVE = 0.6
 BLOCK_TOP = 3
 BLOCK_MIN_CONFIDENCE = 0.5
 CACHE_SIZE = 4096
-PROFILE_BATCH = 10_000  # records inferred together (a batch's token lists are ~50 MB)
+PROFILE_BATCH = 5_000  # records inferred together (a batch's token lists are ~50 MB)
 
 _EWC_NOISE = re.compile(r"\s*(other than|except)\b.*$", re.IGNORECASE)
 
@@ -1250,10 +1250,19 @@ class InferenceModel:
                     self._cache.clear()
                 self._cache[key] = cached
             return cached
-        if len(records) > PROFILE_BATCH:
-            # Rows are independent: batches bound the memory of token lists and spans.
-            return Profiles.stack([self._profiles(records[i : i + PROFILE_BATCH])
-                                   for i in range(0, len(records), PROFILE_BATCH)])
+        parts = [self.batch_profiles(batch) for batch in self.batches(records)]
+        return parts[0] if len(parts) == 1 else Profiles.stack(parts)
+
+    @staticmethod
+    def batches(records: Sequence) -> list[Sequence]:
+        """Consecutive parts of ``records`` whose profiles, stacked, are those of all:
+        rows are independent, and batches bound the memory of token lists and spans."""
+        if len(records) <= PROFILE_BATCH:
+            return [records]
+        return [records[i : i + PROFILE_BATCH] for i in range(0, len(records), PROFILE_BATCH)]
+
+    def batch_profiles(self, records: Sequence) -> Profiles:
+        """Profiles of one of ``batches(records)``."""
         return self._profiles(records)
 
     def _profiles(self, records: Sequence) -> Profiles:

@@ -121,6 +121,10 @@ CHAR_MAX_DF = 0.05
 COMMON_MIN_LISTINGS = 20
 
 
+# The model's blocks, in the order their columns are stacked.
+BLOCKS = ("word", "char")
+
+
 def _word_block() -> _Block:
     return _Block(
         # = CountVectorizer(analyzer="word", ngram_range=(1, 2), stop_words=...,
@@ -179,10 +183,21 @@ class TextModel:
     @classmethod
     def fit_transform(cls, texts: Sequence[str]) -> tuple[TextModel, sp.csr_matrix]:
         """Fit on a corpus and return the model with the corpus' rows (= ``transform``)."""
-        texts = list(texts)
-        word, char = _word_block(), _char_block()
-        rows = _combine(word.fit_transform(texts), char.fit_transform(texts))
-        return cls(word, char), rows
+        return cls.from_blocks(*(cls.fit_block(name, texts) for name in BLOCKS))
+
+    @staticmethod
+    def fit_block(name: str, texts: Sequence[str]) -> tuple[_Block, sp.csr_matrix]:
+        """One block (``BLOCKS``) fitted on a corpus, with the corpus' rows in it: the
+        blocks are independent, so they can be fitted apart (``from_blocks`` joins them)."""
+        block = {"word": _word_block, "char": _char_block}[name]()
+        return block, block.fit_transform(list(texts))
+
+    @classmethod
+    def from_blocks(
+        cls, word: tuple[_Block, sp.csr_matrix], char: tuple[_Block, sp.csr_matrix]
+    ) -> tuple[TextModel, sp.csr_matrix]:
+        """The model and the corpus' rows from its fitted blocks (``fit_block``)."""
+        return cls(word[0], char[0]), _combine(word[1], char[1])
 
     @property
     def n_features(self) -> int:

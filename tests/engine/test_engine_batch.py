@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing as mp
+import os
 import threading
+import time
 
+import numpy as np
 import pytest
 
-from matching.engine.batch import collector_paused
+from matching.engine import batch
+from matching.engine.batch import ForkedBatches, collector_paused
 
 
 @pytest.fixture(autouse=True)
@@ -72,3 +77,99 @@ def test_as_a_decorator():
 
     assert work() is False
     assert gc.isenabled()
+
+
+def _square_sums(n: int) -> np.ndarray:
+    return np.arange(n, dtype=np.float64) ** 2
+
+
+def test_forked_helpers_give_every_result_in_order():
+    items = list(range(1, 40))
+    with ForkedBatches(_square_sums, items, helpers=2) as work:
+        found = work.results()
+    assert work.helpers == 2 and work.failures == []
+    assert [r.tolist() for r in found] == [_square_sums(n).tolist() for n in items]
+    assert work.peak_rss_mb > 0
+
+
+def _slow_here(parent: int, function):
+    # Slow in this process only, so that the helpers surely start and take items.
+    def run(_item):
+        if os.getpid() == parent:
+            time.sleep(0.02)
+        return function()
+
+    return run
+
+
+def test_forked_helpers_share_the_items():
+    parent = os.getpid()
+    with ForkedBatches(_slow_here(parent, os.getpid), list(range(40)), helpers=1) as work:
+        pids = work.results()
+    assert len(pids) == 40
+    assert any(pid != parent for pid in pids)  # the helper took some
+
+
+def test_an_item_whose_helper_failed_is_computed_here():
+    parent = os.getpid()
+
+    def flaky(i: int) -> int:
+        if os.getpid() != parent:
+            raise RuntimeError(f"helper cannot do {i}")
+        time.sleep(0.05)  # leave the helpers time to start and take items
+        return i * 10
+
+    with ForkedBatches(flaky, list(range(12)), helpers=2) as work:
+        found = work.results()
+    assert found == [i * 10 for i in range(12)]
+    assert work.failures and all("helper cannot do" in f for f in work.failures)
+
+
+def test_an_item_whose_helper_died_is_computed_here():
+    parent = os.getpid()
+
+    def deadly(i: int) -> int:
+        if os.getpid() != parent:
+            os._exit(3)  # killed mid-item: no error is sent
+        time.sleep(0.05)
+        return i + 1
+
+    with ForkedBatches(deadly, list(range(6)), helpers=1) as work:
+        found = work.results()
+    assert found == [1, 2, 3, 4, 5, 6]
+    assert work.failures == ["a helper process ended without finishing"]
+
+
+def test_helpers_are_forked_from_a_daemonic_process_too(monkeypatch):
+    # A Celery prefork worker's child is daemonic: multiprocessing would refuse there.
+    monkeypatch.setattr(mp.current_process(), "_config",
+                        {**mp.current_process()._config, "daemon": True})
+    parent = os.getpid()
+    with ForkedBatches(_slow_here(parent, os.getpid), list(range(20)), helpers=1) as work:
+        pids = work.results()
+    assert work.helpers == 1 and any(pid != parent for pid in pids)
+
+
+def test_a_system_without_fork_computes_everything_here(monkeypatch):
+    monkeypatch.delattr(os, "fork")
+    assert not batch.can_fork()
+    parent = os.getpid()
+    with ForkedBatches(lambda _: os.getpid(), [1, 2, 3], helpers=2) as work:
+        assert work.results() == [parent] * 3
+    assert work.helpers == 0
+
+
+def test_helpers_left_by_an_error_are_stopped_and_reaped():
+    parent = os.getpid()
+
+    def endless(_item):
+        while os.getpid() != parent:
+            time.sleep(0.01)
+        raise ValueError("this process failed")
+
+    with pytest.raises(ValueError, match="this process failed"):
+        with ForkedBatches(endless, [1, 2, 3], helpers=2) as work:
+            work.results()
+    for pid in work._pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped: no child of that pid is left

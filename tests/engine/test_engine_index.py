@@ -260,6 +260,36 @@ def test_text_fit_on_a_thread_builds_the_same_index(kb, monkeypatch):
     assert alone.match_all(5) == overlapped.match_all(5)
 
 
+def _same_bits(a, b) -> bool:
+    import numpy as np
+
+    a, b = a.tocsr(), b.tocsr()
+    return all(np.array_equal(getattr(a, n), getattr(b, n)) for n in ("indptr", "indices", "data"))
+
+
+def test_fit_shared_with_forked_helpers_builds_the_same_index(kb, monkeypatch):
+    from bench.generate import generate_region
+    from matching.engine import index as index_module
+    from matching.engine import infer
+
+    records = generate_region(600, seed=21, knowledge=kb).records()
+    alone = MatchIndex.build(records, kb, version="v")
+    assert alone.fit_info == {"processes": 1}
+    monkeypatch.setattr(index_module, "OVERLAP_FIT", 1)
+    monkeypatch.setattr(infer, "PROFILE_BATCH", 70)  # 9 batches, shared out
+    shared = MatchIndex.build(records, kb, version="v", processes=3)
+    assert shared.fit_info["processes"] == 3
+    assert shared.fit_info["helper_failures"] == 0
+    assert shared.fit_info["helper_peak_rss_mb"] > 0
+    for kind in (OFFER, WANT):
+        a, b = alone.side(kind), shared.side(kind)
+        assert _same_bits(a.matrix, b.matrix)
+        for name in ("material", "use", "block_matrix", "material_near", "use_potential"):
+            assert _same_bits(getattr(a.arrays, name), getattr(b.arrays, name)), name
+    assert alone.text_model.n_features == shared.text_model.n_features
+    assert alone.match_all(5) == shared.match_all(5)
+
+
 def test_pairs_in_write_order_are_the_same_pairs_grouped_by_place(kb):
     import numpy as np
 
