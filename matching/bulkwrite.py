@@ -35,12 +35,15 @@ VALUE_FIELDS = ("score", "distance_km", "components", "explanation", "model_vers
 
 @dataclass(frozen=True)
 class MatchRows:
-    """New matches as parallel columns (ids) and their preformatted COPY lines."""
+    """New matches as parallel columns (ids, scores) and their preformatted COPY lines."""
 
     offer_id: np.ndarray
     want_id: np.ndarray
     # "offer\twant\tscore\tdistance\tcomponents json\texplanation", COPY text format
     lines: list[str]
+    # Each row's score (None: not given): a row whose stored pair has another score has
+    # changed for sure, and is written without comparing it first.
+    score: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -70,7 +73,8 @@ class MatchRows:
                            _escaped([text[:EXPLANATION_MAX] for text in found.explanation]),
                            strict=True)
         ]
-        return cls(offer_id=offer_id, want_id=want_id, lines=lines)
+        return cls(offer_id=offer_id, want_id=want_id, lines=lines,
+                   score=np.asarray(found.score, dtype=np.float64))
 
     @classmethod
     def concat(cls, parts: Sequence[MatchRows]) -> MatchRows:
@@ -80,14 +84,18 @@ class MatchRows:
         offer = np.concatenate([p.offer_id for p in parts])
         want = np.concatenate([p.want_id for p in parts])
         lines = [line for p in parts for line in p.lines]
+        score = (None if any(p.score is None for p in parts)
+                 else np.concatenate([p.score for p in parts]))
         # A pair chosen from both ends comes from two cells with identical values.
         key = np.rec.fromarrays([offer, want])
         _, first = np.unique(key, return_index=True)
-        return cls(offer[first], want[first], [lines[i] for i in first.tolist()])
+        return cls(offer[first], want[first], [lines[i] for i in first.tolist()],
+                   None if score is None else score[first])
 
     def take(self, mask: np.ndarray) -> MatchRows:
         idx = np.flatnonzero(mask)
-        return MatchRows(self.offer_id[idx], self.want_id[idx], [self.lines[i] for i in idx])
+        return MatchRows(self.offer_id[idx], self.want_id[idx], [self.lines[i] for i in idx],
+                         None if self.score is None else self.score[idx])
 
     def copy_text(self) -> str:
         """The rows as one block of ``COPY`` text."""
@@ -203,10 +211,14 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
         want_scope = (
             "AND m.want_id IN (SELECT id FROM match_scope_wants)" if wants is not None else ""
         )
-        # The pairs the scope holds now: those the new set lacks are deleted at the end.
-        before = _pairs(cursor, f"""
-            SELECT m.offer_id, m.want_id FROM {table} m
+        # The pairs the scope holds now, with their scores: those the new set lacks are
+        # deleted at the end, and a new row whose pair is not stored, or is stored with
+        # another score, is written without comparing it with the stored row first.
+        offers_before, wants_before, scores_before = _pairs(cursor, f"""
+            SELECT m.offer_id, m.want_id, m.score FROM {table} m
             WHERE m.offer_id IN (SELECT id FROM match_scope_offers) {want_scope}""")
+        before = (offers_before, wants_before)
+        stored = _Stored(offers_before, wants_before, scores_before)
         cursor.execute("DROP TABLE IF EXISTS pg_temp.match_chunk")
         cursor.execute(
             "CREATE TEMP TABLE match_chunk (offer_id bigint, want_id bigint, score double "
@@ -216,11 +228,18 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
         store = _ChunkStore(cursor, table=table, version=version, now=timezone.now())
         kept: list[tuple[np.ndarray, np.ndarray]] = []
 
-        def texts() -> Iterator[str]:
+        def texts() -> Iterator[tuple[str, str]]:
             for rows in chunks:
-                kept.append((np.asarray(rows.offer_id, np.int64),
-                             np.asarray(rows.want_id, np.int64)))
-                yield rows.copy_text()
+                offer_id = np.asarray(rows.offer_id, np.int64)
+                want_id = np.asarray(rows.want_id, np.int64)
+                kept.append((offer_id, want_id))
+                compare = stored.may_equal(offer_id, want_id, rows.score)
+                if compare.all():
+                    yield "", rows.copy_text()
+                elif not compare.any():
+                    yield rows.copy_text(), ""
+                else:
+                    yield rows.take(~compare).copy_text(), rows.take(compare).copy_text()
 
         written = _pipelined(texts(), store)
         stale = _missing(before, kept)
@@ -239,16 +258,16 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
     return written, deleted
 
 
-# One row of ``COPY … (FORMAT BINARY)`` of two bigints: field count, then length and value
-# of each (network byte order).
+# One row of ``COPY … (FORMAT BINARY)`` of two bigints and a double: field count, then
+# length and value of each (network byte order).
 _PAIR_ROW = np.dtype([("fields", ">i2"), ("len_a", ">i4"), ("a", ">i8"), ("len_b", ">i4"),
-                     ("b", ">i8")])
+                     ("b", ">i8"), ("len_s", ">i4"), ("s", ">f8")])
 _BINARY_HEADER = 19  # signature (11), flags (4), header extension length (4)
 
 
-def _pairs(cursor, query: str) -> tuple[np.ndarray, np.ndarray]:
-    """(offer ids, want ids) of a two-bigint query, read with binary COPY (a rematch's
-    scope holds a million pairs or more: no Python object per row)."""
+def _pairs(cursor, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(offer ids, want ids, scores) of a (bigint, bigint, double) query, read with binary
+    COPY (a rematch's scope holds a million pairs or more: no Python object per row)."""
     with cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
         data = b"".join(bytes(block) for block in copy)
     start = _BINARY_HEADER + int.from_bytes(data[15:19], "big")  # + header extension
@@ -256,7 +275,39 @@ def _pairs(cursor, query: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("binary COPY without its trailer")
     body = data[start:-2]
     rows = np.frombuffer(body, dtype=_PAIR_ROW)
-    return rows["a"].astype(np.int64), rows["b"].astype(np.int64)
+    return (rows["a"].astype(np.int64), rows["b"].astype(np.int64),
+            rows["s"].astype(np.float64))
+
+
+class _Stored:
+    """The scope's stored pairs and scores, looked up by key."""
+
+    _BITS = 31  # a key packs (offer id, want id) when both are below 2**31
+
+    def __init__(self, offers: np.ndarray, wants: np.ndarray, scores: np.ndarray) -> None:
+        self.empty = not len(offers)
+        self._keys = self._scores = None
+        if not self.empty and self._packable(offers, wants):
+            keys = (offers << self._BITS) | wants
+            order = np.argsort(keys)
+            self._keys, self._scores = keys[order], scores[order]
+
+    def _packable(self, offers: np.ndarray, wants: np.ndarray) -> bool:
+        limit = 1 << self._BITS
+        return bool(offers.min() >= 0 and wants.min() >= 0 and offers.max() < limit
+                    and wants.max() < limit)
+
+    def may_equal(self, offers: np.ndarray, wants: np.ndarray, scores) -> np.ndarray:
+        """Rows that may equal their stored row (the pair is stored, with the same score):
+        only those need comparing. The others are new, or changed for sure."""
+        n = len(offers)
+        if self.empty:
+            return np.zeros(n, dtype=bool)
+        if self._keys is None or scores is None or not n or not self._packable(offers, wants):
+            return np.ones(n, dtype=bool)  # no key or no score: compare every row
+        keys = (offers << self._BITS) | wants
+        at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        return (self._keys[at] == keys) & (self._scores[at] == np.asarray(scores))
 
 
 def _missing(before: tuple[np.ndarray, np.ndarray],
@@ -280,42 +331,67 @@ def _missing(before: tuple[np.ndarray, np.ndarray],
     return offers[gone], wants[gone]
 
 
+_CHANGED = """
+    {old}.score <> {new}.score OR {old}.distance_km <> {new}.distance_km
+    OR {old}.components <> {new}.components OR {old}.explanation <> {new}.explanation"""
+
+
 @dataclass
 class _ChunkStore:
-    """Stores one chunk of new matches: COPY, then an upsert of its changed rows."""
+    """Stores one chunk of new matches: COPY, then an upsert of its changed rows.
+
+    A chunk comes in two parts. Rows that are new or changed for sure (``_Stored``) are
+    upserted directly. Rows that may equal their stored row are compared with it first,
+    by a probe of the pair key, and only those that differ are written: an upsert would
+    lock every conflicting row, written or not (2 s more on an unchanged rematch of
+    100k listings), and probing rows that must be written anyway cost 3–4 s on a first
+    one (docs/performance.md).
+    """
 
     cursor: object
     table: str
     version: str
     now: object
 
-    def __call__(self, text: str) -> int:
+    def __call__(self, texts: tuple[str, str]) -> int:
+        fresh, compared = texts
+        written = 0
+        if fresh:
+            written += self._upsert(fresh, probe=False)
+        if compared:
+            written += self._upsert(compared, probe=True)
+        return written
+
+    def _upsert(self, text: str, *, probe: bool) -> int:
         cursor = self.cursor
         with cursor.copy(
             "COPY match_chunk (offer_id, want_id, score, distance_km, components, "
             "explanation) FROM STDIN"
         ) as copy:
             copy.write(text)
+        # LATERAL with LIMIT keeps the comparison a probe of the pair key per row: a plain
+        # join would hash the whole (growing) table for every chunk.
+        compare = f"""
+            LEFT JOIN LATERAL (
+                SELECT o.id, o.score, o.distance_km, o.components, o.explanation
+                FROM {self.table} o
+                WHERE o.offer_id = n.offer_id AND o.want_id = n.want_id LIMIT 1
+            ) o ON true
+            WHERE o.id IS NULL OR {_CHANGED.format(old="o", new="n")}""" if probe else ""
+        # A conflict left to the upsert is a pair stored since the scope was read (or
+        # changed for sure): written only if its values differ, as every row.
         cursor.execute(
             f"""
             INSERT INTO {self.table} AS m (offer_id, want_id, score, distance_km, components,
                                           explanation, model_version, created_at, updated_at)
             SELECT n.offer_id, n.want_id, n.score, n.distance_km, n.components, n.explanation,
                    %(version)s, %(now)s, %(now)s
-            FROM match_chunk n
-            -- LATERAL with LIMIT keeps this a probe of the pair key per row: a plain join
-            -- would hash the whole (growing) table for every chunk.
-            LEFT JOIN LATERAL (
-                SELECT o.id, o.score, o.distance_km, o.components, o.explanation
-                FROM {self.table} o
-                WHERE o.offer_id = n.offer_id AND o.want_id = n.want_id LIMIT 1
-            ) o ON true
-            WHERE o.id IS NULL OR o.score <> n.score OR o.distance_km <> n.distance_km
-               OR o.components <> n.components OR o.explanation <> n.explanation
+            FROM match_chunk n {compare}
             ON CONFLICT (offer_id, want_id) DO UPDATE SET
                 score = EXCLUDED.score, distance_km = EXCLUDED.distance_km,
                 components = EXCLUDED.components, explanation = EXCLUDED.explanation,
                 model_version = EXCLUDED.model_version, updated_at = EXCLUDED.updated_at
+            WHERE {_CHANGED.format(old="m", new="EXCLUDED")}
             """,
             {"version": self.version, "now": self.now},
         )
@@ -324,7 +400,7 @@ class _ChunkStore:
         return written
 
 
-def _pipelined(texts: Iterator[str], store: Callable[[str], int]) -> int:
+def _pipelined(texts: Iterator, store: Callable[..., int]) -> int:
     """``store`` each text while the next is built; returns the sum of what they return.
 
     The texts are built here (Python: explanations, formatting) while a second thread

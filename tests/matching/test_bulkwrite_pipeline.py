@@ -75,3 +75,20 @@ def test_stale_pairs_are_those_of_before_no_chunk_holds(base):
     assert [len(a) for a in _missing(before, [])] == [4, 4]
     empty = (np.empty(0, np.int64), np.empty(0, np.int64))
     assert [len(a) for a in _missing(empty, kept)] == [0, 0]
+
+
+def test_rows_to_compare_are_those_stored_with_the_same_score():
+    from matching.bulkwrite import _Stored
+
+    stored = _Stored(np.array([1, 1, 2]), np.array([5, 6, 5]), np.array([0.5, 0.25, 0.75]))
+    offers, wants = np.array([1, 1, 2, 3]), np.array([5, 6, 5, 5])
+    # Stored and equal score: compare; another score: changed for sure; not stored: new.
+    found = stored.may_equal(offers, wants, np.array([0.5, 0.3, 0.75, 0.5]))
+    assert found.tolist() == [True, False, True, False]
+    assert stored.may_equal(offers, wants, None).all()  # no scores: compare every row
+    nothing = _Stored(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    assert not nothing.may_equal(offers, wants, np.zeros(4)).any()
+    big = np.array([1 << 40])
+    assert stored.may_equal(big, big, np.array([0.5])).all()  # too big to key: compare
+    huge = _Stored(big, big, np.array([0.5]))
+    assert huge.may_equal(offers, wants, np.zeros(4)).all()

@@ -190,6 +190,50 @@ def test_copy_write_touches_only_changed_rows(region):
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rows_changed_for_sure_are_written_and_equal_ones_left_alone(region):
+    from django.db import transaction
+
+    services.match_rematch_full(k=5)
+    model = modelstore.current()
+    rows = bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
+    keys = [(int(o), int(w)) for o, w in zip(rows.offer_id[:4], rows.want_id[:4], strict=True)]
+    # Row 0 gets another score (written without comparing), row 1 the same score with
+    # another explanation (found by comparing), row 2 is dropped, row 3 is not stored.
+    Match.objects.filter(offer_id=keys[3][0], want_id=keys[3][1]).delete()
+    lines = list(rows.lines)
+    offer, want, score, rest = lines[0].split("\t", 3)
+    lines[0] = f"{offer}\t{want}\t{float(score) / 2!r}\t{rest}"
+    head, _explanation = lines[1].rsplit("\t", 1)
+    lines[1] = f"{head}\tanother explanation"
+    scores = rows.score.copy()
+    scores[0] /= 2
+    keep = [0, 1, *range(3, len(rows))]
+    edited = bulkwrite.MatchRows(rows.offer_id[keep], rows.want_id[keep],
+                                 [lines[i] for i in keep], scores[keep])
+
+    def xmins():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT offer_id, want_id, xmin::text FROM matching_match")
+            return {(o, w): x for o, w, x in cursor.fetchall()}
+
+    before = xmins()
+    with transaction.atomic():
+        written, deleted = bulkwrite.sync_matches(
+            edited, version="edit", offers=model.index.side("offer").arrays.ids,
+            wants=model.index.side("want").arrays.ids)
+    assert (written, deleted) == (3, 1)
+    after = xmins()
+    assert keys[2] not in after and keys[3] in after
+    assert {k: v for k, v in after.items() if k not in keys} == {
+        k: v for k, v in before.items() if k not in keys}  # the others untouched
+    changed = Match.objects.get(offer_id=keys[0][0], want_id=keys[0][1])
+    assert changed.score == scores[0] and changed.model_version == "edit"
+    explained = Match.objects.get(offer_id=keys[1][0], want_id=keys[1][1])
+    assert explained.explanation == "another explanation"
+
+
+@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_distributed_rematch_on_real_workers_equals_the_single_process_one(region, model_dir):
