@@ -446,27 +446,15 @@ class _Pile:
     left the scoring threads without work. Cutting any part of the pairs keeps every pair
     of the final top ``k`` (a pair in the top ``k`` of a set is in the top ``k`` of every
     subset holding it), so when and what is cut changes nothing.
-
-    Each cut also raises ``floors``: per listing, a score that ``k`` of its pairs already
-    reach. A pair scoring below its offer's floor has ``k`` better rivals there, so it
-    cannot be in the offer's top ``k``; below both floors, it can be dropped as soon as it
-    is scored. A listing that does not select (a cell's margin) has an infinite floor.
     """
 
-    def __init__(
-        self, cut, k: int, selecting_o: np.ndarray, selecting_w: np.ndarray, *,
-        background: bool,
-    ) -> None:
+    def __init__(self, cut, *, background: bool) -> None:
         self._cut = cut
-        self._k = k
         self._parts: list[tuple[np.ndarray, ...]] = []
         self._rows = 0
         self._limit = COMPACT_ROWS
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="match-cut") if background else None
         self._cutting = None
-        # Replaced, never changed in place: scoring threads read a consistent pair.
-        self.floors = (np.where(selecting_o, -np.inf, np.inf),
-                       np.where(selecting_w, -np.inf, np.inf))
 
     def add(self, unit: tuple[np.ndarray, ...] | None) -> None:
         if unit is not None:
@@ -477,9 +465,9 @@ class _Pile:
         if self._rows > self._limit and self._cutting is None:
             parts, self._parts, self._rows = self._parts, [], 0
             if self._pool is None:
-                self._done(*self._cut_with_floors(parts))
+                self._done(self._cut(parts))
             else:
-                self._cutting = self._pool.submit(self._cut_with_floors, parts)
+                self._cutting = self._pool.submit(self._cut, parts)
 
     def parts(self) -> list[tuple[np.ndarray, ...]]:
         """Everything kept (waits for a cut still running)."""
@@ -491,44 +479,16 @@ class _Pile:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _cut_with_floors(self, parts):
-        cut = self._cut(parts)
-        o, w, _, _, score = cut
-        floor_o, floor_w = self.floors
-        return cut, (np.maximum(floor_o, kth_scores(o, score, len(floor_o), self._k)),
-                     np.maximum(floor_w, kth_scores(w, score, len(floor_w), self._k)))
-
     def _take_cut(self) -> None:
         cutting, self._cutting = self._cutting, None
-        self._done(*cutting.result())
+        self._done(cutting.result())
 
-    def _done(self, cut: tuple[np.ndarray, ...], floors) -> None:
+    def _done(self, cut: tuple[np.ndarray, ...]) -> None:
         self._parts.insert(0, cut)
         self._rows += len(cut[0])
-        # Floors only rise (each is the k-th score of some of a listing's pairs).
-        self.floors = (np.maximum(self.floors[0], floors[0]),
-                       np.maximum(self.floors[1], floors[1]))
         # The top k of many listings can itself exceed the bound: wait until the pile
         # doubles, or every unit would re-sort all of it.
         self._limit = max(COMPACT_ROWS, 2 * len(cut[0]))
-
-
-def kth_scores(group: np.ndarray, score: np.ndarray, groups: int, k: int) -> np.ndarray:
-    """Per group (``0 … groups−1``), at most the ``k``-th highest of its scores; −∞ for a
-    group with fewer than ``k``."""
-    out = np.full(groups, -np.inf)
-    if not len(group) or k <= 0:
-        return out
-    counts = np.bincount(group, minlength=groups)
-    rows = np.flatnonzero(counts[group] >= k)
-    if not len(rows):
-        return out
-    group, score = group[rows], score[rows]
-    order = np.lexsort((-score, group))
-    g = group[order]
-    starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
-    out[g[starts]] = score[order[starts + k - 1]]
-    return out
 
 
 def _empty_selection() -> Selection:
@@ -867,7 +827,7 @@ class MatchIndex:
             pairs, kept_parts = 0, []
             for o, w, d in self._tile_units(*tile_pairs, unit_pairs):
                 pairs += len(o)
-                part = self._reduce(o, w, d, k, selecting_o, selecting_w, pile.floors)
+                part = self._reduce(o, w, d, k, selecting_o, selecting_w)
                 if part is not None:
                     kept_parts.append(part)
             if not kept_parts:
@@ -879,7 +839,7 @@ class MatchIndex:
         def cut(parts):
             return self._top_k_union(parts, k, selecting_o, selecting_w)[:5]
 
-        pile = _Pile(cut, k, selecting_o, selecting_w, background=threads > 1)
+        pile = _Pile(cut, background=threads > 1)
         units = self._timed_units(sets, clock)
         try:
             for pairs, unit in _mapped(reduce, units, threads, clock):
@@ -1075,13 +1035,8 @@ class MatchIndex:
         k: int,
         selecting_o: np.ndarray,
         selecting_w: np.ndarray,
-        floors: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, ...] | None:
-        """Score a unit's pairs; keep those in the unit's top ``k`` of either side.
-
-        ``floors``: per offer and per want, a score that ``k`` pairs scored earlier reach
-        (``_Pile.floors``); a pair below both of its listings' floors is dropped first.
-        """
+        """Score a unit's pairs; keep those in the unit's top ``k`` of either side."""
         o_side, w_side = self._sides[OFFER], self._sides[WANT]
         oa, wa = o_side.arrays, w_side.arrays
         s, inferred, pathway = pair_products(
@@ -1100,10 +1055,6 @@ class MatchIndex:
             products=products,
         )
         alive = np.flatnonzero(scored.accepted)
-        if floors is not None and len(alive):
-            floor_o, floor_w = floors
-            score = scored.score[alive]
-            alive = alive[(score >= floor_o[o[alive]]) | (score >= floor_w[w[alive]])]
         if not len(alive):
             return None
         o, w, d, s = o[alive], w[alive], d[alive], s[alive]

@@ -16,7 +16,7 @@ from bench.naive import compare, naive_matches
 from matching.engine import index as index_module
 from matching.engine.cells import Cell, plan_cells
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
-from matching.engine.index import MatchIndex, kth_scores, pair_products, top_k_mask
+from matching.engine.index import MatchIndex, pair_products, top_k_mask
 
 
 @pytest.fixture(scope="module")
@@ -276,34 +276,3 @@ def test_pair_products_have_the_bits_of_a_merge_of_sorted_rows(
                                                              strict=True)]
         assert values.tolist() == expected  # bit for bit
         assert (values > 0).all()
-
-
-def test_kth_scores_are_each_groups_kth_highest():
-    rng = np.random.default_rng(2)
-    group = rng.integers(0, 40, 600)
-    score = rng.choice([0.1, 0.2, 0.3, 0.5], 600)
-    floors = kth_scores(group, score, 45, 7)
-    for g in range(45):
-        mine = np.sort(score[group == g])[::-1]
-        assert floors[g] == (mine[6] if len(mine) >= 7 else -np.inf)
-
-
-def test_early_cuts_raise_floors_that_drop_pairs(index, monkeypatch):
-    # The floors must do their work: after the first cuts, units drop pairs below them.
-    monkeypatch.setattr(index_module, "TILE_OFFERS", 7)
-    monkeypatch.setattr(index_module, "UNIT_PAIRS", 40)
-    monkeypatch.setattr(index_module, "COMPACT_ROWS", 60)
-    dropped = []
-    real = index_module.MatchIndex._reduce
-
-    def counting(self, o, w, d, k, selecting_o, selecting_w, floors=None):
-        before = real(self, o, w, d, k, selecting_o, selecting_w)
-        after = real(self, o, w, d, k, selecting_o, selecting_w, floors)
-        dropped.append(0 if before is None else len(before[0]) - (0 if after is None
-                                                                  else len(after[0])))
-        return after
-
-    monkeypatch.setattr(index_module.MatchIndex, "_reduce", counting)
-    assert sum(dropped) == 0
-    index.select(4)
-    assert sum(dropped) > 0
