@@ -34,6 +34,7 @@ MATCHING_COLUMNS = (
     ("write", ("write_s",)),
     ("commit", ("commit_s",)),
     ("peak RSS (MB)", ("peak_rss_mb",)),
+    ("peak with helpers (MB)", ("peak_total_mb",)),
     ("single p50 / p95 (ms)", ("single_p50_ms", "single_p95_ms")),
     ("API p50 / p95 (ms)", ("api_p50_ms", "api_p95_ms")),
     ("naive (s)", ("naive_s",)),
@@ -145,7 +146,9 @@ def section(matching: list[dict], workers: list[dict], *, image: str) -> str:
     if matching:
         lines += [f"![Full rematch time and its parts against listings, log-log]({image})", "",
                   "Full rematch and its parts in seconds; `–`: not measured (the naive",
-                  "baseline runs up to `--naive-max`, 2,000 listings by default).", ""]
+                  "baseline runs up to `--naive-max`, 2,000 listings by default). Peak RSS",
+                  "is the rematch process's; with helpers, its resident memory plus what",
+                  "each forked helper holds of its own, sampled every 0.1 s.", ""]
         lines += matching_table(matching) + [""]
         growth = _growth(matching)
         if growth:
