@@ -146,6 +146,22 @@ def test_rematch_leaves_matches_of_listings_newer_than_the_snapshot(owner, partn
 # --- PostgreSQL: COPY, and real workers ------------------------------------------------
 
 
+def _xmins() -> dict:
+    # PostgreSQL's row version: it changes whenever a row is rewritten.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT offer_id, want_id, xmin::text FROM matching_match")
+        return {(o, w): x for o, w, x in cursor.fetchall()}
+
+
+def _write_edited(model, edited) -> tuple[int, int]:
+    from django.db import transaction
+
+    with transaction.atomic():
+        return bulkwrite.sync_matches(
+            edited, version="edit", offers=model.index.side("offer").arrays.ids,
+            wants=model.index.side("want").arrays.ids)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_copy_write_touches_only_changed_rows(region):
@@ -153,15 +169,10 @@ def test_copy_write_touches_only_changed_rows(region):
     assert report.written == report.matches > 200
     assert (report.written, report.deleted) == (report.matches, 0)
 
-    def xmins():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT offer_id, want_id, xmin::text FROM matching_match")
-            return {(o, w): x for o, w, x in cursor.fetchall()}
-
-    before = xmins()
+    before = _xmins()
     again = services.match_rematch_full(k=5)
     assert (again.written, again.deleted) == (0, 0)
-    assert xmins() == before  # no row rewritten
+    assert _xmins() == before  # no row rewritten
 
     model = modelstore.current()
     rows = bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
@@ -171,14 +182,9 @@ def test_copy_write_touches_only_changed_rows(region):
     lines = [f"{offer}\t{want}\t{float(score) / 2!r}\t{rest}", *rows.lines[2:]]
     edited = bulkwrite.MatchRows(rows.offer_id[[0, *range(2, len(rows))]],
                                  rows.want_id[[0, *range(2, len(rows))]], lines)
-    from django.db import transaction
-
-    with transaction.atomic():
-        written, deleted = bulkwrite.sync_matches(
-            edited, version="edit", offers=model.index.side("offer").arrays.ids,
-            wants=model.index.side("want").arrays.ids)
+    written, deleted = _write_edited(model, edited)
     assert (written, deleted) == (1, 1)
-    after = xmins()
+    after = _xmins()
     assert dropped_key not in after
     assert after[changed_key] != before[changed_key]
     assert {k: v for k, v in after.items() if k != changed_key} == {
@@ -192,8 +198,6 @@ def test_copy_write_touches_only_changed_rows(region):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_rows_changed_for_sure_are_written_and_equal_ones_left_alone(region):
-    from django.db import transaction
-
     services.match_rematch_full(k=5)
     model = modelstore.current()
     rows = bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
@@ -212,18 +216,10 @@ def test_rows_changed_for_sure_are_written_and_equal_ones_left_alone(region):
     edited = bulkwrite.MatchRows(rows.offer_id[keep], rows.want_id[keep],
                                  [lines[i] for i in keep], scores[keep])
 
-    def xmins():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT offer_id, want_id, xmin::text FROM matching_match")
-            return {(o, w): x for o, w, x in cursor.fetchall()}
-
-    before = xmins()
-    with transaction.atomic():
-        written, deleted = bulkwrite.sync_matches(
-            edited, version="edit", offers=model.index.side("offer").arrays.ids,
-            wants=model.index.side("want").arrays.ids)
+    before = _xmins()
+    written, deleted = _write_edited(model, edited)
     assert (written, deleted) == (3, 1)
-    after = xmins()
+    after = _xmins()
     assert keys[2] not in after and keys[3] in after
     assert {k: v for k, v in after.items() if k not in keys} == {
         k: v for k, v in before.items() if k not in keys}  # the others untouched
