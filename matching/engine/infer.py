@@ -1245,7 +1245,7 @@ class InferenceModel:
             )
             cached = self._cache.get(key)
             if cached is None:
-                cached = self._profiles([record])
+                cached = self.batch_profiles([record])
                 if len(self._cache) >= CACHE_SIZE:
                     self._cache.clear()
                 self._cache[key] = cached
@@ -1262,10 +1262,7 @@ class InferenceModel:
         return [records[i : i + PROFILE_BATCH] for i in range(0, len(records), PROFILE_BATCH)]
 
     def batch_profiles(self, records: Sequence) -> Profiles:
-        """Profiles of one of ``batches(records)``."""
-        return self._profiles(records)
-
-    def _profiles(self, records: Sequence) -> Profiles:
+        """Profiles of one of ``batches(records)`` (or of any few records)."""
         n = len(records)
         lists = [self._token_lists(record) for record in records]
         mat_raw = self.material_matcher.scores([m for m, _ in lists])
