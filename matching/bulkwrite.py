@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import psycopg
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
@@ -66,13 +67,9 @@ class MatchRows:
         template = "%d\t%d\t%s\t%s\t{" + ", ".join(f"{json.dumps(n)}: %s" for n in names) + "}\t%s"
         offer_id = np.asarray(found.offer_id, dtype=np.int64)
         want_id = np.asarray(found.want_id, dtype=np.int64)
-        lines = [
-            template % row
-            for row in zip(offer_id.tolist(), want_id.tolist(),
-                           *(_float_texts(c) for c in columns),
-                           _escaped([text[:EXPLANATION_MAX] for text in found.explanation]),
-                           strict=True)
-        ]
+        lines = list(map(template.__mod__, zip(
+            offer_id.tolist(), want_id.tolist(), *(_float_texts(c) for c in columns),
+            _escaped([text[:EXPLANATION_MAX] for text in found.explanation]), strict=True)))
         return cls(offer_id=offer_id, want_id=want_id, lines=lines,
                    score=np.asarray(found.score, dtype=np.float64))
 
@@ -97,9 +94,10 @@ class MatchRows:
         return MatchRows(self.offer_id[idx], self.want_id[idx], [self.lines[i] for i in idx],
                          None if self.score is None else self.score[idx])
 
-    def copy_text(self) -> str:
-        """The rows as one block of ``COPY`` text."""
-        return "\n".join(self.lines) + "\n" if self.lines else ""
+    def copy_text(self, version: str) -> str:
+        """The rows as one block of ``COPY`` text, each ending with ``version``."""
+        end = "\t" + _escape(version) + "\n"
+        return end.join(self.lines) + end if self.lines else ""
 
     def values(self) -> list[dict]:
         """Row values as the ORM stores them (for the non-PostgreSQL path)."""
@@ -123,8 +121,8 @@ def _float_texts(column: np.ndarray) -> list[str]:
     values, inverse = np.unique(column, return_inverse=True)
     # np.unique counts −0.0 as 0.0; their reprs differ, so such a column is formatted whole.
     if len(values) * 8 > len(column) or (np.signbit(column) & (column == 0)).any():
-        return [repr(value) for value in column.tolist()]
-    texts = np.array([repr(value) for value in values.tolist()], dtype=object)
+        return list(map(repr, column.tolist()))
+    texts = np.array(list(map(repr, values.tolist())), dtype=object)
     return texts[inverse.reshape(-1)].tolist()
 
 
@@ -223,23 +221,22 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
         cursor.execute(
             "CREATE TEMP TABLE match_chunk (offer_id bigint, want_id bigint, score double "
             "precision, distance_km double precision, components text, explanation "
-            "varchar(300)) ON COMMIT DROP"
+            "varchar(300), model_version varchar(40)) ON COMMIT DROP"
         )
-        store = _ChunkStore(cursor, table=table, version=version, now=timezone.now())
+        store = _ChunkStore(cursor, table=table, now=timezone.now())
         kept: list[tuple[np.ndarray, np.ndarray]] = []
 
-        def texts() -> Iterator[tuple[str, str]]:
+        def texts() -> Iterator[tuple[str, str, str]]:
             for rows in chunks:
                 offer_id = np.asarray(rows.offer_id, np.int64)
                 want_id = np.asarray(rows.want_id, np.int64)
                 kept.append((offer_id, want_id))
-                compare = stored.may_equal(offer_id, want_id, rows.score)
-                if compare.all():
-                    yield "", rows.copy_text()
-                elif not compare.any():
-                    yield rows.copy_text(), ""
-                else:
-                    yield rows.take(~compare).copy_text(), rows.take(compare).copy_text()
+                state = stored.state(offer_id, want_id, rows.score)
+                yield tuple(
+                    rows.copy_text(version) if (state == code).all()
+                    else rows.take(state == code).copy_text(version)
+                    for code in (_Stored.ABSENT, _Stored.CHANGED, _Stored.SAME_SCORE)
+                )
 
         written = _pipelined(texts(), store)
         stale = _missing(before, kept)
@@ -283,6 +280,7 @@ class _Stored:
     """The scope's stored pairs and scores, looked up by key."""
 
     _BITS = 31  # a key packs (offer id, want id) when both are below 2**31
+    ABSENT, CHANGED, SAME_SCORE = 0, 1, 2
 
     def __init__(self, offers: np.ndarray, wants: np.ndarray, scores: np.ndarray) -> None:
         self.empty = not len(offers)
@@ -297,17 +295,21 @@ class _Stored:
         return bool(offers.min() >= 0 and wants.min() >= 0 and offers.max() < limit
                     and wants.max() < limit)
 
-    def may_equal(self, offers: np.ndarray, wants: np.ndarray, scores) -> np.ndarray:
-        """Rows that may equal their stored row (the pair is stored, with the same score):
-        only those need comparing. The others are new, or changed for sure."""
+    def state(self, offers: np.ndarray, wants: np.ndarray, scores) -> np.ndarray:
+        """Per row: ``ABSENT`` (its pair is not stored: a new row), ``CHANGED`` (stored
+        with another score) or ``SAME_SCORE`` (it may equal its stored row: only those
+        need comparing). Without keys or scores, every row is ``SAME_SCORE``."""
         n = len(offers)
         if self.empty:
-            return np.zeros(n, dtype=bool)
+            return np.full(n, self.ABSENT, dtype=np.int8)
         if self._keys is None or scores is None or not n or not self._packable(offers, wants):
-            return np.ones(n, dtype=bool)  # no key or no score: compare every row
+            return np.full(n, self.SAME_SCORE, dtype=np.int8)
         keys = (offers << self._BITS) | wants
         at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
-        return (self._keys[at] == keys) & (self._scores[at] == np.asarray(scores))
+        found = self._keys[at] == keys
+        same = found & (self._scores[at] == np.asarray(scores))
+        return np.where(same, self.SAME_SCORE, np.where(found, self.CHANGED, self.ABSENT)
+                        ).astype(np.int8)
 
 
 def _missing(before: tuple[np.ndarray, np.ndarray],
@@ -338,35 +340,55 @@ _CHANGED = """
 
 @dataclass
 class _ChunkStore:
-    """Stores one chunk of new matches: COPY, then an upsert of its changed rows.
+    """Stores one chunk of new matches, given as three blocks of ``COPY`` text.
 
-    A chunk comes in two parts. Rows that are new or changed for sure (``_Stored``) are
-    upserted directly. Rows that may equal their stored row are compared with it first,
-    by a probe of the pair key, and only those that differ are written: an upsert would
-    lock every conflicting row, written or not (2 s more on an unchanged rematch of
-    100k listings), and probing rows that must be written anyway cost 3–4 s on a first
-    one (docs/performance.md).
+    Rows whose pair is not stored (``_Stored.ABSENT``) are copied straight into the
+    table: no staging table, no conflict check, half of PostgreSQL's time per row. A pair
+    stored since the scope was read (a single listing's rematch, concurrently) makes that
+    ``COPY`` fail; it is then undone to its savepoint and the block upserted instead.
+    Rows stored with another score are upserted directly. Rows that may equal their
+    stored row are compared with it first, by a probe of the pair key, and only those
+    that differ are written: an upsert would lock every conflicting row, written or not
+    (2 s more on an unchanged rematch of 100k listings), and probing rows that must be
+    written anyway cost 3–4 s on a first one (docs/performance.md).
     """
 
     cursor: object
     table: str
-    version: str
     now: object
 
-    def __call__(self, texts: tuple[str, str]) -> int:
-        fresh, compared = texts
+    def __call__(self, texts: tuple[str, str, str]) -> int:
+        absent, changed, compared = texts
         written = 0
-        if fresh:
-            written += self._upsert(fresh, probe=False)
+        if absent:
+            written += self._copy(absent)
+        if changed:
+            written += self._upsert(changed, probe=False)
         if compared:
             written += self._upsert(compared, probe=True)
         return written
+
+    def _copy(self, text: str) -> int:
+        cursor = self.cursor
+        cursor.execute("SAVEPOINT match_copy")
+        try:
+            # created_at and updated_at: the columns' default, the statement's time.
+            with cursor.copy(
+                f"COPY {self.table} (offer_id, want_id, score, distance_km, components, "
+                "explanation, model_version) FROM STDIN"
+            ) as copy:
+                copy.write(text)
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT match_copy")
+            return self._upsert(text, probe=False)
+        cursor.execute("RELEASE SAVEPOINT match_copy")
+        return text.count("\n")
 
     def _upsert(self, text: str, *, probe: bool) -> int:
         cursor = self.cursor
         with cursor.copy(
             "COPY match_chunk (offer_id, want_id, score, distance_km, components, "
-            "explanation) FROM STDIN"
+            "explanation, model_version) FROM STDIN"
         ) as copy:
             copy.write(text)
         # LATERAL with LIMIT keeps the comparison a probe of the pair key per row: a plain
@@ -385,7 +407,7 @@ class _ChunkStore:
             INSERT INTO {self.table} AS m (offer_id, want_id, score, distance_km, components,
                                           explanation, model_version, created_at, updated_at)
             SELECT n.offer_id, n.want_id, n.score, n.distance_km, n.components, n.explanation,
-                   %(version)s, %(now)s, %(now)s
+                   n.model_version, %(now)s, %(now)s
             FROM match_chunk n {compare}
             ON CONFLICT (offer_id, want_id) DO UPDATE SET
                 score = EXCLUDED.score, distance_km = EXCLUDED.distance_km,
@@ -393,7 +415,7 @@ class _ChunkStore:
                 model_version = EXCLUDED.model_version, updated_at = EXCLUDED.updated_at
             WHERE {_CHANGED.format(old="m", new="EXCLUDED")}
             """,
-            {"version": self.version, "now": self.now},
+            {"now": self.now},
         )
         written = cursor.rowcount
         cursor.execute("TRUNCATE match_chunk")

@@ -802,7 +802,8 @@ def keep_top(matrix: sp.csr_matrix, *, top: int, relative: float) -> sp.csr_matr
     if not len(data):
         return sp.csr_matrix(matrix.shape, dtype=np.float64)
     row_max = np.zeros(n_rows)
-    np.maximum.at(row_max, rows, data)
+    filled = np.flatnonzero(np.diff(matrix.indptr))
+    row_max[filled] = np.maximum.reduceat(data, matrix.indptr[filled])
     # Rank within each row by value (descending), ties by column, without a Python loop.
     order = np.lexsort((cols, -data, rows))
     rows, cols, data = rows[order], cols[order], data[order]

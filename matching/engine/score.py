@@ -751,7 +751,11 @@ def _strongest(
     weight = a_matrix.data[ai] * table[a, b] * b_matrix.data[bi]
     positive = np.flatnonzero(weight > 0)
     best = np.zeros(len(a_rows))
-    np.maximum.at(best, pair[positive], weight[positive])
+    if len(positive):
+        # ``pair`` is sorted: each pair's maximum is one reduction over its run (several
+        # times faster than ``np.maximum.at``, and the same values).
+        runs = np.flatnonzero(np.r_[True, np.diff(pair[positive]) != 0])
+        best[pair[positive[runs]]] = np.maximum.reduceat(weight[positive], runs)
     top = positive[weight[positive] == best[pair[positive]]]
     first = top[np.r_[True, pair[top][1:] != pair[top][:-1]]] if len(top) else top
     found = np.zeros(len(a_rows), dtype=bool)

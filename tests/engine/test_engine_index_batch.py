@@ -202,10 +202,13 @@ def test_a_unit_failing_on_a_thread_fails_the_selection(index, monkeypatch):
         index.select(4, threads=2)
 
 
-def test_top_k_pre_cut_keeps_exactly_the_sorted_ranks():
+# Group ids of one 16-bit digit, or of two where many share their low digit.
+@pytest.mark.parametrize("high", [1, 1 << 16])
+def test_top_k_pre_cut_keeps_exactly_the_sorted_ranks(high):
     rng = np.random.default_rng(3)
     n = 20_000
-    group = rng.integers(0, 300, n)
+    ids = np.arange(300) % 15 + (np.arange(300) // 15) * high
+    group = rng.choice(ids, n)
     # Ties of every kind: equal scores, scores closer than the coarse step, 0 and 1.
     score = rng.choice([0.0, 1.0, 0.5, 0.5 + 1e-13, 0.5 - 1e-13, 0.25], n)
     score = np.where(rng.random(n) < 0.5, rng.random(n), score)

@@ -77,18 +77,19 @@ def test_stale_pairs_are_those_of_before_no_chunk_holds(base):
     assert [len(a) for a in _missing(empty, kept)] == [0, 0]
 
 
-def test_rows_to_compare_are_those_stored_with_the_same_score():
+def test_rows_are_new_changed_or_to_compare_by_their_stored_pair_and_score():
     from matching.bulkwrite import _Stored
 
+    new, changed, same = _Stored.ABSENT, _Stored.CHANGED, _Stored.SAME_SCORE
     stored = _Stored(np.array([1, 1, 2]), np.array([5, 6, 5]), np.array([0.5, 0.25, 0.75]))
     offers, wants = np.array([1, 1, 2, 3]), np.array([5, 6, 5, 5])
     # Stored and equal score: compare; another score: changed for sure; not stored: new.
-    found = stored.may_equal(offers, wants, np.array([0.5, 0.3, 0.75, 0.5]))
-    assert found.tolist() == [True, False, True, False]
-    assert stored.may_equal(offers, wants, None).all()  # no scores: compare every row
+    found = stored.state(offers, wants, np.array([0.5, 0.3, 0.75, 0.5]))
+    assert found.tolist() == [same, changed, same, new]
+    assert (stored.state(offers, wants, None) == same).all()  # no scores: compare all
     nothing = _Stored(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
-    assert not nothing.may_equal(offers, wants, np.zeros(4)).any()
+    assert (nothing.state(offers, wants, np.zeros(4)) == new).all()
     big = np.array([1 << 40])
-    assert stored.may_equal(big, big, np.array([0.5])).all()  # too big to key: compare
+    assert (stored.state(big, big, np.array([0.5])) == same).all()  # too big to key
     huge = _Stored(big, big, np.array([0.5]))
-    assert huge.may_equal(offers, wants, np.zeros(4)).all()
+    assert (huge.state(offers, wants, np.zeros(4)) == same).all()

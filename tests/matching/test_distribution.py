@@ -230,6 +230,38 @@ def test_rows_changed_for_sure_are_written_and_equal_ones_left_alone(region):
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_pair_stored_by_another_writer_after_the_scope_was_read_is_updated(region):
+    import psycopg
+
+    services.match_rematch_full(k=5)
+    model = modelstore.current()
+    rows = bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
+    offer, want = int(rows.offer_id[0]), int(rows.want_id[0])
+    Match.objects.filter(offer_id=offer, want_id=want).delete()
+    db = connection.settings_dict
+
+    def chunks():
+        # The scope has been read without the pair: its row goes to COPY, which meets
+        # the row another connection commits now, and is upserted instead.
+        with psycopg.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"],
+                             port=db["PORT"] or 5432, password=db["PASSWORD"] or None,
+                             autocommit=True) as other:
+            other.execute(
+                "INSERT INTO matching_match (offer_id, want_id, score, distance_km, "
+                "components, explanation, model_version) "
+                "VALUES (%s, %s, 0.01, 1, '{}', 'written elsewhere', 'other')", (offer, want))
+        yield rows
+
+    written, deleted = _write_edited(model, chunks())
+    assert (written, deleted) == (1, 0)
+    stored = Match.objects.get(offer_id=offer, want_id=want)
+    assert (stored.score, stored.model_version) == (rows.score[0], "edit")
+    assert stored.explanation != "written elsewhere" and stored.created_at is not None
+    assert Match.objects.count() == len(rows)
+
+
+@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_distributed_rematch_on_real_workers_equals_the_single_process_one(region, model_dir):
