@@ -269,23 +269,36 @@ _COARSE = 65535  # a score's coarse rank is a 16-bit digit: NumPy radix-sorts th
 def _ranked_below(group: np.ndarray, score: np.ndarray, tiebreak: np.ndarray, k: int):
     """Positions ranked < ``k`` within their group by (−score, tiebreak)."""
     if len(group) > 4 * k and score.min() >= 0.0 and score.max() <= 1.0:
-        # Pairs ordered by group, then coarse score (descending), give each group's k-th
-        # coarse score; only pairs at or above it can rank < k, and the exact three-key
-        # sort then runs on those few. Coarsening never lowers a pair below its k-th
-        # rival's. The order comes from stable sorts of 16-bit digits (least significant
-        # first), which NumPy does by radix: several times faster than one 64-bit sort.
+        # Pairs ordered by group, then coarse score (descending) give each group's k-th
+        # coarse score. Pairs of a better coarse score rank < k for sure (coarsening
+        # keeps the order of scores a coarse step apart); of those at the k-th's coarse
+        # score, an exact sort of just them picks the rest. The order comes from stable
+        # sorts of 16-bit digits (least significant first), which NumPy does by radix:
+        # several times faster than one 64-bit sort.
         coarse = (_COARSE - np.floor(score * _COARSE)).astype(np.uint16)
         order = np.argsort(coarse, kind="stable")
         for shift in range(0, max(int(group.max()), 1).bit_length(), 16):
             digit = ((group[order] >> shift) & 0xFFFF).astype(np.uint16)
             order = order[np.argsort(digit, kind="stable")]
-        g = group[order]
+        g, c = group[order], coarse[order]
         starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
-        big = np.diff(np.r_[starts, len(g)]) > k
-        kth = np.full(int(group.max()) + 1, _COARSE, dtype=np.uint16)
-        kth[g[starts[big]]] = coarse[order[starts[big] + k - 1]]
-        keep = np.flatnonzero(coarse <= kth[group])
-        return keep[_ranked_exact(group[keep], score[keep], tiebreak[keep], k)]
+        sizes = np.diff(np.r_[starts, len(g)])
+        # Per run: the k-th coarse score (a run of ≤ k pairs keeps all of its pairs).
+        kth = np.where(sizes > k, c[np.minimum(starts + k - 1, len(g) - 1)].astype(np.int32),
+                       _COARSE + 1)
+        run_kth = np.repeat(kth, sizes)
+        sure = c < run_kth
+        tied = np.flatnonzero(c == run_kth)
+        if not len(tied):
+            return order[sure]
+        # Each run still needs k minus its sure pairs from its tied ones.
+        need = k - np.add.reduceat(sure, starts)
+        run_of = np.repeat(np.arange(len(starts)), sizes)[tied]
+        exact = np.lexsort((tiebreak[order[tied]], -score[order[tied]], run_of))
+        ranked = tied[exact]
+        first = np.searchsorted(run_of[exact], run_of[exact])
+        chosen = ranked[np.arange(len(ranked)) - first < need[run_of[exact]]]
+        return np.concatenate([order[sure], order[chosen]])
     return _ranked_exact(group, score, tiebreak, k)
 
 

@@ -748,7 +748,8 @@ def _strongest(
     ai = a_lo[pair] + offset // np.maximum(width, 1)
     bi = b_lo[pair] + offset % np.maximum(width, 1)
     a, b = a_matrix.indices[ai], b_matrix.indices[bi]
-    weight = a_matrix.data[ai] * table[a, b] * b_matrix.data[bi]
+    # One flat gather: several times faster than indexing the table by (a, b).
+    weight = a_matrix.data[ai] * table.ravel()[a * table.shape[1] + b] * b_matrix.data[bi]
     positive = np.flatnonzero(weight > 0)
     best = np.zeros(len(a_rows))
     if len(positive):
@@ -837,7 +838,8 @@ def explanation_lines(
     """``_explanation`` of many pairs (``quantity_fit`` NaN when unknown), the same text.
 
     Distances of 10 km or more and quantity shares are whole numbers: each distinct one is
-    formatted once, and the parts are joined by NumPy (a full rematch explains millions).
+    formatted once, and each line is joined by one format call (a full rematch explains
+    millions).
     """
     n = len(reasons)
     distance_km = np.asarray(distance_km, dtype=np.float64)
@@ -853,9 +855,8 @@ def explanation_lines(
     quantities[known] = _int_texts(np.floor(quantity_fit[known] * 100 + 1e-9),
                                    "covers {:d}% of the need")
     hazard = np.where(np.asarray(hazardous, dtype=bool), ", hazardous (taker permitted)", "")
-    parts = np.empty(n, dtype=object)
-    parts[:] = list(reasons)
-    return (parts + ", " + distances + ", " + quantities + hazard.astype(object)).tolist()
+    return list(map("{}, {}, {}{}".format, reasons, distances.tolist(), quantities.tolist(),
+                    hazard.tolist()))
 
 
 def _int_texts(values: np.ndarray, template: str) -> np.ndarray:
