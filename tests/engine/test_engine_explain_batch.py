@@ -101,8 +101,15 @@ def test_a_column_of_few_values_formats_as_one_of_many():
     assert _float_texts(few) == [repr(v) for v in few.tolist()]
     signed = np.array([0.0, -0.0] * 50)
     assert _float_texts(signed) == ["0.0", "-0.0"] * 50
-    many = np.random.default_rng(1).random(100)
-    assert _float_texts(many) == [repr(v) for v in many.tolist()]
+    rng = np.random.default_rng(1)
+    # Short columns, and long ones (whose distinct values are first guessed from a sample).
+    for n in (100, 20_000):
+        many = rng.random(n)
+        assert _float_texts(many) == [repr(v) for v in many.tolist()]
+        few = rng.choice([0.0, 0.5, 1.0, 0.1 + 0.2, 1e-300], n)
+        assert _float_texts(few) == [repr(v) for v in few.tolist()]
+        mixed = np.where(rng.random(n) < 0.99, 0.25, rng.random(n))
+        assert _float_texts(mixed) == [repr(v) for v in mixed.tolist()]
 
 
 def test_explanations_are_escaped_together_as_one_at_a_time():
