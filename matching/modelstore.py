@@ -23,9 +23,12 @@ import pickle
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import connection
@@ -74,12 +77,16 @@ def _model_path(version: str) -> Path:
     return database_dir() / f"{version}.pkl"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_atomic(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None:
+    """Write ``data`` (bytes, or a function writing to a file) to ``path`` at once."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -87,8 +94,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def save(model: StoredModel) -> None:
-    """Persist a model under its version and keep it in this process's cache."""
-    _write_atomic(_model_path(model.version), pickle.dumps(model, protocol=5))
+    """Persist a model under its version and keep it in this process's cache.
+
+    Pickled straight into the file: a national model is hundreds of MB, and a pickle
+    held in memory first would add as much to the peak (``match_rematch_full`` saves
+    while it scores)."""
+    _write_atomic(_model_path(model.version), partial(pickle.dump, model, protocol=5))
     with _lock:
         _cache[(str(database_dir()), model.version)] = model
     prune()

@@ -13,6 +13,7 @@ import pickle
 import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -273,16 +274,22 @@ def _refit(clock: _Clock | None = None) -> StoredModel:
     Switching at once is safe even if the surrounding transaction rolls back: a model
     naming listings the database does not have is noticed and refitted (``_query_current``).
     """
+    model = _fit(clock)
+    modelstore.save(model)
+    modelstore.set_current(model.version)
+    return model
+
+
+def _fit(clock: _Clock | None = None) -> StoredModel:
+    """A model fitted on the active listings (not saved yet)."""
     snapshot_at = timezone.now()
     records = _active_records()
     if clock:
         clock.lap("read_s")
     model = StoredModel(index=_build_index(records, processes=settings.MATCH_PROCESSES),
                         snapshot_at=snapshot_at)
-    modelstore.save(model)
     if clock:
         clock.lap("fit_s")
-    modelstore.set_current(model.version)
     return model
 
 
@@ -306,10 +313,18 @@ def match_rematch_full(*, k: int | None = None) -> RematchReport:
     """
     seconds: dict[str, float] = {}
     clock = _Clock(seconds)
-    model = _refit(clock)
+    model = _fit(clock)
     index = model.index
-    selection = index.select(settings.MATCH_TOP_K if k is None else k, timings=seconds,
-                             threads=settings.MATCH_THREADS)
+    # The model is written to disk while the pairs are scored: pickling holds the GIL
+    # for a second or two, the scoring threads mostly run without it.
+    with ThreadPoolExecutor(1, thread_name_prefix="model-save") as saver:
+        saved = saver.submit(modelstore.save, model)
+        selection = index.select(settings.MATCH_TOP_K if k is None else k,
+                                 timings=seconds, threads=settings.MATCH_THREADS)
+        started = time.perf_counter()
+        saved.result()
+        seconds["save_wait_s"] = time.perf_counter() - started
+    modelstore.set_current(model.version)
     clock.last = time.perf_counter()
     rows_s = 0.0
 

@@ -266,20 +266,28 @@ def top_k_mask(
 _COARSE = 65535  # a score's coarse rank is a 16-bit digit: NumPy radix-sorts those
 
 
+def radix_order(*keys: np.ndarray) -> np.ndarray:
+    """The order of ``np.lexsort(keys[::-1])`` (by ``keys[0]``, then ``keys[1]``, …) for
+    non-negative integer keys: stable sorts of their 16-bit digits, least significant
+    first, which NumPy does by radix, several times faster than a 64-bit sort."""
+    order = np.arange(len(keys[0]))
+    for key in reversed(keys):
+        top = int(key.max()) if len(key) else 0
+        for shift in range(0, max(top, 1).bit_length(), 16):
+            digit = ((key[order] >> shift) & 0xFFFF).astype(np.uint16)
+            order = order[np.argsort(digit, kind="stable")]
+    return order
+
+
 def _ranked_below(group: np.ndarray, score: np.ndarray, tiebreak: np.ndarray, k: int):
     """Positions ranked < ``k`` within their group by (−score, tiebreak)."""
     if len(group) > 4 * k and score.min() >= 0.0 and score.max() <= 1.0:
         # Pairs ordered by group, then coarse score (descending) give each group's k-th
         # coarse score. Pairs of a better coarse score rank < k for sure (coarsening
         # keeps the order of scores a coarse step apart); of those at the k-th's coarse
-        # score, an exact sort of just them picks the rest. The order comes from stable
-        # sorts of 16-bit digits (least significant first), which NumPy does by radix:
-        # several times faster than one 64-bit sort.
+        # score, an exact sort of just them picks the rest.
         coarse = (_COARSE - np.floor(score * _COARSE)).astype(np.uint16)
-        order = np.argsort(coarse, kind="stable")
-        for shift in range(0, max(int(group.max()), 1).bit_length(), 16):
-            digit = ((group[order] >> shift) & 0xFFFF).astype(np.uint16)
-            order = order[np.argsort(digit, kind="stable")]
+        order = radix_order(group, coarse)
         g, c = group[order], coarse[order]
         starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
         sizes = np.diff(np.r_[starts, len(g)])
@@ -1031,10 +1039,7 @@ class MatchIndex:
         # and the sparse products over them, stay within one neighbourhood.
         by_position = np.argsort(tile)
         rank = by_position[np.searchsorted(tile[by_position], o)]
-        # One integer key (rank, want): a pair is found once per tile, so the keys are
-        # distinct and any sort gives the same order; NumPy's argsort of one int64 key is
-        # several times faster than a two-key lexsort.
-        order = np.argsort(rank.astype(np.int64) * len(w_arr.ids) + w)
+        order = radix_order(rank, w)
         o, w, d = o[order], w[order], d[order]
         if len(o) <= unit_pairs:
             yield o, w, d

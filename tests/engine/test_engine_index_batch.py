@@ -202,6 +202,18 @@ def test_a_unit_failing_on_a_thread_fails_the_selection(index, monkeypatch):
         index.select(4, threads=2)
 
 
+def test_radix_order_is_lexsorts_order():
+    from matching.engine.index import radix_order
+
+    rng = np.random.default_rng(5)
+    for top in (3, 1 << 16, 1 << 40):  # one digit, a key just past one digit, three digits
+        a = rng.integers(0, top, 5000)
+        b = rng.integers(0, 50, 5000)  # many ties on b: stability decides
+        assert np.array_equal(radix_order(a, b), np.lexsort((b, a)))
+        assert np.array_equal(radix_order(b), np.argsort(b, kind="stable"))
+    assert len(radix_order(np.empty(0, np.int64))) == 0
+
+
 # Group ids of one 16-bit digit, or of two where many share their low digit.
 @pytest.mark.parametrize("high", [1, 1 << 16])
 def test_top_k_pre_cut_keeps_exactly_the_sorted_ranks(high):
