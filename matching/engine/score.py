@@ -498,6 +498,7 @@ class PairScores:
             i = int(rejected[0])
             raise ValueError(f"pair {offers[i].id}/{wants[i].id} was rejected")
         reasons = knowledge_reasons(self, rows, knowledge=knowledge)
+        self._category_reasons(reasons, rows, knowledge)
         # What a material reason reads (the other components do not enter it).
         names = [n for n in ("text", "ewc", "category", "semantic") if n in self.components]
         columns = [self.components[name][rows].tolist() for name in names]
@@ -510,6 +511,43 @@ class PairScores:
         return explanation_lines(
             reasons, self.distance_km[rows], self.fit[rows], self.offer_hazardous[rows]
         )
+
+
+    def _category_reasons(self, reasons: list[str | None], rows: np.ndarray,
+                          knowledge: Knowledge) -> None:
+        """Fill in the reasons ``_material_reason`` gives from the categories (most of
+        those the knowledge base leaves open), found for all pairs at once; the others
+        stay ``None``."""
+        offers, wants = self.offers, self.wants
+        if offers is None or wants is None or not len(rows):
+            return
+        parts = [self.components.get(n) for n in ("text", "ewc", "category")]
+        if any(part is None for part in parts):
+            return
+        text, ewc, category = (np.asarray(part)[rows] for part in parts)
+        strongest = np.maximum(ewc, category)
+        # _material_reason's branches: structured evidence leads, and it is not an EWC's.
+        by_category = ((strongest > 0) & (strongest >= text)
+                       & ~((ewc >= category) & (ewc >= EWC_SAME_CHAPTER))
+                       & np.fromiter((r is None for r in reasons), bool, len(reasons)))
+        picked = np.flatnonzero(by_category)
+        if not len(picked):
+            return
+        o_rows = rows[picked] if len(offers) > 1 else np.zeros(len(picked), np.int64)
+        w_rows = rows[picked] if len(wants) > 1 else np.zeros(len(picked), np.int64)
+        said: dict[tuple[str, str, bool], str] = {}
+        for i, a, b, same in zip(picked.tolist(), offers.category[o_rows].tolist(),
+                                 wants.category[w_rows].tolist(),
+                                 (category[picked] >= CATEGORY_SAME).tolist(), strict=True):
+            if not a or not b:
+                continue  # a listing without a category: left to _material_reason
+            reason = said.get((a, b, same))
+            if reason is None:
+                reason = said[(a, b, same)] = (
+                    f"same category: {knowledge.category_name(a)}" if same
+                    else f"related categories: {knowledge.category_name(a)}"
+                         f" and {knowledge.category_name(b)}")
+            reasons[i] = reason
 
 
 def _row_of(arrays: ListingArrays, j: int) -> int:

@@ -69,6 +69,26 @@ def test_column_chunks_hold_the_same_matches_as_single_scoring(index):
         assert alone == whole[j]
 
 
+def test_category_reasons_found_at_once_equal_the_material_reason_of_each_pair(index):
+    from matching.engine.score import _material_reason
+
+    selection = index.select(5)
+    scored = index.scores(selection)
+    rows = np.arange(len(selection))
+    reasons: list[str | None] = [None] * len(rows)
+    scored._category_reasons(reasons, rows, index.knowledge)
+    filled = [i for i, reason in enumerate(reasons) if reason is not None]
+    assert 20 < len(filled) < len(rows)  # some by category, some left to other reasons
+    assert {r.split(":")[0] for r in map(reasons.__getitem__, filled)} == {
+        "same category", "related categories"}
+    offers, wants = index.side("offer").records, index.side("want").records
+    for i in filled:
+        components = {name: float(value[i]) for name, value in scored.components.items()}
+        assert reasons[i] == _material_reason(
+            offers[selection.offer[i]], wants[selection.want[i]], components, index.knowledge,
+            ())
+
+
 def test_rows_read_back_as_the_values_of_the_records():
     records = [
         MatchRecord(offer_id=1, want_id=2, score=0.1 + 0.2, distance_km=3.5,
