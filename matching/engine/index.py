@@ -1128,7 +1128,7 @@ class MatchIndex:
         integrity check and the pair index handle much faster (docs/performance.md)."""
         o_arr = self._sides[OFFER].arrays
         place = z_order(o_arr.lat, o_arr.lon)[selection.offer]
-        order = np.lexsort((selection.want, selection.offer, place))
+        order = radix_order(place, selection.offer, selection.want)
         return selection.take(order)
 
     def iter_match_columns(
