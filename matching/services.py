@@ -542,7 +542,8 @@ def match_rematch_assemble(*, version: str) -> int:
     if _model_version(records, knowledge) != version:
         # The knowledge base changed since the snapshot was read (a deploy): start over.
         raise LookupError(f"the snapshot of {version} no longer reads as that version")
-    index = MatchIndex.build(records, knowledge, version=version, profiles=profiles)
+    index = MatchIndex.build(records, knowledge, version=version, profiles=profiles,
+                             processes=settings.MATCH_PROCESSES)
     model = StoredModel(index=index, snapshot_at=parts[0][0])
     modelstore.save(model)
     modelstore.set_current(model.version)

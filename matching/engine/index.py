@@ -563,8 +563,9 @@ class MatchIndex:
 
         ``profiles``: the records' inferred profiles (in record order), when inferred
         elsewhere, e.g. in parts by several workers; the index is the same either way.
-        ``processes``: how many processes infer the profiles (forked helpers beside this
-        one, ``InferenceModel.inferring``); the index is the same either way."""
+        ``processes``: how many processes infer the profiles and fit the text model's
+        blocks (forked helpers beside this one, ``ForkedBatches``); the index is the same
+        either way."""
         records = tuple(records)
         ids = [record.id for record in records]
         if len(set(ids)) != len(ids):
@@ -575,9 +576,17 @@ class MatchIndex:
         texts = [listing_text(record, knowledge=knowledge) for record in records]
         infers = knowledge.config.infers and bool(knowledge.materials)
         fit_info: dict[str, float] = {"processes": 1}
-        if profiles is not None or not infers or len(records) < OVERLAP_FIT:
+        forking = processes > 1 and can_fork() and len(records) >= OVERLAP_FIT
+        if forking and (profiles is not None or not infers):
+            # Only the text model to fit: its two blocks on two processes.
+            jobs = [partial(TextModel.fit_block, name, texts) for name in TEXT_BLOCKS]
+            with ForkedBatches(_run, jobs, helpers=processes - 1) as work:
+                text_model, matrix = TextModel.from_blocks(*work.results())
+            fit_info = {"processes": 1 + work.helpers,
+                        "helper_failures": len(work.failures)}
+        elif profiles is not None or not infers or len(records) < OVERLAP_FIT:
             text_model, matrix = TextModel.fit_transform(texts)
-        elif processes > 1 and can_fork():
+        elif forking:
             # The text model and the profiles' batches, shared out between this process
             # and forked helpers: the inference is pure Python, and the GIL would keep
             # threads on one core. Rows are independent, so the profiles are the same.

@@ -288,6 +288,14 @@ def test_fit_shared_with_forked_helpers_builds_the_same_index(kb, monkeypatch):
             assert _same_bits(getattr(a.arrays, name), getattr(b.arrays, name)), name
     assert alone.text_model.n_features == shared.text_model.n_features
     assert alone.match_all(5) == shared.match_all(5)
+    # Profiles inferred elsewhere (a distributed rematch's parts): only the text model's
+    # two blocks are shared out, and the index is the same again.
+    profiles = kb.inference.profiles(records)
+    given = MatchIndex.build(records, kb, version="v", profiles=profiles, processes=2)
+    assert given.fit_info == {"processes": 2, "helper_failures": 0}
+    for kind in (OFFER, WANT):
+        assert _same_bits(alone.side(kind).matrix, given.side(kind).matrix)
+    assert alone.match_all(5) == given.match_all(5)
 
 
 def test_pairs_in_write_order_are_the_same_pairs_grouped_by_place(kb):

@@ -153,6 +153,13 @@ def _xmins() -> dict:
         return {(o, w): x for o, w, x in cursor.fetchall()}
 
 
+def _rematched_rows():
+    """A full rematch stored (k = 5), its model, and the rows it wrote."""
+    services.match_rematch_full(k=5)
+    model = modelstore.current()
+    return model, bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
+
+
 def _write_edited(model, edited) -> tuple[int, int]:
     from django.db import transaction
 
@@ -198,9 +205,7 @@ def test_copy_write_touches_only_changed_rows(region):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_rows_changed_for_sure_are_written_and_equal_ones_left_alone(region):
-    services.match_rematch_full(k=5)
-    model = modelstore.current()
-    rows = bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
+    model, rows = _rematched_rows()
     keys = [(int(o), int(w)) for o, w in zip(rows.offer_id[:4], rows.want_id[:4], strict=True)]
     # Row 0 gets another score (written without comparing), row 1 the same score with
     # another explanation (found by comparing), row 2 is dropped, row 3 is not stored.
@@ -234,9 +239,7 @@ def test_rows_changed_for_sure_are_written_and_equal_ones_left_alone(region):
 def test_a_pair_stored_by_another_writer_after_the_scope_was_read_is_updated(region):
     import psycopg
 
-    services.match_rematch_full(k=5)
-    model = modelstore.current()
-    rows = bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
+    model, rows = _rematched_rows()
     offer, want = int(rows.offer_id[0]), int(rows.want_id[0])
     Match.objects.filter(offer_id=offer, want_id=want).delete()
     db = connection.settings_dict
