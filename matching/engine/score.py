@@ -512,7 +512,6 @@ class PairScores:
             reasons, self.distance_km[rows], self.fit[rows], self.offer_hazardous[rows]
         )
 
-
     def _category_reasons(self, reasons: list[str | None], rows: np.ndarray,
                           knowledge: Knowledge) -> None:
         """Fill in the reasons ``_material_reason`` gives from the categories (most of
@@ -543,10 +542,7 @@ class PairScores:
                 continue  # a listing without a category: left to _material_reason
             reason = said.get((a, b, same))
             if reason is None:
-                reason = said[(a, b, same)] = (
-                    f"same category: {knowledge.category_name(a)}" if same
-                    else f"related categories: {knowledge.category_name(a)}"
-                         f" and {knowledge.category_name(b)}")
+                reason = said[(a, b, same)] = _category_reason(a, b, same, knowledge)
             reasons[i] = reason
 
 
@@ -824,17 +820,20 @@ def _material_reason(
                 return f"same EWC sub-chapter {ewc_display(ewc_keys(code)[1])}"
             if ewc >= EWC_SAME_CHAPTER:
                 return f"same EWC chapter {ewc_keys(code)[2]}"
-        if category >= CATEGORY_SAME:
-            return f"same category: {knowledge.category_name(offer.category)}"
-        return (
-            f"related categories: {knowledge.category_name(offer.category)}"
-            f" and {knowledge.category_name(want.category)}"
-        )
+        return _category_reason(offer.category, want.category, category >= CATEGORY_SAME,
+                                knowledge)
     if components.get("semantic", 0.0) * SEMANTIC_WEIGHT > text:
         return "similar meaning" + (": " + ", ".join(shared_terms) if shared_terms else "")
     if shared_terms:
         return "similar wording: " + ", ".join(shared_terms)
     return "similar wording"
+
+
+def _category_reason(offer: str, want: str, same: bool, knowledge: Knowledge) -> str:
+    if same:
+        return f"same category: {knowledge.category_name(offer)}"
+    return (f"related categories: {knowledge.category_name(offer)}"
+            f" and {knowledge.category_name(want)}")
 
 
 def _distance_text(distance_km: float) -> str:
