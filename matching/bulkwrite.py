@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 import psycopg
 from django.db import connection
 from django.db.models import Q
@@ -120,16 +121,17 @@ class MatchRows:
 
 
 def _float_texts(column: np.ndarray) -> list[str]:
-    """``repr`` of each value. Most component columns hold a few distinct values (0, ½,
-    1, …): those are formatted once each. Either way the texts are the same."""
-    if len(column) > 8192 and len(np.unique(column[:: len(column) // 1024])) > 512:
-        return list(map(repr, column.tolist()))  # many distinct values: no sort to find
-    values, inverse = np.unique(column, return_inverse=True)
-    # np.unique counts −0.0 as 0.0; their reprs differ, so such a column is formatted whole.
-    if len(values) * 8 > len(column) or (np.signbit(column) & (column == 0)).any():
-        return list(map(repr, column.tolist()))
-    texts = np.array(list(map(repr, values.tolist())), dtype=object)
-    return texts[inverse.reshape(-1)].tolist()
+    """``repr`` of each value, made in C: orjson writes the same shortest digits that
+    round-trip (Ryu) but spells small and huge values positionally or with another
+    exponent ("0.00001", "1e-7"), so those few are spelt by ``repr``."""
+    column = np.ascontiguousarray(column, dtype=np.float64)
+    if not len(column):
+        return []
+    texts = orjson.dumps(column, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].decode().split(",")
+    size = np.abs(column)
+    for i in np.flatnonzero(((size < 1e-4) & (size > 0)) | (size >= 1e16)).tolist():
+        texts[i] = repr(float(column[i]))
+    return texts
 
 
 def _escaped(texts: list[str]) -> list[str]:
@@ -186,6 +188,7 @@ def sync_matches(
     version: str,
     offers: np.ndarray,
     wants: np.ndarray | None = None,
+    exclusive: bool = False,
 ) -> tuple[int, int]:
     """Make the stored matches of the scope exactly ``rows``; returns (written, deleted).
 
@@ -195,15 +198,20 @@ def sync_matches(
     ``wants``: a full rematch passes its snapshot's listings, so matches of listings
     saved since are left alone. Unchanged rows keep their ``model_version`` and
     ``updated_at``. Run inside a transaction.
+
+    ``exclusive`` (a full rematch, with ``wants``): other writers of matches wait for
+    this transaction to end, and the scope's listings are checked and locked once
+    instead of with every statement (``_ListingCheck``).
     """
     chunks = [rows] if isinstance(rows, MatchRows) else rows
     if on_postgresql():
-        return _sync_postgresql(chunks, version=version, offers=offers, wants=wants)
+        return _sync_postgresql(chunks, version=version, offers=offers, wants=wants,
+                                exclusive=exclusive and wants is not None)
     return _sync_orm(MatchRows.concat(list(chunks)), version=version, offers=offers,
                      wants=wants)
 
 
-def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
+def _sync_postgresql(chunks, *, version, offers, wants, exclusive) -> tuple[int, int]:
     table = Match._meta.db_table
     # The raw cursor skips Django's error translation: a refused row is still an
     # IntegrityError, as through the ORM.
@@ -212,53 +220,143 @@ def _sync_postgresql(chunks, *, version, offers, wants) -> tuple[int, int]:
         _copy_ids(cursor, "match_scope_offers", offers)
         if wants is not None:
             _copy_ids(cursor, "match_scope_wants", wants)
-        want_scope = (
-            "AND m.want_id IN (SELECT id FROM match_scope_wants)" if wants is not None else ""
-        )
-        # The pairs the scope holds now, with their scores: those the new set lacks are
-        # deleted at the end, and a new row whose pair is not stored, or is stored with
-        # another score, is written without comparing it with the stored row first.
-        offers_before, wants_before, scores_before = _pairs(cursor, f"""
-            SELECT m.offer_id, m.want_id, m.score FROM {table} m
-            WHERE m.offer_id IN (SELECT id FROM match_scope_offers) {want_scope}""")
-        before = (offers_before, wants_before)
-        stored = _Stored(offers_before, wants_before, scores_before)
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.match_chunk")
-        cursor.execute(
-            "CREATE TEMP TABLE match_chunk (offer_id bigint, want_id bigint, score double "
-            "precision, distance_km double precision, components text, explanation "
-            "varchar(300), model_version varchar(40)) ON COMMIT DROP"
-        )
-        store = _ChunkStore(cursor, table=table, now=timezone.now())
-        kept: list[tuple[np.ndarray, np.ndarray]] = []
+        with _ListingCheck(cursor, table, offers, wants, exclusive=exclusive) as check:
+            return _sync_scope(cursor, table, chunks, version=version, wants=wants,
+                               check=check)
 
-        def texts() -> Iterator[tuple[bytes, bytes, bytes]]:
-            for rows in chunks:
-                offer_id = np.asarray(rows.offer_id, np.int64)
-                want_id = np.asarray(rows.want_id, np.int64)
-                kept.append((offer_id, want_id))
-                state = stored.state(offer_id, want_id, rows.score)
-                yield tuple(
-                    rows.copy_text(version) if (state == code).all()
-                    else rows.take(state == code).copy_text(version)
-                    for code in (_Stored.ABSENT, _Stored.CHANGED, _Stored.SAME_SCORE)
-                )
 
-        written = _pipelined(texts(), store)
-        stale = _missing(before, kept)
-        deleted = 0
-        if len(stale[0]):
-            cursor.execute("DROP TABLE IF EXISTS pg_temp.match_stale")
-            cursor.execute("CREATE TEMP TABLE match_stale (offer_id bigint, want_id bigint) "
-                           "ON COMMIT DROP")
-            with cursor.copy("COPY match_stale (offer_id, want_id) FROM STDIN") as copy:
-                copy.write("".join(f"{o}\t{w}\n" for o, w in zip(*(a.tolist() for a in stale),
-                                                                  strict=True)))
-            cursor.execute(f"""
-                DELETE FROM {table} m USING match_stale s
-                WHERE m.offer_id = s.offer_id AND m.want_id = s.want_id""")
-            deleted = cursor.rowcount
+def _sync_scope(cursor, table, chunks, *, version, wants, check) -> tuple[int, int]:
+    want_scope = (
+        "AND m.want_id IN (SELECT id FROM match_scope_wants)" if wants is not None else ""
+    )
+    # The pairs the scope holds now, with their scores: those the new set lacks are
+    # deleted at the end, and a new row whose pair is not stored, or is stored with
+    # another score, is written without comparing it with the stored row first.
+    offers_before, wants_before, scores_before = _pairs(cursor, f"""
+        SELECT m.offer_id, m.want_id, m.score FROM {table} m
+        WHERE m.offer_id IN (SELECT id FROM match_scope_offers) {want_scope}""")
+    before = (offers_before, wants_before)
+    stored = _Stored(offers_before, wants_before, scores_before)
+    cursor.execute("DROP TABLE IF EXISTS pg_temp.match_chunk")
+    cursor.execute(
+        "CREATE TEMP TABLE match_chunk (offer_id bigint, want_id bigint, score double "
+        "precision, distance_km double precision, components text, explanation "
+        "varchar(300), model_version varchar(40)) ON COMMIT DROP"
+    )
+    store = _ChunkStore(cursor, table=table, now=timezone.now(), check=check)
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def texts() -> Iterator[tuple[bytes, bytes, bytes, bool]]:
+        for rows in chunks:
+            offer_id = np.asarray(rows.offer_id, np.int64)
+            want_id = np.asarray(rows.want_id, np.int64)
+            kept.append((offer_id, want_id))
+            state = stored.state(offer_id, want_id, rows.score)
+            blocks = tuple(
+                rows.copy_text(version) if (state == code).all()
+                else rows.take(state == code).copy_text(version)
+                for code in (_Stored.ABSENT, _Stored.CHANGED, _Stored.SAME_SCORE)
+            )
+            yield (*blocks, check.covers(offer_id, want_id))
+
+    written = _pipelined(texts(), store)
+    stale = _missing(before, kept)
+    deleted = 0
+    if len(stale[0]):
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.match_stale")
+        cursor.execute("CREATE TEMP TABLE match_stale (offer_id bigint, want_id bigint) "
+                       "ON COMMIT DROP")
+        with cursor.copy("COPY match_stale (offer_id, want_id) FROM STDIN") as copy:
+            copy.write("".join(f"{o}\t{w}\n" for o, w in zip(*(a.tolist() for a in stale),
+                                                              strict=True)))
+        cursor.execute(f"""
+            DELETE FROM {table} m USING match_stale s
+            WHERE m.offer_id = s.offer_id AND m.want_id = s.want_id""")
+        deleted = cursor.rowcount
     return written, deleted
+
+
+_CHECK_TRIGGER = "matching_match_listings_exist"  # migrations 0003 and 0006
+
+
+class _ListingCheck:
+    """Whether new matches' listings are checked per statement (the trigger of migration
+    0003) or were checked and locked once for the whole write (``exclusive``).
+
+    The trigger keeps a copy of every row a statement inserts and locks the listings
+    they name: a fifth of PostgreSQL's time on a full rematch, for the same hundred
+    thousand listings chunk after chunk. An exclusive write instead locks the matches
+    table against other writers (``SHARE ROW EXCLUSIVE``: readers go on), locks every
+    listing of its scope ``FOR KEY SHARE`` in one statement and switches the trigger off
+    for its own transaction. Rows naming a listing outside the scope (never, from a
+    rematch) switch it back on first; so does any error, by rolling back. Where the
+    table cannot be altered (not its owner), or a listing of the scope is gone, the
+    trigger stays on: the same checks, the slower way.
+    """
+
+    def __init__(self, cursor, table: str, offers: np.ndarray, wants: np.ndarray | None,
+                 *, exclusive: bool) -> None:
+        self.cursor, self.table = cursor, table
+        self.offers = np.unique(np.asarray(offers, np.int64))
+        self.wants = None if wants is None else np.unique(np.asarray(wants, np.int64))
+        self.exclusive = exclusive
+        self.paused = False
+
+    def __enter__(self) -> _ListingCheck:
+        if self.exclusive:
+            self.paused = self._pause()
+        return self
+
+    def _pause(self) -> bool:
+        cursor = self.cursor
+        cursor.execute("SAVEPOINT match_check")
+        try:
+            cursor.execute(f"LOCK TABLE {self.table} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("""
+                SELECT count(*) FROM (
+                    SELECT 1 FROM matching_listing l
+                    WHERE l.id IN (SELECT id FROM match_scope_offers
+                                   UNION SELECT id FROM match_scope_wants)
+                    FOR KEY SHARE OF l) locked""")
+            present = cursor.fetchone()[0]
+            if present != len(np.union1d(self.offers, self.wants)):
+                cursor.execute("RELEASE SAVEPOINT match_check")
+                return False
+            cursor.execute(f"ALTER TABLE {self.table} DISABLE TRIGGER {_CHECK_TRIGGER}")
+        except psycopg.errors.InsufficientPrivilege:
+            cursor.execute("ROLLBACK TO SAVEPOINT match_check")
+            return False
+        cursor.execute("RELEASE SAVEPOINT match_check")
+        return True
+
+    def covers(self, offer_id: np.ndarray, want_id: np.ndarray) -> bool:
+        """Whether every listing these rows name was checked and locked (the trigger may
+        stay off for them)."""
+        if not self.paused:
+            return True
+        return bool(_within(offer_id, self.offers) and _within(want_id, self.wants))
+
+    def restore(self) -> None:
+        """The trigger on again (idempotent)."""
+        if self.paused:
+            self.cursor.execute(f"ALTER TABLE {self.table} ENABLE TRIGGER {_CHECK_TRIGGER}")
+            self.paused = False
+
+    def __exit__(self, *exc) -> None:
+        # After a database error the transaction can only roll back, which turns the
+        # trigger on again; after any other error it is turned on here, so a caller who
+        # catches the error cannot commit with it off.
+        if self.paused and (self.cursor.connection.info.transaction_status
+                            != psycopg.pq.TransactionStatus.INERROR):
+            self.restore()
+
+
+def _within(values: np.ndarray, allowed: np.ndarray) -> bool:
+    """All ``values`` are in ``allowed`` (sorted, unique)."""
+    if not len(values):
+        return True
+    at = np.minimum(np.searchsorted(allowed, values), len(allowed) - 1)
+    return bool(len(allowed)) and bool((allowed[at] == values).all())
 
 
 # One row of ``COPY … (FORMAT BINARY)`` of two bigints and a double: field count, then
@@ -362,9 +460,12 @@ class _ChunkStore:
     cursor: object
     table: str
     now: object
+    check: _ListingCheck
 
-    def __call__(self, texts: tuple[bytes, bytes, bytes]) -> int:
-        absent, changed, compared = texts
+    def __call__(self, texts: tuple[bytes, bytes, bytes, bool]) -> int:
+        absent, changed, compared, covered = texts
+        if not covered:
+            self.check.restore()
         written = 0
         if absent:
             written += self._copy(absent)

@@ -346,6 +346,7 @@ def match_rematch_full(*, k: int | None = None) -> RematchReport:
         version=model.version,
         offers=_snapshot_ids(index, OFFER),
         wants=_snapshot_ids(index, WANT),
+        exclusive=True,
     )
     total = time.perf_counter() - started
     seconds["rows_s"] = rows_s

@@ -114,22 +114,22 @@ def test_rows_refuse_values_that_are_not_finite():
         MatchRows.from_columns(MatchColumns.from_records([record]))
 
 
-def test_a_column_of_few_values_formats_as_one_of_many():
+def test_float_columns_are_spelt_exactly_as_repr_spells_each_value():
     from matching.bulkwrite import _float_texts
 
     few = np.array([0.0, 0.5, 1.0, 0.1 + 0.2] * 50)
     assert _float_texts(few) == [repr(v) for v in few.tolist()]
-    signed = np.array([0.0, -0.0] * 50)
-    assert _float_texts(signed) == ["0.0", "-0.0"] * 50
+    assert _float_texts(np.array([0.0, -0.0] * 50)) == ["0.0", "-0.0"] * 50
+    assert _float_texts(np.empty(0)) == []
+    # Where orjson and repr spell alike and where they do not: small, huge, subnormal.
+    edges = np.array([1e-4, 9.999999999999999e-05, 1e-05, -3e-7, 1e16, 9999999999999998.0,
+                      -1.5e300, 5e-324, 2.2250738585072014e-308, 123456.789, 1 / 3])
+    assert _float_texts(edges) == [repr(v) for v in edges.tolist()]
     rng = np.random.default_rng(1)
-    # Short columns, and long ones (whose distinct values are first guessed from a sample).
-    for n in (100, 20_000):
-        many = rng.random(n)
-        assert _float_texts(many) == [repr(v) for v in many.tolist()]
-        few = rng.choice([0.0, 0.5, 1.0, 0.1 + 0.2, 1e-300], n)
-        assert _float_texts(few) == [repr(v) for v in few.tolist()]
-        mixed = np.where(rng.random(n) < 0.99, 0.25, rng.random(n))
-        assert _float_texts(mixed) == [repr(v) for v in mixed.tolist()]
+    # Any finite double: random bit patterns over every exponent, and scores' range.
+    bits = rng.integers(0, 2**63, 200_000, dtype=np.int64).view(np.float64)
+    for column in (bits[np.isfinite(bits)], rng.random(100_000), rng.random(50_000) ** 9):
+        assert _float_texts(column) == [repr(v) for v in column.tolist()]
 
 
 def test_explanations_are_escaped_together_as_one_at_a_time():

@@ -175,3 +175,102 @@ def test_matches_written_while_their_listing_is_deleted_wait_and_are_refused():
     writer.join(10)
     assert "does not exist" in str(outcome["error"])
     assert not Match.objects.exists()
+
+
+# --- an exclusive write (a full rematch): listings checked once, the trigger off -------
+
+
+def _trigger_enabled() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = %s",
+                       ["matching_match_listings_exist"])
+        return cursor.fetchone()[0] == "O"
+
+
+def _trigger_off_in_this_transaction() -> bool:
+    return not _trigger_enabled()
+
+
+@pytest.mark.django_db
+def test_an_exclusive_write_pauses_the_check_only_while_it_writes():
+    offer, want = _pair()
+    seen = []
+
+    def chunks():
+        seen.append(_trigger_off_in_this_transaction())
+        yield _rows(offer.id, want.id)
+
+    with transaction.atomic():
+        assert sync_matches(chunks(), version="v", offers=np.array([offer.id]),
+                            wants=np.array([want.id]), exclusive=True) == (1, 0)
+        assert _trigger_enabled()
+    assert seen == [True]
+    assert Match.objects.get().want_id == want.id
+
+
+@pytest.mark.django_db
+def test_an_exclusive_write_naming_a_listing_outside_its_scope_is_still_refused():
+    offer, want = _pair()
+    missing = _missing_id()
+    with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
+        sync_matches([_rows(offer.id, want.id), _rows(offer.id, missing)], version="v",
+                     offers=np.array([offer.id]), wants=np.array([want.id]),
+                     exclusive=True)
+    assert not Match.objects.exists()
+    assert _trigger_enabled()
+
+
+@pytest.mark.django_db
+def test_an_exclusive_write_whose_scope_names_a_missing_listing_keeps_the_check():
+    offer, want = _pair()
+    missing = _missing_id()
+    seen = []
+
+    def chunks():
+        seen.append(_trigger_off_in_this_transaction())
+        yield _rows(offer.id, missing)
+
+    with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
+        sync_matches(chunks(), version="v", offers=np.array([offer.id]),
+                     wants=np.array([want.id, missing]), exclusive=True)
+    assert seen == [False]
+    assert not Match.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_error_caught_inside_the_transaction_leaves_the_check_on():
+    offer, want = _pair()
+
+    def chunks():
+        yield _rows(offer.id, want.id)
+        raise ValueError("the matcher failed")
+
+    with transaction.atomic():
+        with pytest.raises(ValueError, match="matcher failed"):
+            sync_matches(chunks(), version="v", offers=np.array([offer.id]),
+                         wants=np.array([want.id]), exclusive=True)
+        # The caller goes on in the same transaction: a bad row is refused again.
+        with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
+            Match.objects.create(offer=offer, want_id=_missing_id(), score=0.5,
+                                 distance_km=1.0)
+    assert _trigger_enabled()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_writer_of_matches_waits_for_an_exclusive_write():
+    offer, want = _pair()
+    other = ListingFactory(kind=Listing.Kind.WANT)
+    with transaction.atomic():
+        sync_matches(_rows(offer.id, want.id), version="v", offers=np.array([offer.id]),
+                     wants=np.array([want.id]), exclusive=True)
+        writing = _in_thread(
+            "INSERT INTO matching_match (offer_id, want_id, score, distance_km, components, "
+            "explanation, model_version) VALUES (%s, %s, 0.4, 1.0, '{}', '', 'v')",
+            [offer.id, other.id])
+        time.sleep(0.5)
+        # The exclusive write holds the table: the other insert waits for its commit.
+        assert writing["thread"].is_alive()
+    writing["thread"].join(10)
+    assert writing.get("done") and "error" not in writing
+    assert set(Match.objects.values_list("want_id", flat=True)) == {want.id, other.id}
+    assert _trigger_enabled()
