@@ -368,9 +368,10 @@ class _Side:
     @classmethod
     def build(
         cls, records: Sequence[ListingRecord], matrix: sp.csr_matrix, knowledge: Knowledge,
-        profiles: Profiles | None = None,
+        profiles: Profiles | None = None, scalars: dict[str, np.ndarray] | None = None,
     ) -> _Side:
-        arrays = ListingArrays.from_records(records, knowledge=knowledge, profiles=profiles)
+        arrays = ListingArrays.from_records(records, knowledge=knowledge, profiles=profiles,
+                                            scalars=scalars)
         matrix = sp.csr_matrix(matrix)
         matrix.sort_indices()
         return cls(
@@ -527,6 +528,12 @@ def _empty_selection() -> Selection:
     return Selection(e, e, np.empty(0), np.empty(0), np.empty(0), np.empty(0, dtype=bool))
 
 
+def _kind_rows(records: Sequence[ListingRecord], kind: str) -> np.ndarray:
+    """Positions of the records of one kind, in order (a side's rows)."""
+    return np.asarray([i for i, record in enumerate(records) if record.kind == kind],
+                      dtype=np.int64)
+
+
 class MatchIndex:
     """All active listings, ready to find each one's best counterparts."""
 
@@ -576,6 +583,7 @@ class MatchIndex:
         texts = [listing_text(record, knowledge=knowledge) for record in records]
         infers = knowledge.config.infers and bool(knowledge.materials)
         fit_info: dict[str, float] = {"processes": 1}
+        scalars = None
         forking = processes > 1 and can_fork() and len(records) >= OVERLAP_FIT
         if forking and (profiles is not None or not infers):
             # Only the text model to fit: its two blocks on two processes.
@@ -587,17 +595,20 @@ class MatchIndex:
         elif profiles is not None or not infers or len(records) < OVERLAP_FIT:
             text_model, matrix = TextModel.fit_transform(texts)
         elif forking:
-            # The text model and the profiles' batches, shared out between this process
-            # and forked helpers: the inference is pure Python, and the GIL would keep
-            # threads on one core. Rows are independent, so the profiles are the same.
-            # The text model's blocks are independent too, and the longest jobs: first.
+            # The profiles' batches are shared out between this process and forked
+            # helpers: the inference is pure Python, and the GIL would keep threads on one
+            # core. Rows are independent, so the profiles are the same. This process
+            # first fits the text model and reads the sides' scalar fields while the
+            # helpers infer, then infers too: nothing of the text model crosses a pipe,
+            # and no step is left to run alone after the last batch.
             inference = knowledge.inference
-            jobs = [partial(TextModel.fit_block, name, texts) for name in TEXT_BLOCKS]
-            jobs += [partial(inference.batch_profiles, b) for b in inference.batches(records)]
+            jobs = [partial(inference.batch_profiles, b) for b in inference.batches(records)]
             with ForkedBatches(_run, jobs, helpers=processes - 1) as work:
-                results = work.results()
-            text_model, matrix = TextModel.from_blocks(*results[: len(TEXT_BLOCKS)])
-            parts = results[len(TEXT_BLOCKS) :]
+                text_model, matrix = TextModel.fit_transform(texts)
+                scalars = {kind: ListingArrays.scalar_columns(
+                    [records[i] for i in _kind_rows(records, kind)], knowledge=knowledge)
+                    for kind in (OFFER, WANT)}
+                parts = work.results()
             profiles = parts[0] if len(parts) == 1 else Profiles.stack(parts)
             fit_info = {"processes": 1 + work.helpers,
                         "helper_peak_private_mb": round(work.peak_private_mb, 1),
@@ -612,7 +623,7 @@ class MatchIndex:
                 profiles = knowledge.inference.profiles(records)
                 text_model, matrix = fitting.result()
         index = cls._assemble(records, knowledge, text_model, sp.csr_matrix(matrix), version,
-                              profiles)
+                              profiles, scalars)
         index.fit_info = fit_info
         return index
 
@@ -625,15 +636,15 @@ class MatchIndex:
         matrix: sp.csr_matrix,
         version: str,
         profiles: Profiles | None = None,
+        scalars: dict[str, dict[str, np.ndarray]] | None = None,
     ) -> MatchIndex:
         sides = {}
         for kind in (OFFER, WANT):
-            rows = np.asarray(
-                [i for i, record in enumerate(records) if record.kind == kind], dtype=np.int64
-            )
+            rows = _kind_rows(records, kind)
             sides[kind] = _Side.build([records[i] for i in rows], _csr_rows(matrix, rows),
                                       knowledge,
-                                      None if profiles is None else profiles.take(rows))
+                                      None if profiles is None else profiles.take(rows),
+                                      None if scalars is None else scalars[kind])
         return cls(
             records=records,
             knowledge=knowledge,

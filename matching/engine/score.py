@@ -150,12 +150,23 @@ class ListingArrays:
     @classmethod
     def from_records(
         cls, records: Sequence[ListingRecord], *, knowledge: Knowledge,
-        profiles: Profiles | None = None,
+        profiles: Profiles | None = None, scalars: dict[str, np.ndarray] | None = None,
     ) -> ListingArrays:
         """Validate and convert records; ``ValueError`` names the offending listing.
 
         ``profiles``: the records' inferred profiles, when inferred elsewhere (the parts
-        of a distributed fit); inferred here otherwise."""
+        of a distributed fit); inferred here otherwise. ``scalars``: the records'
+        ``scalar_columns``, when found before."""
+        if scalars is None:
+            scalars = cls.scalar_columns(records, knowledge=knowledge)
+        return cls(**scalars, **_profile_fields(records, knowledge, profiles),
+                   config=knowledge.config)
+
+    @classmethod
+    def scalar_columns(
+        cls, records: Sequence[ListingRecord], *, knowledge: Knowledge
+    ) -> dict[str, np.ndarray]:
+        """The fields read from the records alone (not the profiles), validated."""
         scalar_names = [
             name
             for name in cls.__slots__
@@ -181,12 +192,10 @@ class ListingArrays:
             "category": str,
             "category_group": str,
         }
-        scalars = {
+        return {
             name: np.asarray(values, dtype=dtypes.get(name, np.float64))
             for name, values in columns.items()
         }
-        return cls(**scalars, **_profile_fields(records, knowledge, profiles),
-                   config=knowledge.config)
 
     def __len__(self) -> int:
         return len(self.ids)
