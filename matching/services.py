@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -239,7 +240,8 @@ def _model_version(records: Sequence[ListingRecord], knowledge: Knowledge) -> st
 
 def _build_index(records: Sequence[ListingRecord], *, processes: int = 1) -> MatchIndex:
     knowledge = catalogue.knowledge()
-    return MatchIndex.build(records, knowledge, version=_model_version(records, knowledge),
+    return MatchIndex.build(records, knowledge,
+                            version=partial(_model_version, records, knowledge),
                             processes=processes)
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -563,10 +563,14 @@ class MatchIndex:
 
     @classmethod
     def build(
-        cls, records: Sequence[ListingRecord], knowledge: Knowledge, *, version: str = "",
-        profiles: Profiles | None = None, processes: int = 1,
+        cls, records: Sequence[ListingRecord], knowledge: Knowledge, *,
+        version: str | Callable[[], str] = "", profiles: Profiles | None = None,
+        processes: int = 1,
     ) -> MatchIndex:
         """Fit the text model on all records and prepare each side.
+
+        ``version``: the model's version, or a function giving it (a content hash of the
+        records, computed while helpers infer).
 
         ``profiles``: the records' inferred profiles (in record order), when inferred
         elsewhere, e.g. in parts by several workers; the index is the same either way.
@@ -580,31 +584,36 @@ class MatchIndex:
         bad = [record.id for record in records if record.kind not in COUNTERPART]
         if bad:
             raise ValueError(f"listings {bad[:5]} are neither {OFFER!r} nor {WANT!r}")
-        texts = [listing_text(record, knowledge=knowledge) for record in records]
         infers = knowledge.config.infers and bool(knowledge.materials)
+
+        def texts_of() -> list[str]:
+            return [listing_text(record, knowledge=knowledge) for record in records]
+
         fit_info: dict[str, float] = {"processes": 1}
         scalars = None
         forking = processes > 1 and can_fork() and len(records) >= OVERLAP_FIT
         if forking and (profiles is not None or not infers):
             # Only the text model to fit: its two blocks on two processes.
+            texts = texts_of()
             jobs = [partial(TextModel.fit_block, name, texts) for name in TEXT_BLOCKS]
             with ForkedBatches(_run, jobs, helpers=processes - 1) as work:
                 text_model, matrix = TextModel.from_blocks(*work.results())
             fit_info = {"processes": 1 + work.helpers,
                         "helper_failures": len(work.failures)}
         elif profiles is not None or not infers or len(records) < OVERLAP_FIT:
-            text_model, matrix = TextModel.fit_transform(texts)
+            text_model, matrix = TextModel.fit_transform(texts_of())
         elif forking:
             # The profiles' batches are shared out between this process and forked
             # helpers: the inference is pure Python, and the GIL would keep threads on one
             # core. Rows are independent, so the profiles are the same. This process
-            # first fits the text model and reads the sides' scalar fields while the
-            # helpers infer, then infers too: nothing of the text model crosses a pipe,
-            # and no step is left to run alone after the last batch.
+            # first fits the text model, reads the sides' scalar fields and finds the
+            # version while the helpers infer, then infers too: nothing of the text model
+            # crosses a pipe, and no step is left to run alone before or after them.
             inference = knowledge.inference
             jobs = [partial(inference.batch_profiles, b) for b in inference.batches(records)]
             with ForkedBatches(_run, jobs, helpers=processes - 1) as work:
-                text_model, matrix = TextModel.fit_transform(texts)
+                text_model, matrix = TextModel.fit_transform(texts_of())
+                version = version() if callable(version) else version
                 scalars = {kind: ListingArrays.scalar_columns(
                     [records[i] for i in _kind_rows(records, kind)], knowledge=knowledge)
                     for kind in (OFFER, WANT)}
@@ -619,9 +628,10 @@ class MatchIndex:
             # overlaps the inference (rows are independent: inferred all at once, the
             # profiles are those each side would get).
             with ThreadPoolExecutor(1, thread_name_prefix="text-fit") as pool:
-                fitting = pool.submit(TextModel.fit_transform, texts)
+                fitting = pool.submit(TextModel.fit_transform, texts_of())
                 profiles = knowledge.inference.profiles(records)
                 text_model, matrix = fitting.result()
+        version = version() if callable(version) else version
         index = cls._assemble(records, knowledge, text_model, sp.csr_matrix(matrix), version,
                               profiles, scalars)
         index.fit_info = fit_info

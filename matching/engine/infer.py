@@ -878,7 +878,8 @@ BLOCK_RELATIVE = 0.6
 BLOCK_TOP = 3
 BLOCK_MIN_CONFIDENCE = 0.5
 CACHE_SIZE = 4096
-PROFILE_BATCH = 5_000  # records inferred together (a batch's token lists are ~50 MB)
+PROFILE_BATCH = 2_500  # records inferred together (a batch's token lists are ~25 MB; small
+# batches also leave less for one process to finish alone at the end)
 
 _EWC_NOISE = re.compile(r"\s*(other than|except)\b.*$", re.IGNORECASE)
 
