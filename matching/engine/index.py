@@ -75,7 +75,7 @@ DENSE_FEATURES = 4_096
 DENSE_CELLS = 4_000_000
 # Pairs kept from the units before they are cut down to the top k seen so far (a cut
 # runs beside the scoring, and its sort's memory with it: 4M cost 0.2 GB more at 100k).
-COMPACT_ROWS = 3_000_000
+COMPACT_ROWS = 1_500_000
 # String fields the scorer compares for equality: coded as integers for bulk scoring.
 _CODED = ("ewc_entry", "ewc_sub", "ewc_chap", "category", "category_group")
 # Match records built at a time (each holds its components and explanation).
@@ -308,6 +308,17 @@ def _ranked_below(group: np.ndarray, score: np.ndarray, tiebreak: np.ndarray, k:
         chosen = ranked[np.arange(len(ranked)) - first < need[run_of[exact]]]
         return np.concatenate([order[sure], order[chosen]])
     return _ranked_exact(group, score, tiebreak, k)
+
+
+def _raise_floor(floor: np.ndarray, group: np.ndarray, score: np.ndarray, k: int) -> None:
+    """``floor[g]`` = max(itself, the lowest of ``score`` in group ``g``) for each group
+    with ``k`` entries (the pairs of a group's top ``k``: their lowest is its ``k``-th)."""
+    full = np.flatnonzero(np.bincount(group, minlength=len(floor)) >= k)
+    if not len(full):
+        return
+    lowest = np.full(len(floor), np.inf)
+    np.minimum.at(lowest, group, score)
+    floor[full] = np.maximum(floor[full], lowest[full])
 
 
 def _ranked_exact(group: np.ndarray, score: np.ndarray, tiebreak: np.ndarray, k: int):
@@ -882,13 +893,20 @@ class MatchIndex:
         # memory of several threads near that of one.
         unit_pairs = max(1, UNIT_PAIRS // max(1, threads))
 
+        # Per want: a score that ``k`` of its pairs kept so far reach (−inf until then).
+        # A pair below it is not in the want's top ``k``: a unit keeps it only for its
+        # offer. Found by the pile's cuts, read by the scoring threads; it only ever
+        # rises, and any value a thread reads is a true bound, so the result is the same
+        # whenever it is updated (a third of the pairs the units kept before).
+        want_floor = np.full(len(w_side), -np.inf)
+
         def reduce(tile_pairs):
             # Distances, the range and block rules and the ordering run here, on a
             # scoring thread: the thread finding candidates does the tree queries only.
             pairs, kept_parts = 0, []
             for o, w, d in self._tile_units(*tile_pairs, unit_pairs):
                 pairs += len(o)
-                part = self._reduce(o, w, d, k, selecting_o, selecting_w)
+                part = self._reduce(o, w, d, k, selecting_o, selecting_w, want_floor)
                 if part is not None:
                     kept_parts.append(part)
             if not kept_parts:
@@ -898,7 +916,7 @@ class MatchIndex:
             return pairs, tuple(np.concatenate(c) for c in zip(*kept_parts, strict=True))
 
         def cut(parts):
-            return self._top_k_union(parts, k, selecting_o, selecting_w)[:5]
+            return self._top_k_union(parts, k, selecting_o, selecting_w, want_floor)[:5]
 
         pile = _Pile(cut, background=threads > 1)
         units = self._timed_units(sets, clock)
@@ -945,9 +963,13 @@ class MatchIndex:
                          offer_top[order], candidates=candidates)
 
     def _top_k_union(
-        self, parts: list[tuple[np.ndarray, ...]], k: int, selecting_o, selecting_w
+        self, parts: list[tuple[np.ndarray, ...]], k: int, selecting_o, selecting_w,
+        want_floor: np.ndarray | None = None,
     ) -> tuple[np.ndarray, ...]:
-        """Of scored pairs, those in the top ``k`` of a selecting offer or want."""
+        """Of scored pairs, those in the top ``k`` of a selecting offer or want.
+
+        ``want_floor`` (if given) is raised to each want's ``k``-th best score among
+        these pairs, where it has ``k`` of them."""
         o_side, w_side = self._sides[OFFER], self._sides[WANT]
         o, w, d, s, score = (np.concatenate(column) for column in zip(*parts, strict=True))
         if self._needs_dedupe:
@@ -957,7 +979,10 @@ class MatchIndex:
             o, w, d, s, score = o[first], w[first], d[first], s[first], score[first]
         o_ids, w_ids = o_side.arrays.ids[o], w_side.arrays.ids[w]
         offer_top = top_k_mask(o, score, w_ids, k, selecting_o[o])
-        chosen = offer_top | top_k_mask(w, score, o_ids, k, selecting_w[w])
+        want_top = top_k_mask(w, score, o_ids, k)
+        if want_floor is not None:
+            _raise_floor(want_floor, w[want_top], score[want_top], k)
+        chosen = offer_top | (want_top & selecting_w[w])
         return o[chosen], w[chosen], d[chosen], s[chosen], score[chosen], offer_top[chosen]
 
     def select_cell(self, plan: CellPlan, cell: int, k: int) -> Selection:
@@ -1093,8 +1118,10 @@ class MatchIndex:
         k: int,
         selecting_o: np.ndarray,
         selecting_w: np.ndarray,
+        want_floor: np.ndarray | None = None,
     ) -> tuple[np.ndarray, ...] | None:
-        """Score a unit's pairs; keep those in the unit's top ``k`` of either side."""
+        """Score a unit's pairs; keep those in the unit's top ``k`` of either side (for the
+        want's side, only those reaching its ``want_floor``)."""
         o_side, w_side = self._sides[OFFER], self._sides[WANT]
         oa, wa = o_side.arrays, w_side.arrays
         s, inferred, pathway = pair_products(
@@ -1117,9 +1144,16 @@ class MatchIndex:
             return None
         o, w, d, s = o[alive], w[alive], d[alive], s[alive]
         score = np.asarray(scored.score[alive], dtype=np.float64)
-        keep = top_k_mask(o, score, w_side.arrays.ids[w], k, selecting_o[o]) | top_k_mask(
-            w, score, o_side.arrays.ids[o], k, selecting_w[w]
-        )
+        if want_floor is None:
+            want_top = top_k_mask(w, score, o_side.arrays.ids[o], k, selecting_w[w])
+        else:
+            # A want's top k within the unit, among just its pairs that reach its floor:
+            # those of its final top k are among them (fewer pairs to rank).
+            want_top = np.zeros(len(w), dtype=bool)
+            reach = np.flatnonzero(score >= want_floor[w])
+            want_top[reach] = top_k_mask(w[reach], score[reach], o_side.arrays.ids[o[reach]],
+                                         k, selecting_w[w[reach]])
+        keep = top_k_mask(o, score, w_side.arrays.ids[w], k, selecting_o[o]) | want_top
         return o[keep], w[keep], d[keep], s[keep], score[keep]
 
     def _string_codes(self) -> dict[str, dict[str, np.ndarray]]:

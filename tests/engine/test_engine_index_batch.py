@@ -168,6 +168,43 @@ def test_small_work_units_and_early_cuts_change_nothing(index, monkeypatch):
         assert np.array_equal(getattr(again, name), getattr(whole, name))
 
 
+def test_want_floors_from_earlier_cuts_keep_fewer_pairs_and_change_nothing(index, monkeypatch):
+    import matching.engine.index as module
+
+    monkeypatch.setattr(module, "TILE_OFFERS", 7)
+    monkeypatch.setattr(module, "UNIT_PAIRS", 40)
+    monkeypatch.setattr(module, "COMPACT_ROWS", 60)
+    kept = []
+    real = module.MatchIndex._reduce
+
+    def counted(self, *args):
+        part = real(self, *args)
+        kept.append(0 if part is None else len(part[0]))
+        return part
+
+    monkeypatch.setattr(module.MatchIndex, "_reduce", counted)
+    with_floors = index.select(4)
+    floored = sum(kept)
+    kept.clear()
+    monkeypatch.setattr(module, "_raise_floor", lambda *args: None)  # floors stay −inf
+    without = index.select(4)
+    assert floored < sum(kept)
+    for name in ("offer", "want", "distance_km", "text_sim", "score", "offer_top"):
+        assert np.array_equal(getattr(with_floors, name), getattr(without, name))
+
+
+def test_a_floor_rises_to_each_full_groups_kth_score():
+    from matching.engine.index import _raise_floor
+
+    floor = np.array([-np.inf, 0.5, -np.inf, 0.1])
+    group = np.array([0, 0, 1, 1, 2, 3, 3])
+    score = np.array([0.3, 0.2, 0.4, 0.9, 0.8, 0.05, 0.2])
+    _raise_floor(floor, group, score, 2)
+    # Group 0 rises to its second best; group 1's and group 3's second best are below
+    # their floors, which stay; group 2 has one pair only.
+    assert floor.tolist() == [0.2, 0.5, -np.inf, 0.1]
+
+
 @pytest.mark.parametrize("threads", [2, 3])
 def test_scoring_on_threads_changes_nothing(index, monkeypatch, threads):
     import matching.engine.index as module
