@@ -148,7 +148,8 @@ def section(matching: list[dict], workers: list[dict], *, image: str) -> str:
                   "Full rematch and its parts in seconds; `–`: not measured (the naive",
                   "baseline runs up to `--naive-max`, 2,000 listings by default). Peak RSS",
                   "is the rematch process's; with helpers, its resident memory plus what",
-                  "each forked helper holds of its own, sampled every 0.1 s.", ""]
+                  "each forked helper holds of its own, sampled every 0.1 s (the helpers'",
+                  "private pages every 0.5 s).", ""]
         lines += matching_table(matching) + [""]
         growth = _growth(matching)
         if growth:
