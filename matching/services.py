@@ -295,10 +295,12 @@ def _fit(clock: _Clock | None = None) -> StoredModel:
     return model
 
 
-def _rows(index: MatchIndex, selection: Selection) -> Iterator[MatchRows]:
+def _rows(index: MatchIndex, selection: Selection, *, placed: bool = False
+          ) -> Iterator[MatchRows]:
     """Rows of the selected pairs, a chunk at a time (explanations are built per chunk),
-    nearby listings' pairs together (``MatchIndex.by_place``)."""
-    for columns in index.iter_match_columns(index.by_place(selection)):
+    nearby listings' pairs together (``MatchIndex.by_place``; ``placed``: the selection
+    is in that order already)."""
+    for columns in index.iter_match_columns(selection if placed else index.by_place(selection)):
         yield MatchRows.from_columns(columns)
 
 
@@ -322,7 +324,8 @@ def match_rematch_full(*, k: int | None = None) -> RematchReport:
     with ThreadPoolExecutor(1, thread_name_prefix="model-save") as saver:
         saved = saver.submit(modelstore.save, model)
         selection = index.select(settings.MATCH_TOP_K if k is None else k,
-                                 timings=seconds, threads=settings.MATCH_THREADS)
+                                 timings=seconds, threads=settings.MATCH_THREADS,
+                                 placed=True)
         started = time.perf_counter()
         saved.result()
         seconds["save_wait_s"] = time.perf_counter() - started
@@ -333,7 +336,7 @@ def match_rematch_full(*, k: int | None = None) -> RematchReport:
     def rows() -> Iterator[MatchRows]:
         # Records and their explanations are built while COPY streams: timed apart.
         nonlocal rows_s
-        chunks = _rows(index, selection)
+        chunks = _rows(index, selection, placed=True)
         while True:
             started = time.perf_counter()
             chunk = next(chunks, None)

@@ -451,7 +451,8 @@ def _buckets(side: _Side, positions: np.ndarray) -> list[tuple[cKDTree, np.ndarr
 
 @dataclass(frozen=True)
 class Selection:
-    """Selected pairs as positions into the offer and want sides, ordered by rank."""
+    """Selected pairs as positions into the offer and want sides, ordered by rank (or by
+    place: ``MatchIndex.select(placed=True)``)."""
 
     offer: np.ndarray
     want: np.ndarray
@@ -855,8 +856,11 @@ class MatchIndex:
         want_pool: np.ndarray | None = None,
         timings: dict[str, float] | None = None,
         threads: int = 1,
+        placed: bool = False,
     ) -> Selection:
-        """Pairs in the top ``k`` of a selecting offer or a selecting want.
+        """Pairs in the top ``k`` of a selecting offer or a selecting want, ranked (by
+        score, then offer and want id), or with ``placed`` in ``by_place`` order (the
+        order a full rematch writes in: no ranking sort to undo).
 
         ``offers``/``wants`` are the selecting listings (positions within their side; all
         by default). Their counterparts are drawn from ``want_pool``/``offer_pool`` (all by
@@ -938,6 +942,8 @@ class MatchIndex:
         chosen = self._top_k_union(kept, k, selecting_o, selecting_w)
         if timings is not None:
             timings["score_s"] = timings.get("score_s", 0.0) + time.perf_counter() - started
+        if placed:
+            return self.by_place(Selection(*chosen, candidates=scored_pairs))
         return self._ranked(*chosen, candidates=scored_pairs)
 
     def _timed_units(self, sets, clock: dict[str, float]) -> Iterator[tuple]:

@@ -193,6 +193,20 @@ def test_want_floors_from_earlier_cuts_keep_fewer_pairs_and_change_nothing(index
         assert np.array_equal(getattr(with_floors, name), getattr(without, name))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_selection_asked_in_place_order_is_the_ranked_one_placed(index, monkeypatch,
+                                                                   threads):
+    import matching.engine.index as module
+
+    monkeypatch.setattr(module, "UNIT_PAIRS", 40)
+    monkeypatch.setattr(module, "COMPACT_ROWS", 60)
+    placed = index.select(4, threads=threads, placed=True)
+    expected = index.by_place(index.select(4))
+    for name in ("offer", "want", "distance_km", "text_sim", "score", "offer_top"):
+        assert np.array_equal(getattr(placed, name), getattr(expected, name))
+    assert placed.candidates == expected.candidates
+
+
 def test_a_floor_rises_to_each_full_groups_kth_score():
     from matching.engine.index import _raise_floor
 
