@@ -37,7 +37,14 @@ from matching.engine.index import MatchIndex, Selection
 from matching.engine.infer import Profiles
 from matching.engine.knowledge import Knowledge
 from matching.engine.quantity import canonical_amount
-from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
+from matching.engine.records import (
+    OFFER,
+    WANT,
+    ListingRecord,
+    MatchRecord,
+    pack_records,
+    unpack_records,
+)
 from matching.models import Listing, Match, MatchDismissal
 from matching.modelstore import StoredModel
 
@@ -512,7 +519,7 @@ def match_rematch_distributed(
     bounds = np.linspace(0, len(records), len(plan) + 1).astype(int).tolist()
     for part in range(len(plan)):
         _write_work(_fit_path(version, part, "records"),
-                    (snapshot_at, records[bounds[part] : bounds[part + 1]]))
+                    (snapshot_at, pack_records(records[bounds[part] : bounds[part + 1]])))
     for part in range(len(plan)):
         rematch_profiles.delay(version, part)
     return DistributedRematch(version=version, plan=plan)
@@ -524,7 +531,8 @@ def match_rematch_profiles(*, version: str, part: int) -> int:
     to finish queues the assembly."""
     from matching.tasks import rematch_assemble
 
-    _snapshot_at, records = _read_work(_fit_path(version, part, "records"))
+    _snapshot_at, packed = _read_work(_fit_path(version, part, "records"))
+    records = unpack_records(packed)
     _write_work(_fit_path(version, part, "profiles"),
                 catalogue.knowledge().inference.profiles(records))
     plan, _k = _load_plan(version)
@@ -543,7 +551,7 @@ def match_rematch_assemble(*, version: str) -> int:
     parts = [_read_work(_fit_path(version, p, "records")) for p in range(len(plan))]
     profiles = Profiles.stack([_read_work(_fit_path(version, p, "profiles"))
                                for p in range(len(plan))])
-    records = [record for _snapshot_at, part in parts for record in part]
+    records = [record for _snapshot_at, part in parts for record in unpack_records(part)]
     knowledge = catalogue.knowledge()
     if _model_version(records, knowledge) != version:
         # The knowledge base changed since the snapshot was read (a deploy): start over.

@@ -46,7 +46,15 @@ from matching.engine.cells import CellPlan
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.infer import Profiles
 from matching.engine.knowledge import Knowledge, string_codes
-from matching.engine.records import OFFER, WANT, ListingRecord, MatchColumns, MatchRecord
+from matching.engine.records import (
+    OFFER,
+    WANT,
+    ListingRecord,
+    MatchColumns,
+    MatchRecord,
+    pack_records,
+    unpack_records,
+)
 from matching.engine.score import (
     ListingArrays,
     PairScores,
@@ -709,15 +717,28 @@ class MatchIndex:
         state.pop("_codes", None)  # derived on first use
         # Reference data is loaded by whoever unpickles (``attach``), not stored per model.
         state["knowledge"] = None
+        # The records once, as columns; each side names its own by position.
+        state["records"] = pack_records(self.records)
+        position = {id(record): i for i, record in enumerate(self.records)}
         state["_sides"] = {
-            kind: (side.records, side.arrays, side.matrix, side.xyz, side.reach, side.blocks,
+            kind: (np.array([position[id(r)] for r in side.records], dtype=np.int64),
+                   side.arrays, side.matrix, side.xyz, side.reach, side.blocks,
                    side.block_flags)
             for kind, side in self._sides.items()
         }
         return state
 
     def __setstate__(self, state: dict) -> None:
-        state["_sides"] = {kind: _Side(*parts) for kind, parts in state["_sides"].items()}
+        if isinstance(state["records"], tuple) and all(
+                isinstance(record, ListingRecord) for record in state["records"]):
+            # Pickled before the records were packed: the sides hold their own records.
+            state["_sides"] = {kind: _Side(*parts) for kind, parts in state["_sides"].items()}
+        else:
+            records = state["records"] = unpack_records(state["records"])
+            state["_sides"] = {
+                kind: _Side(tuple(records[i] for i in rows.tolist()), *parts)
+                for kind, (rows, *parts) in state["_sides"].items()
+            }
         self.__dict__.update(state)
         self._where = {
             record.id: (kind, pos)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
+from operator import attrgetter
 
 import numpy as np
 
@@ -40,6 +41,24 @@ class ListingRecord:
     temperature_c: float | None = None
     company_id: int | None = None  # a firm's own offer and want are never matched
     sector: str = ""  # the firm's NACE Rev. 2 code ("23.51", "23.5", "23") or ""
+
+
+def pack_records(records: Sequence[ListingRecord]) -> tuple[list, ...]:
+    """The records as one list per field, for pickling (``unpack_records`` undoes it).
+
+    A frozen dataclass pickles through a Python call per record each way: 100k records
+    took 0.9 s to pickle, as lists of their fields 0.45 s."""
+    return tuple(list(map(attrgetter(name), records)) for name in _RECORD_FIELDS)
+
+
+def unpack_records(columns: Sequence[list]) -> tuple[ListingRecord, ...]:
+    """The records ``pack_records`` was given."""
+    if len(columns) != len(_RECORD_FIELDS):
+        raise ValueError("packed records have other fields than ListingRecord")
+    return tuple(map(ListingRecord, *columns))
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(ListingRecord))
 
 
 @dataclass(frozen=True, slots=True)

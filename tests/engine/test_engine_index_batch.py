@@ -17,6 +17,7 @@ from matching.engine import index as index_module
 from matching.engine.cells import Cell, plan_cells
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.index import MatchIndex, pair_products, top_k_mask
+from matching.engine.records import pack_records, unpack_records
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +104,38 @@ def test_a_pickled_index_matches_the_same(index, kb):
     assert copy.match_all(k=4) == index.match_all(k=4)
     record = index.records[7]
     assert copy.query(record, k=5) == index.query(record, k=5)
+
+
+def test_a_pickled_index_keeps_one_record_object_per_listing(index):
+    copy = pickle.loads(pickle.dumps(index))
+    assert copy.records == index.records
+    for kind in ("offer", "want"):
+        side = copy.side(kind)
+        assert side.records == index.side(kind).records
+        # The sides name the index's own records (packed once), not copies of them.
+        assert {id(r) for r in side.records} <= {id(r) for r in copy.records}
+
+
+def test_an_index_pickled_with_unpacked_records_still_loads(index, kb):
+    # The state an index pickled before the records were packed has: each side holds
+    # its own records, the index the tuple of all.
+    state = index.__getstate__()
+    state["records"] = index.records
+    state["_sides"] = {
+        kind: (index.side(kind).records, *parts[1:]) for kind, parts in state["_sides"].items()
+    }
+    old = MatchIndex.__new__(MatchIndex)
+    old.__setstate__(state)
+    old.attach(kb)
+    assert old.match_all(k=4) == index.match_all(k=4)
+
+
+def test_packed_records_unpack_to_equal_records(region_records):
+    packed = pack_records(region_records)
+    assert unpack_records(pickle.loads(pickle.dumps(packed))) == tuple(region_records)
+    assert unpack_records(pack_records([])) == ()
+    with pytest.raises(ValueError, match="other fields"):
+        unpack_records(packed[:-1])
 
 
 def test_listings_saved_later_compete_through_an_overlay(index, region_records):
