@@ -553,11 +553,13 @@ def match_rematch_assemble(*, version: str) -> int:
                                for p in range(len(plan))])
     records = [record for _snapshot_at, part in parts for record in unpack_records(part)]
     knowledge = catalogue.knowledge()
-    if _model_version(records, knowledge) != version:
+    # The version is found again while the text model is fitted (``build``).
+    index = MatchIndex.build(records, knowledge, profiles=profiles,
+                             version=partial(_model_version, records, knowledge),
+                             processes=settings.MATCH_PROCESSES)
+    if index.version != version:
         # The knowledge base changed since the snapshot was read (a deploy): start over.
         raise LookupError(f"the snapshot of {version} no longer reads as that version")
-    index = MatchIndex.build(records, knowledge, version=version, profiles=profiles,
-                             processes=settings.MATCH_PROCESSES)
     model = StoredModel(index=index, snapshot_at=parts[0][0])
     modelstore.save(model)
     modelstore.set_current(model.version)

@@ -559,6 +559,14 @@ def _empty_selection() -> Selection:
     return Selection(e, e, np.empty(0), np.empty(0), np.empty(0), np.empty(0, dtype=bool))
 
 
+def _scalar_columns(records: Sequence[ListingRecord], knowledge: Knowledge
+                    ) -> dict[str, dict[str, np.ndarray]]:
+    """``ListingArrays.scalar_columns`` of each side's records."""
+    return {kind: ListingArrays.scalar_columns([records[i] for i in _kind_rows(records, kind)],
+                                               knowledge=knowledge)
+            for kind in (OFFER, WANT)}
+
+
 def _kind_rows(records: Sequence[ListingRecord], kind: str) -> np.ndarray:
     """Positions of the records of one kind, in order (a side's rows)."""
     return np.asarray([i for i, record in enumerate(records) if record.kind == kind],
@@ -624,10 +632,14 @@ class MatchIndex:
         scalars = None
         forking = processes > 1 and can_fork() and len(records) >= OVERLAP_FIT
         if forking and (profiles is not None or not infers):
-            # Only the text model to fit: its two blocks on two processes.
+            # Only the text model to fit: its two blocks on two processes. A helper takes
+            # the first (the longer: words); this process finds the version and the sides'
+            # scalar fields, then fits the other.
             texts = texts_of()
             jobs = [partial(TextModel.fit_block, name, texts) for name in TEXT_BLOCKS]
             with ForkedBatches(_run, jobs, helpers=processes - 1) as work:
+                version = version() if callable(version) else version
+                scalars = _scalar_columns(records, knowledge)
                 text_model, matrix = TextModel.from_blocks(*work.results())
             fit_info = {"processes": 1 + work.helpers,
                         "helper_failures": len(work.failures)}
@@ -645,9 +657,7 @@ class MatchIndex:
             with ForkedBatches(_run, jobs, helpers=processes - 1) as work:
                 text_model, matrix = TextModel.fit_transform(texts_of())
                 version = version() if callable(version) else version
-                scalars = {kind: ListingArrays.scalar_columns(
-                    [records[i] for i in _kind_rows(records, kind)], knowledge=knowledge)
-                    for kind in (OFFER, WANT)}
+                scalars = _scalar_columns(records, knowledge)
                 parts = work.results()
             profiles = parts[0] if len(parts) == 1 else Profiles.stack(parts)
             fit_info = {"processes": 1 + work.helpers,

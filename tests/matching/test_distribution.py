@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -127,6 +128,23 @@ def test_distributed_rematch_equals_the_single_process_one(
     services.match_rematch_cell(version=version, cell=1)
     services.match_rematch_write(version=version, cell=1)
     assert list(Match.objects.order_by("id").values_list("id", "updated_at")) == stamps
+
+
+@pytest.mark.django_db
+def test_a_snapshot_that_no_longer_reads_as_its_version_is_not_assembled(
+    region, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        started = services.match_rematch_distributed(k=5, cells=2)
+    # The same work files under another version: what a deploy that changed the knowledge
+    # base between the snapshot and its assembly leaves (the records hash otherwise).
+    other = started.version[:-4] + "beef"
+    shutil.copytree(modelstore.work_dir(started.version), modelstore.work_dir(other),
+                    dirs_exist_ok=True)
+    with pytest.raises(LookupError, match="no longer reads as that version"):
+        services.match_rematch_assemble(version=other)
+    assert not modelstore.exists(other)
+    assert modelstore.current_version() == started.version
 
 
 def test_rematch_leaves_matches_of_listings_newer_than_the_snapshot(owner, partner):
