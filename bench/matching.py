@@ -269,7 +269,7 @@ def run(args: argparse.Namespace) -> dict:
     database_url = use_database(args.database_url)
     from django.db import connection
 
-    from bench.database import load_region, server_version
+    from bench.database import load_region, server_version, settle
     from bench.generate import describe, generate_region, region_from_csv
 
     started = time.perf_counter()
@@ -278,6 +278,7 @@ def run(args: argparse.Namespace) -> dict:
     else:
         region = generate_region(args.listings, seed=args.seed)
     load_region(region)
+    settle()
     result = {"listings": len(region.listings), **describe(region),
               "load_s": round(time.perf_counter() - started, 1)}
     result["postgresql"] = server_version()

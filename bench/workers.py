@@ -102,13 +102,14 @@ def main(argv: list[str] | None = None) -> None:
 
     os.environ["REDIS_URL"] = args.redis_url
     os.environ["CELERY_BROKER_URL"] = args.redis_url
-    from bench.database import load_region, server_version, use_database
+    from bench.database import load_region, server_version, settle, use_database
     from bench.generate import describe, generate_region
     from bench.matching import machine
 
     database_url = use_database(args.database_url)
     region = generate_region(args.listings, seed=args.seed)
     load_region(region)
+    settle()
     result = {"listings": len(region.listings), **describe(region)}
 
     # The reference: the in-process rematch, in a fresh process like a worker.

@@ -58,6 +58,14 @@ def test_bench_cli_prints_the_figures_and_agrees_with_the_baseline(tmp_path, ben
     assert result["matches"] > 0 and result["rerun_written"] == 0
     assert result["speedup"] > 1
     assert 0 < result["single_p50_ms"] <= result["single_p95_ms"]
+    # The region was vacuumed and analysed after loading, before anything was timed.
+    import psycopg
+
+    with psycopg.connect(bench_database_url) as conn:
+        vacuumed, analysed = conn.execute(
+            "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables "
+            "WHERE relname = 'matching_listing'").fetchone()
+    assert vacuumed is not None and analysed is not None
 
 
 @pytest.mark.redis
