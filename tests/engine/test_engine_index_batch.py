@@ -52,6 +52,19 @@ def test_full_rematch_is_the_union_of_single_queries(index):
     assert set(_pairs(index.match_all(k=3))) == expected
 
 
+def test_a_full_rematch_stores_the_numbers_a_single_query_gives(index):
+    # A listing matched alone later (same model) must find its stored rows unchanged, to
+    # the last bit: the rows' products are the selection's, as the query's are.
+    stored = {(m.offer_id, m.want_id): m for m in index.match_all(k=5)}
+    compared = 0
+    for record in index.records:
+        for m in index.query(record, k=5):
+            if (m.offer_id, m.want_id) in stored:
+                assert m == stored[m.offer_id, m.want_id]
+                compared += 1
+    assert compared > 300
+
+
 def test_cells_with_margins_lose_no_pair(index):
     whole = index.select(5)
     lat = np.concatenate([index.side(k).arrays.lat for k in ("offer", "want")])
