@@ -113,7 +113,11 @@ def load(version: str) -> StoredModel:
     if found is not None:
         return found
     with _model_path(version).open("rb") as handle:
-        model = pickle.load(handle)  # noqa: S301 - our own files
+        try:
+            model = pickle.load(handle)  # noqa: S301 - our own files
+        except (ValueError, TypeError, AttributeError, ImportError, KeyError) as exc:
+            # Written by other code (the engine's classes changed since): refit instead.
+            raise LookupError(f"model file of {version} cannot be read here: {exc}") from None
     if not isinstance(model, StoredModel) or model.version != version:
         raise LookupError(f"model file of {version} holds something else")
     try:

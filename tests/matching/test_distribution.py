@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from bench.celery_worker import celery_workers
 from bench.database import load_region
 from bench.generate import generate_region
 from matching import bulkwrite, modelstore, services
+from matching.engine.index import MatchIndex
 from matching.models import Listing, Match
 from tests.factories import ListingFactory
 
@@ -105,6 +107,29 @@ def test_a_model_naming_deleted_listings_is_refitted(owner, partner):
     assert services.listing_rematch(listing_id=owner.listing.id) >= 1
     assert modelstore.current_version() != first
     assert list(Match.objects.values_list("want_id", flat=True)) == [other.id]
+
+
+def test_a_model_file_other_code_wrote_is_refitted(owner, partner):
+    services.match_rematch_all()
+    version = modelstore.current_version()
+    model = modelstore.load(version)
+
+    class OtherCode(pickle.Pickler):
+        # The index as code with one record field fewer would have packed it.
+        def reducer_override(self, obj):
+            if isinstance(obj, MatchIndex):
+                state = obj.__getstate__()
+                state["records"] = state["records"][:-1]
+                return MatchIndex.__new__, (MatchIndex,), state
+            return NotImplemented
+
+    with modelstore._model_path(version).open("wb") as handle:
+        OtherCode(handle, protocol=5).dump(model)
+    modelstore.clear_cache()
+    with pytest.raises(LookupError, match="cannot be read here"):
+        modelstore.load(version)
+    assert modelstore.current() is None  # refitted on the next listing
+    assert services.listing_rematch(listing_id=owner.listing.id) == 1
 
 
 @pytest.mark.django_db
