@@ -134,16 +134,21 @@ def block_matrix(arrays: ListingArrays) -> sp.csc_matrix:
 
 
 def take_rows(
-    arrays: ListingArrays, idx: np.ndarray, *, matrices: frozenset[str] | None = None
+    arrays: ListingArrays, idx: np.ndarray, *, matrices: frozenset[str] | None = None,
+    codes: dict[str, np.ndarray] | None = None, skip: frozenset[str] = frozenset(),
 ) -> ListingArrays:
-    """``arrays.take(idx)``, gathering sparse profile rows without a Python loop; with
-    ``matrices``, only those profile matrices (the others, and the embeddings, ``None``)."""
+    """``arrays.take(idx)``, gathering sparse profile rows without a Python loop.
+
+    ``matrices``: only those profile matrices (the others, and the embeddings, ``None``).
+    ``skip``: fields left out (``None``). ``codes`` stand in for the string fields they
+    name (``knowledge.string_codes``: the scores are the same)."""
     idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+    codes = codes or {}
     fields = {}
     for name in arrays.__slots__:
-        value = getattr(arrays, name)
-        if matrices is not None and (sp.issparse(value) or name == "embedding") and (
-                name not in matrices):
+        value = codes.get(name, getattr(arrays, name))
+        if name in skip or (matrices is not None and (sp.issparse(value) or name == "embedding")
+                            and name not in matrices):
             value = None
         elif sp.issparse(value):
             value = _csr_rows(value, idx)
@@ -163,27 +168,16 @@ _UNSCORED = {
     OFFER: frozenset({"lat", "lon", "accepts_hazardous", "material_confidence"}),
     WANT: frozenset({"lat", "lon", "hazardous"}),
 }
+_NO_MATRICES: frozenset[str] = frozenset()
 
 
 def take_scalars(
     arrays: ListingArrays, idx: np.ndarray, codes: dict[str, np.ndarray] | None = None,
     *, skip: frozenset[str] = frozenset(),
 ) -> ListingArrays:
-    """``arrays.take(idx)`` without the profile matrices (``None``): for ``score_arrays``
-    with ``products``, which never reads them, nor the fields in ``skip``. ``codes``
-    stand in for the string fields they name (``knowledge.string_codes``: the scores are
-    the same)."""
-    idx = np.asarray(idx, dtype=np.int64).reshape(-1)
-    codes = codes or {}
-    fields = {}
-    for name in arrays.__slots__:
-        value = codes.get(name, getattr(arrays, name))
-        if sp.issparse(value) or name == "embedding" or name in skip:
-            value = None
-        elif isinstance(value, np.ndarray):
-            value = value[idx]
-        fields[name] = value
-    return type(arrays)(**fields)
+    """``take_rows`` without the profile matrices: for ``score_arrays`` with
+    ``products``, which never reads them, nor the fields in ``skip``."""
+    return take_rows(arrays, idx, matrices=_NO_MATRICES, codes=codes, skip=skip)
 
 
 def _csr_rows(matrix: sp.csr_matrix, rows) -> sp.csr_matrix:
