@@ -29,7 +29,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from matching.engine.records import MatchColumns, MatchRecord
-from matching.models import Match
+from matching.engine.score import COMPONENTS
+from matching.models import Match, components_from_json
 
 EXPLANATION_MAX = Match._meta.get_field("explanation").max_length
 VALUE_FIELDS = ("score", "distance_km", "components", "explanation", "model_version")
@@ -57,15 +58,21 @@ class MatchRows:
     @classmethod
     def from_columns(cls, found: MatchColumns) -> MatchRows:
         """Rows of a chunk of matches: one format call per row (a full rematch writes
-        millions), each value formatted once per distinct value where a column has few."""
+        millions), each value formatted once per distinct value where a column has few.
+        Components are spelt as ``models.components_json`` spells them."""
         names = list(found.components)
+        if len(names) == len(COMPONENTS) and set(names) == set(COMPONENTS):
+            names = list(COMPONENTS)
+            spelt = "[" + ",".join("%s" for _ in names) + "]"
+        else:
+            spelt = "{" + ", ".join(f"{json.dumps(n)}: %s" for n in names) + "}"
         columns = [found.score, found.distance_km, *(found.components[n] for n in names)]
         for column in columns:
             bad = ~np.isfinite(column)
             if bad.any():
                 _finite(float(column[bad][0]))
         # repr gives the shortest string that reads back as the same float, as json does.
-        template = "%d\t%d\t%s\t%s\t{" + ", ".join(f"{json.dumps(n)}: %s" for n in names) + "}\t%s"
+        template = "%d\t%d\t%s\t%s\t" + spelt + "\t%s"
         offer_id = np.asarray(found.offer_id, dtype=np.int64)
         want_id = np.asarray(found.want_id, dtype=np.int64)
         lines = list(map(template.__mod__, zip(
@@ -113,7 +120,7 @@ class MatchRows:
                 {
                     "score": float(score),
                     "distance_km": float(distance),
-                    "components": json.loads(components),
+                    "components": components_from_json(json.loads(components)),
                     "explanation": _unescape(explanation),
                 }
             )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, Site
 from matching.catalogue import validate_category, validate_ewc
+from matching.engine.score import COMPONENTS
 
 
 class Listing(models.Model):
@@ -172,6 +173,48 @@ class TextJSONField(models.JSONField):
         return None if value is None else json.dumps(value, cls=self.encoder)
 
 
+def components_json(values) -> str:
+    """A match's score components as stored: a JSON list of their values in the engine's
+    ``COMPONENTS`` order when they are exactly those, a JSON object otherwise.
+
+    The bulk writer spells the same text (``bulkwrite.MatchRows``), so a row written
+    either way compares equal when its values are."""
+    if len(values) == len(COMPONENTS) and set(values) == set(COMPONENTS):
+        return json.dumps([float(values[name]) for name in COMPONENTS], separators=(",", ":"))
+    return json.dumps(values)
+
+
+def components_from_json(value):
+    """The components dict of a stored value (a list in ``COMPONENTS`` order, or an
+    object: rows written before the list, or with other names)."""
+    if not isinstance(value, list):
+        return value
+    if len(value) != len(COMPONENTS):
+        raise ValueError(f"stored components hold {len(value)} values, not the "
+                         f"{len(COMPONENTS)} of {', '.join(COMPONENTS)}")
+    return dict(zip(COMPONENTS, value, strict=True))
+
+
+class ComponentsField(TextJSONField):
+    """Score components as JSON text, their names left out when they are the engine's
+    (``components_json``); read back as a dict either way.
+
+    The names were 100 of the 224 bytes a row's components took, and a row's width is
+    much of what PostgreSQL's work in storing it grows with: a full rematch of 100k
+    listings writes 1.5 million rows (docs/performance.md, "Writing matches"). The order
+    of ``COMPONENTS`` is part of the stored format: a new component goes at its end,
+    with a migration that rewrites the stored lists.
+    """
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if not prepared:
+            value = self.get_prep_value(value)
+        return None if value is None else components_json(value)
+
+    def from_db_value(self, value, expression, connection):
+        return components_from_json(super().from_db_value(value, expression, connection))
+
+
 class Match(models.Model):
     """A scored pairing of an offer with a want; one row per pair."""
 
@@ -196,7 +239,7 @@ class Match(models.Model):
     )
     score = models.FloatField()
     distance_km = models.FloatField()
-    components = TextJSONField(default=dict)
+    components = ComponentsField(default=dict)
     explanation = models.CharField(max_length=300)
     model_version = models.CharField(max_length=40, blank=True)
     # The database defaults are for bulk COPY, which names neither column: parsing two
