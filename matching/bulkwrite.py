@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from matching.engine.records import MatchColumns, MatchRecord
 from matching.engine.score import COMPONENTS
-from matching.models import Match, components_from_json
+from matching.models import Match, components_by_position, components_from_json
 
 EXPLANATION_MAX = Match._meta.get_field("explanation").max_length
 VALUE_FIELDS = ("score", "distance_km", "components", "explanation", "model_version")
@@ -61,7 +61,7 @@ class MatchRows:
         millions), each value formatted once per distinct value where a column has few.
         Components are spelt as ``models.components_json`` spells them."""
         names = list(found.components)
-        if len(names) == len(COMPONENTS) and set(names) == set(COMPONENTS):
+        if components_by_position(names):
             names = list(COMPONENTS)
             spelt = "[" + ",".join("%s" for _ in names) + "]"
         else:

@@ -173,13 +173,18 @@ class TextJSONField(models.JSONField):
         return None if value is None else json.dumps(value, cls=self.encoder)
 
 
+def components_by_position(names) -> bool:
+    """Whether components with these names are stored as a list (they are the engine's)."""
+    return len(names) == len(COMPONENTS) and set(names) == set(COMPONENTS)
+
+
 def components_json(values) -> str:
     """A match's score components as stored: a JSON list of their values in the engine's
     ``COMPONENTS`` order when they are exactly those, a JSON object otherwise.
 
     The bulk writer spells the same text (``bulkwrite.MatchRows``), so a row written
     either way compares equal when its values are."""
-    if len(values) == len(COMPONENTS) and set(values) == set(COMPONENTS):
+    if components_by_position(values):
         return json.dumps([float(values[name]) for name in COMPONENTS], separators=(",", ":"))
     return json.dumps(values)
 
