@@ -170,7 +170,10 @@ class TextJSONField(models.JSONField):
     def get_db_prep_value(self, value, connection, prepared=False):
         if not prepared:
             value = self.get_prep_value(value)
-        return None if value is None else json.dumps(value, cls=self.encoder)
+        return None if value is None else self.to_text(value)
+
+    def to_text(self, value) -> str:
+        return json.dumps(value, cls=self.encoder)
 
 
 def components_by_position(names) -> bool:
@@ -211,10 +214,8 @@ class ComponentsField(TextJSONField):
     with a migration that rewrites the stored lists.
     """
 
-    def get_db_prep_value(self, value, connection, prepared=False):
-        if not prepared:
-            value = self.get_prep_value(value)
-        return None if value is None else components_json(value)
+    def to_text(self, value) -> str:
+        return components_json(value)
 
     def from_db_value(self, value, expression, connection):
         return components_from_json(super().from_db_value(value, expression, connection))
