@@ -26,10 +26,15 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
-from matching.engine.knowledge import Knowledge
-from matching.engine.quantity import canonical_amount
-from matching.engine.records import OFFER, WANT, ListingRecord
+from matching.engine import (
+    EARTH_RADIUS_KM,
+    OFFER,
+    WANT,
+    Knowledge,
+    ListingRecord,
+    canonical_amount,
+    haversine_km,
+)
 
 # Listings per km² of the region: 100k listings cover a disc of ~330 km radius, about the
 # area of Germany (one listing per 800 inhabitants); 300k reach into the neighbouring

@@ -14,11 +14,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from matching.engine.geo import EARTH_RADIUS_KM
-from matching.engine.knowledge import Knowledge
-from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
-from matching.engine.score import score_pair
-from matching.engine.text import TextModel, listing_text
+from matching.engine import (
+    EARTH_RADIUS_KM,
+    OFFER,
+    WANT,
+    Knowledge,
+    ListingRecord,
+    MatchRecord,
+    TextModel,
+    listing_text,
+    score_pair,
+)
 
 
 def haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, Site
 from matching.catalogue import validate_category, validate_ewc
-from matching.engine.score import COMPONENTS
+from matching.engine import COMPONENTS
 
 
 class Listing(models.Model):

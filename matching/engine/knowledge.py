@@ -25,16 +25,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from matching.engine.config import (
+    CATEGORY_RELATED,
+    CATEGORY_SAME,
+    EWC_SAME_CHAPTER,
+    EWC_SAME_ENTRY,
+    EWC_SAME_SUB_CHAPTER,
+    SEMANTIC,
+    ScoringConfig,
+    parse_components,
+)
+
 if TYPE_CHECKING:
     from matching.engine.infer import InferenceModel
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
-EWC_SAME_ENTRY = 1.0
-EWC_SAME_SUB_CHAPTER = 0.6
-EWC_SAME_CHAPTER = 0.3
-CATEGORY_SAME = 1.0
-CATEGORY_RELATED = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,44 +119,6 @@ class NaceFlow:
 
 
 _KEEP = object()
-
-# Score components that can be switched (``ScoringConfig.components``).
-TEXT, TAXONOMY, PATHWAYS, EMBEDDINGS = "text", "taxonomy", "pathways", "embeddings"
-SWITCHABLE = (TEXT, TAXONOMY, PATHWAYS, EMBEDDINGS)
-DEFAULT_COMPONENTS = frozenset({TEXT, TAXONOMY, PATHWAYS})
-
-
-@dataclass(frozen=True)
-class ScoringConfig:
-    """Which evidence the scorer uses; ``blocking`` applies the material-block rule."""
-
-    components: frozenset[str] = DEFAULT_COMPONENTS
-    blocking: bool = True
-    embedder: Any = None  # a semantic.Embedder when EMBEDDINGS is on
-
-    def __post_init__(self) -> None:
-        unknown = set(self.components) - set(SWITCHABLE)
-        if unknown:
-            raise ValueError(
-                f"unknown score components {sorted(unknown)}; choose from {', '.join(SWITCHABLE)}"
-            )
-        if EMBEDDINGS in self.components and self.embedder is None:
-            raise ValueError("the embeddings component needs an embedder (SEMANTIC_BACKEND)")
-
-    def on(self, component: str) -> bool:
-        return component in self.components
-
-    @property
-    def infers(self) -> bool:
-        """Whether listings get material and use profiles (taxonomy or pathways on)."""
-        return TAXONOMY in self.components or PATHWAYS in self.components
-
-
-def parse_components(value: str | None) -> frozenset[str]:
-    """``"text, taxonomy"`` → ``{"text", "taxonomy"}``; empty or ``None`` → the default."""
-    names = [part.strip().lower() for part in re.split(r"[,\s+]+", value or "") if part.strip()]
-    return frozenset(names) if names else DEFAULT_COMPONENTS
-
 
 def normalise_ewc(code: str | None) -> str:
     """``'10 01 02*'`` → ``'100102'`` (digits only; ``None`` → ``''``)."""
@@ -273,19 +241,19 @@ class Knowledge:
         """The same knowledge with another scoring configuration (cached per configuration).
 
         ``components`` as a set or a comma-separated string; ``None`` → the default set,
-        plus ``embeddings`` when there is an ``embedder`` (by default the current one).
+        plus ``semantic`` when there is an ``embedder`` (by default the current one).
         """
         if embedder is _KEEP:
             embedder = self.config.embedder
         if components is None or isinstance(components, str):
             parsed = parse_components(components)
             if components in (None, "") and embedder is not None:
-                parsed = parsed | {EMBEDDINGS}
+                parsed = parsed | {SEMANTIC}
             components = parsed
         config = ScoringConfig(
             components=frozenset(components),
             blocking=blocking,
-            embedder=embedder if EMBEDDINGS in components else None,
+            embedder=embedder if SEMANTIC in components else None,
         )
         if config == self.config:
             return self

@@ -14,9 +14,7 @@ from bench.generate import (
     region_to_csv,
     towns_within,
 )
-from matching.engine.geo import haversine_km
-from matching.engine.knowledge import Knowledge
-from matching.engine.quantity import canonical_amount
+from matching.engine import Knowledge, canonical_amount, haversine_km
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from matching.engine.geo import haversine_km
-from matching.engine.index import MatchIndex
-from matching.engine.knowledge import Knowledge
-from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
-from matching.engine.score import score_pair
-from matching.engine.text import listing_text
+from matching.engine import (
+    OFFER,
+    WANT,
+    Knowledge,
+    ListingRecord,
+    MatchIndex,
+    MatchRecord,
+    haversine_km,
+    listing_text,
+    score_pair,
+)
 
 BASE = ListingRecord(id=0, kind=OFFER, title="", lat=60.0, lon=24.0, max_km=100.0)
 

@@ -10,9 +10,8 @@ import scipy.sparse as sp
 
 from bench.generate import generate_region
 from matching.bulkwrite import MatchRows, _unescape
-from matching.engine.index import MatchIndex
-from matching.engine.records import MatchColumns, MatchRecord
-from matching.engine.score import _strongest
+from matching.engine import MatchColumns, MatchIndex, MatchRecord
+from matching.engine.score.explanations import _strongest
 
 
 def _brute_strongest(a_matrix, a_row, b_matrix, b_row, table):
@@ -70,7 +69,7 @@ def test_column_chunks_hold_the_same_matches_as_single_scoring(index):
 
 
 def test_category_reasons_found_at_once_equal_the_material_reason_of_each_pair(index):
-    from matching.engine.score import _material_reason
+    from matching.engine.score.explanations import _material_reason
 
     selection = index.select(5)
     scored = index.scores(selection)
@@ -144,7 +143,7 @@ def test_explanations_are_escaped_together_as_one_at_a_time():
 
 
 def test_explanation_lines_equal_one_explanation_at_a_time():
-    from matching.engine.score import _explanation, explanation_lines
+    from matching.engine.score.explanations import _explanation, explanation_lines
 
     rng = np.random.default_rng(5)
     distances = np.concatenate([

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.engine.geo import EARTH_RADIUS_KM, GeoIndex, haversine_km
+from matching.engine import EARTH_RADIUS_KM, GeoIndex, haversine_km
 
 lats = st.floats(min_value=-90, max_value=90, allow_nan=False)
 lons = st.floats(min_value=-180, max_value=180, allow_nan=False)

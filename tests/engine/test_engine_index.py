@@ -6,9 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from matching.engine.geo import haversine_km
-from matching.engine.index import MatchIndex
-from matching.engine.records import OFFER, WANT, ListingRecord
+from matching.engine import OFFER, WANT, ListingRecord, MatchIndex, haversine_km
 
 CEMENT = (60.30, 22.30)
 
@@ -240,17 +238,15 @@ def test_ties_break_by_counterpart_id_not_input_order(kb):
     assert [m.offer_id for m in index.query(want, k=2)] == [3, 7]
 
 
-def test_text_fit_on_a_thread_builds_the_same_index(kb, monkeypatch):
+def test_text_fit_on_a_thread_builds_the_same_index(kb):
     import numpy as np
 
     from bench.generate import generate_region
-    from matching.engine import index as index_module
+    from matching.engine import Tuning
 
     records = generate_region(600, seed=21, knowledge=kb).records()
-    monkeypatch.setattr(index_module, "OVERLAP_FIT", 10**9)
-    alone = MatchIndex.build(records, kb, version="v")
-    monkeypatch.setattr(index_module, "OVERLAP_FIT", 1)
-    overlapped = MatchIndex.build(records, kb, version="v")
+    alone = MatchIndex.build(records, kb, version="v", tuning=Tuning(overlap_fit=10**9))
+    overlapped = MatchIndex.build(records, kb, version="v", tuning=Tuning(overlap_fit=1))
     for kind in (OFFER, WANT):
         a, b = alone.side(kind), overlapped.side(kind)
         assert (a.matrix != b.matrix).nnz == 0
@@ -267,17 +263,15 @@ def _same_bits(a, b) -> bool:
     return all(np.array_equal(getattr(a, n), getattr(b, n)) for n in ("indptr", "indices", "data"))
 
 
-def test_fit_shared_with_forked_helpers_builds_the_same_index(kb, monkeypatch):
+def test_fit_shared_with_forked_helpers_builds_the_same_index(kb):
     from bench.generate import generate_region
-    from matching.engine import index as index_module
-    from matching.engine import infer
+    from matching.engine import Tuning
 
     records = generate_region(600, seed=21, knowledge=kb).records()
     alone = MatchIndex.build(records, kb, version="v")
     assert alone.fit_info == {"processes": 1}
-    monkeypatch.setattr(index_module, "OVERLAP_FIT", 1)
-    monkeypatch.setattr(infer, "PROFILE_BATCH", 70)  # 9 batches, shared out
-    shared = MatchIndex.build(records, kb, version="v", processes=3)
+    tuning = Tuning(overlap_fit=1, profile_batch=70)  # 9 batches, shared out
+    shared = MatchIndex.build(records, kb, version="v", processes=3, tuning=tuning)
     assert shared.fit_info["processes"] == 3
     assert shared.fit_info["helper_failures"] == 0
     assert shared.fit_info["helper_peak_rss_mb"] > 0
@@ -291,7 +285,8 @@ def test_fit_shared_with_forked_helpers_builds_the_same_index(kb, monkeypatch):
     # Profiles inferred elsewhere (a distributed rematch's parts): only the text model's
     # two blocks are shared out, and the index is the same again.
     profiles = kb.inference.profiles(records)
-    given = MatchIndex.build(records, kb, version="v", profiles=profiles, processes=2)
+    given = MatchIndex.build(records, kb, version="v", profiles=profiles, processes=2,
+                             tuning=Tuning(overlap_fit=1))
     assert given.fit_info == {"processes": 2, "helper_failures": 0}
     for kind in (OFFER, WANT):
         assert _same_bits(alone.side(kind).matrix, given.side(kind).matrix)

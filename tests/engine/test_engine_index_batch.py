@@ -13,11 +13,17 @@ import scipy.sparse as sp
 
 from bench.generate import generate_region
 from bench.naive import compare, naive_matches
-from matching.engine import index as index_module
-from matching.engine.cells import Cell, plan_cells
-from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
-from matching.engine.index import MatchIndex, pair_products, top_k_mask
-from matching.engine.records import pack_records, unpack_records
+from matching.engine import (
+    EARTH_RADIUS_KM,
+    Cell,
+    MatchIndex,
+    Tuning,
+    haversine_km,
+    pack_records,
+    plan_cells,
+    unpack_records,
+)
+from matching.engine.index import pair_products, ranking, selection, top_k_mask
 
 
 @pytest.fixture(scope="module")
@@ -201,51 +207,42 @@ def test_a_cell_pool_holds_every_point_within_the_margin(lat):
     assert cell.near(lats, lons, margin).all()
 
 
-def test_small_work_units_and_early_cuts_change_nothing(index, monkeypatch):
-    import matching.engine.index as module
+# Small tiles and units, cuts early and often.
+SMALL = Tuning(tile_offers=7, unit_pairs=40, compact_rows=60)
 
+
+def test_small_work_units_and_early_cuts_change_nothing(index):
     whole = index.select(4)
-    monkeypatch.setattr(module, "TILE_OFFERS", 7)
-    monkeypatch.setattr(module, "UNIT_PAIRS", 40)
-    monkeypatch.setattr(module, "PRODUCT_CELLS", 5)  # slabs of one offer
-    monkeypatch.setattr(module, "COMPACT_ROWS", 60)
-    again = index.select(4)
+    small = index.tuned(replace(SMALL, product_cells=5))  # slabs of one offer
+    again = small.select(4)
     for name in ("offer", "want", "distance_km", "text_sim", "score"):
         assert np.array_equal(getattr(again, name), getattr(whole, name))
 
 
 def test_want_floors_from_earlier_cuts_keep_fewer_pairs_and_change_nothing(index, monkeypatch):
-    import matching.engine.index as module
-
-    monkeypatch.setattr(module, "TILE_OFFERS", 7)
-    monkeypatch.setattr(module, "UNIT_PAIRS", 40)
-    monkeypatch.setattr(module, "COMPACT_ROWS", 60)
+    small = index.tuned(SMALL)
     kept = []
-    real = module.MatchIndex._reduce
+    real = MatchIndex._reduce
 
     def counted(self, *args):
         part = real(self, *args)
         kept.append(0 if part is None else len(part[0]))
         return part
 
-    monkeypatch.setattr(module.MatchIndex, "_reduce", counted)
-    with_floors = index.select(4)
+    monkeypatch.setattr(MatchIndex, "_reduce", counted)
+    with_floors = small.select(4)
     floored = sum(kept)
     kept.clear()
-    monkeypatch.setattr(module, "_raise_floor", lambda *args: None)  # floors stay −inf
-    without = index.select(4)
+    monkeypatch.setattr(selection, "_raise_floor", lambda *args: None)  # floors stay −inf
+    without = small.select(4)
     assert floored < sum(kept)
     for name in ("offer", "want", "distance_km", "text_sim", "score", "offer_top"):
         assert np.array_equal(getattr(with_floors, name), getattr(without, name))
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_a_selection_asked_in_place_order_is_the_ranked_one_placed(index, monkeypatch,
-                                                                   threads):
-    import matching.engine.index as module
-
-    monkeypatch.setattr(module, "UNIT_PAIRS", 40)
-    monkeypatch.setattr(module, "COMPACT_ROWS", 60)
+def test_a_selection_asked_in_place_order_is_the_ranked_one_placed(index, threads):
+    index = index.tuned(Tuning(unit_pairs=40, compact_rows=60))
     placed = index.select(4, threads=threads, placed=True)
     expected = index.by_place(index.select(4))
     for name in ("offer", "want", "distance_km", "text_sim", "score", "offer_top"):
@@ -254,7 +251,7 @@ def test_a_selection_asked_in_place_order_is_the_ranked_one_placed(index, monkey
 
 
 def test_a_floor_rises_to_each_full_groups_kth_score():
-    from matching.engine.index import _raise_floor
+    from matching.engine.index.ranking import _raise_floor
 
     floor = np.array([-np.inf, 0.5, -np.inf, 0.1])
     group = np.array([0, 0, 1, 1, 2, 3, 3])
@@ -266,12 +263,8 @@ def test_a_floor_rises_to_each_full_groups_kth_score():
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_scoring_on_threads_changes_nothing(index, monkeypatch, threads):
-    import matching.engine.index as module
-
-    monkeypatch.setattr(module, "TILE_OFFERS", 7)
-    monkeypatch.setattr(module, "UNIT_PAIRS", 40)
-    monkeypatch.setattr(module, "COMPACT_ROWS", 60)
+def test_scoring_on_threads_changes_nothing(index, threads):
+    index = index.tuned(SMALL)
     alone = index.select(4)
     timings: dict[str, float] = {}
     threaded = index.select(4, threads=threads, timings=timings)
@@ -282,11 +275,9 @@ def test_scoring_on_threads_changes_nothing(index, monkeypatch, threads):
 
 
 def test_a_unit_failing_on_a_thread_fails_the_selection(index, monkeypatch):
-    import matching.engine.index as module
-
-    monkeypatch.setattr(module, "UNIT_PAIRS", 40)
+    index = index.tuned(Tuning(unit_pairs=40))
     calls = []
-    real = module.MatchIndex._reduce
+    real = MatchIndex._reduce
 
     def failing(self, *args):
         calls.append(1)
@@ -294,7 +285,7 @@ def test_a_unit_failing_on_a_thread_fails_the_selection(index, monkeypatch):
             raise RuntimeError("unit 3 failed")
         return real(self, *args)
 
-    monkeypatch.setattr(module.MatchIndex, "_reduce", failing)
+    monkeypatch.setattr(MatchIndex, "_reduce", failing)
     with pytest.raises(RuntimeError, match="unit 3 failed"):
         index.select(4, threads=2)
 
@@ -323,14 +314,14 @@ def test_top_k_pre_cut_keeps_exactly_the_sorted_ranks(high):
     score = np.where(rng.random(n) < 0.5, rng.random(n), score)
     tiebreak = rng.permutation(n).astype(np.int64)
     for k in (1, 5, 20):
-        cut = np.sort(index_module._ranked_below(group, score, tiebreak, k))
-        exact = np.sort(index_module._ranked_exact(group, score, tiebreak, k))
+        cut = np.sort(ranking._ranked_below(group, score, tiebreak, k))
+        exact = np.sort(ranking._ranked_exact(group, score, tiebreak, k))
         assert np.array_equal(cut, exact)
         assert len(exact) == sum(min(k, c) for c in np.bincount(group))
 
 
 def test_first_shared_block_from_packed_bits_equals_the_first_common_flag():
-    from matching.engine.index import _first_shared
+    from matching.engine.index.geometry import _first_shared
 
     rng = np.random.default_rng(3)
     o_flags = rng.random((60, 21)) < 0.3
@@ -361,15 +352,11 @@ def _merged_dot(a, b, i: int, j: int) -> float:
 
 @pytest.mark.parametrize("dense_cells", [4_000_000, 10])  # dense slabs; sparse fallback
 @pytest.mark.parametrize("product_cells", [2_000_000, 7])  # whole slabs; slabs split
-def test_pair_products_have_the_bits_of_a_merge_of_sorted_rows(
-    monkeypatch, dense_cells, product_cells
-):
-    monkeypatch.setattr(index_module, "DENSE_CELLS", dense_cells)
-    monkeypatch.setattr(index_module, "PRODUCT_CELLS", product_cells)
-    monkeypatch.setattr(index_module, "SLAB_OFFERS", 16)
+def test_pair_products_have_the_bits_of_a_merge_of_sorted_rows(dense_cells, product_cells):
+    tuning = Tuning(dense_cells=dense_cells, product_cells=product_cells, slab_offers=16)
     rng = np.random.default_rng(11)
     matrices = []
-    for features in (9_000, 40):  # over DENSE_FEATURES (laid out by used features), under
+    for features in (9_000, 40):  # over dense_features (laid out by used features), under
         a = sp.random(60, features, density=30 / features, format="csr", random_state=rng)
         b = sp.random(50, features, density=20 / features, format="csr", random_state=rng)
         # Shared features: a few columns every row uses.
@@ -382,7 +369,7 @@ def test_pair_products_have_the_bits_of_a_merge_of_sorted_rows(
         matrices.append((a, b))
     offers = rng.integers(0, 60, 700)
     wants = rng.integers(0, 50, 700)
-    found = pair_products(matrices, offers, wants)
+    found = pair_products(matrices, offers, wants, tuning=tuning)
     for (a, b), values in zip(matrices, found, strict=True):
         expected = [_merged_dot(a, b, o, w) for o, w in zip(offers.tolist(), wants.tolist(),
                                                              strict=True)]

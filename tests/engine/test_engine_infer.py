@@ -16,23 +16,22 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from matching.engine.index import MatchIndex
-from matching.engine.infer import CATEGORY_STATED, NACE_CONFIDENCE, short_source, stem, tokens
-from matching.engine.knowledge import DEFAULT_DATA_DIR, Knowledge, parse_components
-from matching.engine.records import OFFER, WANT, ListingRecord
-from matching.engine.score import (
+from matching.engine import (
     COMPONENTS,
-    PATHWAY_WEIGHT,
-    TAXONOMY_WEIGHT,
-    ListingArrays,
-    material_blocks,
-    material_score,
-    pathway_weight,
-    rowdot,
+    DEFAULT_DATA_DIR,
+    OFFER,
+    WANT,
+    CachedEmbedder,
+    Knowledge,
+    ListingRecord,
+    MatchIndex,
+    listing_text,
+    parse_components,
     score_pair,
 )
-from matching.engine.semantic import CachedEmbedder
-from matching.engine.text import listing_text
+from matching.engine.config import PATHWAY_WEIGHT, TAXONOMY_WEIGHT, pathway_weight
+from matching.engine.infer import CATEGORY_STATED, NACE_CONFIDENCE, short_source, stem, tokens
+from matching.engine.score import ListingArrays, material_blocks, material_score, rowdot
 
 MATERIALS = """slug,category,name,ewc,terms,state
 coal-fly-ash,ash,coal fly ash,100102,fly ash;pulverised fuel ash;PFA,solid
@@ -303,9 +302,18 @@ def test_ablation_switches_components_off(tiny):
 
 def test_parse_components():
     assert parse_components("text, taxonomy") == {"text", "taxonomy"}
-    assert parse_components("") == {"text", "taxonomy", "pathways"}
+    assert parse_components("") == {"text", "taxonomy", "pathway"}
     with pytest.raises(ValueError, match="unknown"):
         Knowledge.load().configured(components="text,magic")
+
+
+@pytest.mark.parametrize(("old", "new"), [("pathways", "pathway"), ("embeddings", "semantic")])
+def test_a_component_named_the_old_way_is_refused_naming_the_accepted_ones(old, new):
+    with pytest.raises(ValueError) as refused:
+        parse_components(f"text,{old}")
+    message = str(refused.value)
+    assert "text, taxonomy, pathway, semantic" in message
+    assert f"{old!r} is now {new!r}" in message
 
 
 # --- blocks ------------------------------------------------------------------------------
@@ -334,7 +342,7 @@ def test_pairs_in_disjoint_blocks_are_rejected(tiny):
     ash = rec(1, OFFER, "Coal fly ash")
     heat = rec(2, WANT, "Residual heat wanted", "Surplus heat for our district heating network")
     assert score_pair(ash, heat, text_sim=0.9, distance_km=1, knowledge=tiny) is None
-    unblocked = tiny.configured(components="text,taxonomy,pathways", blocking=False)
+    unblocked = tiny.configured(components="text,taxonomy,pathway", blocking=False)
     assert score_pair(ash, heat, text_sim=0.9, distance_km=1, knowledge=unblocked) is not None
     assert material_blocks([ash, heat], unblocked).shape == (2, 1)
 
@@ -395,7 +403,7 @@ class FakeModel:
 def test_semantic_component_with_an_injected_embedder(tiny):
     embedder = CachedEmbedder("fake", FakeModel())
     kb = tiny.configured(embedder=embedder)
-    assert kb.config.on("embeddings")
+    assert kb.config.on("semantic")
     offer = rec(1, OFFER, "alpha beta gamma")
     close = score_pair(
         offer, rec(2, WANT, "alpha beta gamma"), text_sim=0.1, distance_km=1, knowledge=kb
@@ -415,16 +423,16 @@ def test_semantic_component_with_an_injected_embedder(tiny):
     assert FakeModel.calls == before
 
 
-def test_embeddings_need_an_embedder(tiny):
+def test_the_semantic_component_needs_an_embedder(tiny):
     with pytest.raises(ValueError, match="embedder"):
-        tiny.configured(components="text,embeddings")
+        tiny.configured(components="text,semantic")
 
 
 def test_configured_variants_are_cached_and_share_the_model(tiny):
     text_only = tiny.configured(components="text")
     assert text_only is tiny.configured(components="text")
     assert text_only.inference is tiny.inference
-    assert tiny.configured(components="text,taxonomy,pathways") is tiny
+    assert tiny.configured(components="text,taxonomy,pathway") is tiny
     assert not text_only.config.infers and tiny.config.infers
 
 

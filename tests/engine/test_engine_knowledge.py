@@ -9,15 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.engine.knowledge import (
-    Knowledge,
-    category_proximity_keys,
-    ewc_display,
-    ewc_keys,
-    ewc_proximity,
-    ewc_proximity_keys,
-    string_codes,
-)
+from matching.engine import Knowledge, ewc_display, ewc_proximity, string_codes
+from matching.engine.knowledge import category_proximity_keys, ewc_keys, ewc_proximity_keys
 
 
 def test_loads_reference_data(kb):

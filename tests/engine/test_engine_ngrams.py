@@ -8,9 +8,9 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
 from bench.generate import generate_region
+from matching.engine import listing_text
 from matching.engine.infer import TEXT_STOP_WORDS
 from matching.engine.ngrams import CharWbCounter, WordBigramCounter
-from matching.engine.text import listing_text
 
 AWKWARD = [
     "",

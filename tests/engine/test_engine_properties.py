@@ -7,11 +7,17 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.engine.geo import haversine_km
-from matching.engine.index import MatchIndex
-from matching.engine.knowledge import Knowledge
-from matching.engine.records import OFFER, WANT, ListingRecord
-from matching.engine.score import COMPONENTS, combine, score_pair
+from matching.engine import (
+    COMPONENTS,
+    OFFER,
+    WANT,
+    Knowledge,
+    ListingRecord,
+    MatchIndex,
+    combine,
+    haversine_km,
+    score_pair,
+)
 from tests.engine.conftest import assert_same_matches, naive_query
 
 KB = Knowledge.load()

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching.engine.quantity import (
-    FREQUENCIES,
-    UNITS,
-    canonical_amount,
-    format_amount,
-    quantity_fit,
-)
+from matching.engine import FREQUENCIES, UNITS, canonical_amount, format_amount, quantity_fit
 
 
 @pytest.mark.parametrize(

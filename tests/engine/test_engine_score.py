@@ -8,20 +8,24 @@ from datetime import date
 
 import pytest
 
-from matching.engine.knowledge import DEFAULT_DATA_DIR, Knowledge
-from matching.engine.records import OFFER, WANT
-from matching.engine.score import (
-    BASE_WEIGHT,
+from matching.engine import (
     COMPONENTS,
+    DEFAULT_DATA_DIR,
+    OFFER,
+    WANT,
+    Knowledge,
+    combine,
+    score_pair,
+)
+from matching.engine.config import (
+    BASE_WEIGHT,
     DISTANCE_WEIGHT,
     MIN_MATERIAL,
     PATHWAY_WEIGHT,
     QUANTITY_WEIGHT,
     TAXONOMY_WEIGHT,
-    combine,
-    material_score,
-    score_pair,
 )
+from matching.engine.score import material_score
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from matching.engine.knowledge import DEFAULT_DATA_DIR, Knowledge
-from matching.engine.suggest import (
+from matching.engine import (
+    DEFAULT_DATA_DIR,
     HAZARD_DEPENDS,
     HAZARD_NO,
     HAZARD_YES,
     EwcSuggester,
-    clean_description,
-    codes_in_text,
+    Knowledge,
     evaluate,
-    likely_hazardous,
 )
+from matching.engine.suggest import clean_description, codes_in_text, likely_hazardous
 
 
 @pytest.fixture(scope="module")

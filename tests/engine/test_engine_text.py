@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from matching.engine.text import TextModel, listing_text
+from matching.engine import TextModel, listing_text
 
 CORPUS = [
     "Coal fly ash from the electrostatic precipitators of a power station",

@@ -1,48 +1,21 @@
-"""Bulk work: without the cyclic garbage collector, and over forked helper processes.
+"""Forked helper processes for work that holds the GIL (POSIX; elsewhere all runs here).
 
-A full rematch allocates tens of millions of small containers (token lists, spans,
-per-chunk rows) that it keeps alive until the end. Python's cyclic collector walks every
-live container each time its oldest generation fills: with a national snapshot in memory
-that walk cost about a quarter of the inference's time, and freed nothing, since the engine
-builds no reference cycles. Reference counting still frees everything as usual.
+Helpers are forked copies of this process: they read its memory as it was and send their
+results back through pipes (widened on Linux), and the kernel ends them with the thread
+that forked them (``prctl``, Linux).
 """
 
 from __future__ import annotations
 
 import ctypes
 import fcntl
-import gc
 import multiprocessing as mp
 import os
 import resource
 import signal
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-
-_lock = threading.Lock()
-_holders = 0
-_was_enabled = False
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic collector for the block (nested and concurrent uses are counted:
-    it runs again, if it ran before, when the last one ends)."""
-    global _holders, _was_enabled
-    with _lock:
-        if _holders == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _holders += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _holders -= 1
-            if _holders == 0 and _was_enabled:
-                gc.enable()
+from collections.abc import Sequence
 
 
 def can_fork() -> bool:

@@ -1,4 +1,4 @@
-"""The collector pause of bulk work (``matching.engine.batch``)."""
+"""The collector pause of bulk work and the forked helpers (``matching.engine.runtime``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from matching.engine import batch
-from matching.engine.batch import ForkedBatches, collector_paused
+from matching.engine import ForkedBatches, can_fork, collector_paused
 
 
 @pytest.fixture(autouse=True)
@@ -152,7 +151,7 @@ def test_helpers_are_forked_from_a_daemonic_process_too(monkeypatch):
 
 def test_a_system_without_fork_computes_everything_here(monkeypatch):
     monkeypatch.delattr(os, "fork")
-    assert not batch.can_fork()
+    assert not can_fork()
     parent = os.getpid()
     with ForkedBatches(lambda _: os.getpid(), [1, 2, 3], helpers=2) as work:
         assert work.results() == [parent] * 3
