@@ -139,8 +139,9 @@ CELERY_BEAT_SCHEDULE = {
 # Matching.
 MATCH_TOP_K = env_int("MATCH_TOP_K", 20, minimum=1)
 MATCH_DEFAULT_RADIUS_KM = env_float("MATCH_DEFAULT_RADIUS_KM", 50.0, minimum=1.0)
-# Score components (docs/matching.md): "" = all available, or a comma-separated subset of
-# text, taxonomy, pathways, embeddings (for ablations).
+# Score components (docs/matching.md): "" = text, taxonomy, pathway (and semantic when a
+# SEMANTIC_BACKEND is set), or a comma-separated subset of text, taxonomy, pathway,
+# semantic (for ablations); another name is refused, naming these.
 MATCH_COMPONENTS = env_str("MATCH_COMPONENTS", "")
 # Optional sentence embeddings: "" (off) or "minilm" (needs the `semantic` extra, torch).
 SEMANTIC_BACKEND = env_str("SEMANTIC_BACKEND", "")

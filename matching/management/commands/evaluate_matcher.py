@@ -39,7 +39,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--components",
-            help="score components to use, e.g. 'text' or 'text,taxonomy,pathways' "
+            help="score components to use, e.g. 'text' or 'text,taxonomy,pathway' "
             "(default: settings.MATCH_COMPONENTS)",
         )
         parser.add_argument(
