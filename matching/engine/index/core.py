@@ -26,21 +26,9 @@ from matching.engine.index.ranking import _check_k, radix_order
 from matching.engine.index.selection import Selection, _Selecting
 from matching.engine.infer import Profiles
 from matching.engine.knowledge import Knowledge
-from matching.engine.records import (
-    OFFER,
-    WANT,
-    ListingRecord,
-    MatchColumns,
-    MatchRecord,
-)
+from matching.engine.records import OFFER, WANT, ListingRecord, MatchColumns, MatchRecord
 from matching.engine.runtime import ForkedBatches, can_fork
-from matching.engine.score import (
-    ListingArrays,
-    PairScores,
-    rowdot,
-    score_arrays,
-    within_range,
-)
+from matching.engine.score import ListingArrays, PairScores, rowdot, score_arrays, within_range
 from matching.engine.text import BLOCKS as TEXT_BLOCKS
 from matching.engine.text import TextModel, listing_text
 

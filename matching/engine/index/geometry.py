@@ -17,15 +17,8 @@ from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.index.ranking import radix_order
 from matching.engine.infer import Profiles
 from matching.engine.knowledge import Knowledge
-from matching.engine.records import (
-    OFFER,
-    WANT,
-    ListingRecord,
-)
-from matching.engine.score import (
-    ListingArrays,
-    within_range,
-)
+from matching.engine.records import OFFER, WANT, ListingRecord
+from matching.engine.score import ListingArrays, within_range
 
 # Reach classes: 2**(1/4) apart, so a class is queried with at most 1.19 × its members'
 # reach (1.41 × the area).

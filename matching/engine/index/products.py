@@ -12,13 +12,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.engine.config import DEFAULT_TUNING, Tuning
-from matching.engine.records import (
-    OFFER,
-    WANT,
-)
-from matching.engine.score import (
-    ListingArrays,
-)
+from matching.engine.records import OFFER, WANT
+from matching.engine.score import ListingArrays
 from matching.engine.text import TextModel
 
 

@@ -19,14 +19,8 @@ from matching.engine.index.geometry import _Candidates
 from matching.engine.index.products import _UNSCORED, pair_products, take_scalars
 from matching.engine.index.ranking import _check_k, _Pile, _raise_floor, top_k_mask
 from matching.engine.knowledge import string_codes
-from matching.engine.records import (
-    OFFER,
-    WANT,
-)
-from matching.engine.score import (
-    rowdot,
-    score_arrays,
-)
+from matching.engine.records import OFFER, WANT
+from matching.engine.score import rowdot, score_arrays
 
 # String fields the scorer compares for equality: coded as integers for bulk scoring.
 _CODED = ("ewc_entry", "ewc_sub", "ewc_chap", "category", "category_group")

@@ -67,6 +67,8 @@ from matching.engine.score.rules import (
     within_range,
 )
 
+# Stored models name ``matching.engine.score.ListingArrays`` (pickled before the split):
+# it stays importable from here.
 __all__ = [
     "COMPONENTS",
     "ListingArrays",

@@ -14,10 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.engine.config import SEMANTIC, ScoringConfig
-from matching.engine.knowledge import (
-    Knowledge,
-    ewc_keys,
-)
+from matching.engine.knowledge import Knowledge, ewc_keys
 from matching.engine.quantity import DIM_NONE, amount_dimension
 from matching.engine.records import OFFER, WANT, ListingRecord
 

@@ -20,11 +20,7 @@ from matching.engine.config import (
     TAXONOMY_WEIGHT,
     pathway_weight,
 )
-from matching.engine.knowledge import (
-    Knowledge,
-    ewc_display,
-    ewc_keys,
-)
+from matching.engine.knowledge import Knowledge, ewc_display, ewc_keys
 from matching.engine.records import ListingRecord
 
 if TYPE_CHECKING:
@@ -122,11 +118,6 @@ def _strongest(
     found = np.zeros(len(a_rows), dtype=bool)
     found[pair[first]] = True
     return found, a[first], b[first]
-
-
-def _sparse_row(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
-    return matrix.indices[lo:hi], matrix.data[lo:hi]
 
 
 def _material_reason(

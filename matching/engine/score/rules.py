@@ -28,11 +28,7 @@ from matching.engine.config import (
     TEXT,
     pathway_weight,
 )
-from matching.engine.knowledge import (
-    Knowledge,
-    category_proximity_keys,
-    ewc_proximity_keys,
-)
+from matching.engine.knowledge import Knowledge, category_proximity_keys, ewc_proximity_keys
 from matching.engine.quantity import fit_arrays
 from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
 from matching.engine.score.arrays import ListingArrays, blocks_meet, rowdot
@@ -207,10 +203,6 @@ class PairScores:
             if reason is None:
                 reason = said[(a, b, same)] = _category_reason(a, b, same, knowledge)
             reasons[i] = reason
-
-
-def _row_of(arrays: ListingArrays, j: int) -> int:
-    return 0 if len(arrays) == 1 else j
 
 
 def score_arrays(
