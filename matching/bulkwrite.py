@@ -28,8 +28,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from matching.engine.records import MatchColumns, MatchRecord
-from matching.engine.score import COMPONENTS
+from matching.engine import COMPONENTS, MatchColumns, MatchRecord
 from matching.models import Match, components_by_position, components_from_json
 
 EXPLANATION_MAX = Match._meta.get_field("explanation").max_length

@@ -15,13 +15,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
-    from matching.engine.knowledge import Knowledge
+    from matching.engine import Knowledge
 
 
 def knowledge() -> Knowledge:
     """The project's knowledge base with the configured score components (cached)."""
-    from matching.engine.knowledge import Knowledge
-    from matching.engine.semantic import load_embedder
+    from matching.engine import Knowledge, load_embedder
 
     embedder = load_embedder(getattr(settings, "SEMANTIC_BACKEND", ""))
     return Knowledge.load(settings.DATA_DIR).configured(

@@ -34,7 +34,7 @@ from django.conf import settings
 from django.db import connection
 
 from matching import catalogue
-from matching.engine.index import MatchIndex
+from matching.engine import MatchIndex
 
 log = logging.getLogger(__name__)
 

@@ -31,29 +31,27 @@ from django.utils.translation import gettext as _
 from accounts.models import Company, Site, User
 from matching import catalogue, modelstore
 from matching.bulkwrite import MatchRows, record_values, save_values, sync_matches
-from matching.engine.batch import collector_paused
-from matching.engine.cells import CellPlan, plan_cells
-from matching.engine.index import MatchIndex, Selection
-from matching.engine.infer import Profiles
-from matching.engine.knowledge import Knowledge
-from matching.engine.quantity import canonical_amount
-from matching.engine.records import (
+from matching.engine import (
+    ENGINE_VERSION,
     OFFER,
     WANT,
+    CellPlan,
+    Knowledge,
     ListingRecord,
+    MatchIndex,
     MatchRecord,
+    Profiles,
+    Selection,
+    canonical_amount,
+    collector_paused,
     pack_records,
+    plan_cells,
     unpack_records,
 )
 from matching.models import Listing, Match, MatchDismissal
 from matching.modelstore import StoredModel
 
 log = logging.getLogger(__name__)
-
-# v6: block flags packed in stored models (v5 models are refitted); v5: knowledge
-# fingerprint; v4: pathway weight by the want's material certainty; v3: category blocks,
-# char 4-grams; v2: knowledge, firm rule
-ENGINE_VERSION = "v6"
 
 LISTING_FIELDS = (
     "kind", "site", "title", "description", "category", "ewc_code", "quantity", "unit",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from matching import catalogue
-from matching.engine.suggest import (
+from matching.engine import (
     HAZARD_DEPENDS,
     HAZARD_NO,
     HAZARD_YES,

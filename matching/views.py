@@ -22,7 +22,7 @@ from accounts.models import Company
 from accounts.selectors import site_list_for_company
 from accounts.views import company_required
 from matching import catalogue, selectors, services, suggestions
-from matching.engine.quantity import UNITS
+from matching.engine import UNITS
 from matching.forms import (
     EWC_DATALIST_ID,
     DashboardFilterForm,

@@ -19,8 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from matching.engine.geo import EARTH_RADIUS_KM
-from matching.engine.knowledge import Knowledge
+from matching.engine import EARTH_RADIUS_KM, Knowledge
 from matching.evaluation.benchmark import OFFER, WANT, BenchListing
 
 # Shares of a generated crowd. Energy and water are a minority in real registers but

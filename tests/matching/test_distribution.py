@@ -14,7 +14,7 @@ from bench.celery_worker import celery_workers
 from bench.database import load_region
 from bench.generate import generate_region
 from matching import bulkwrite, modelstore, services
-from matching.engine.index import MatchIndex
+from matching.engine import MatchIndex
 from matching.models import Listing, Match
 from tests.factories import ListingFactory
 

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import Company, Site
 from matching import catalogue
-from matching.engine.geo import haversine_km
+from matching.engine import haversine_km
 from matching.evaluation.benchmark import (
     BenchListing,
     BenchmarkError,

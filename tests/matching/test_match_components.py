@@ -9,8 +9,7 @@ import pytest
 from django.db import connection
 
 from matching.bulkwrite import MatchRows, sync_matches
-from matching.engine.records import MatchRecord
-from matching.engine.score import COMPONENTS
+from matching.engine import COMPONENTS, MatchRecord
 from matching.models import Listing, Match, components_from_json, components_json
 from tests.factories import ListingFactory
 

@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from matching.bulkwrite import MatchRows, sync_matches
-from matching.engine.records import MatchRecord
+from matching.engine import MatchRecord
 from matching.models import Listing, Match
 from tests.factories import ListingFactory
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from matching.engine.suggest import evaluate
+from matching.engine import evaluate
 from matching.suggestions import ewc_suggest, ewc_suggester, hazard_hint, suggestion_as_dict
 
 
