@@ -45,7 +45,7 @@ from matching.api.serializers import (
 from matching.models import Listing, Match
 from symbiosis.api.pagination import PageNumberPagination, SyncPagination
 from symbiosis.api.params import KnownQueryParamsMixin
-from symbiosis.api.throttles import ScopedThrottle
+from symbiosis.api.throttles import AnonScopedThrottle
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description=_("Invalid input; see error.fields.")),
@@ -68,7 +68,7 @@ class TokenObtainView(KnownQueryParamsMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     # Slows down password guessing; generous enough for scripts that log in once.
-    throttle_classes = [ScopedThrottle]
+    throttle_classes = [AnonScopedThrottle]
     throttle_scope = "api-token"
     serializer_class = TokenObtainSerializer
 
@@ -434,7 +434,7 @@ class EwcCodeViewSet(KnownQueryParamsMixin, viewsets.GenericViewSet):
     )
     @action(
         detail=False, methods=["get"], url_path="suggest", pagination_class=None,
-        throttle_classes=[ScopedThrottle],
+        throttle_classes=[AnonScopedThrottle],
     )
     def suggest(self, request, *args, **kwargs) -> Response:
         query = EwcSuggestQuerySerializer(data=request.query_params)

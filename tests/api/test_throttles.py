@@ -13,6 +13,7 @@ import pytest
 import redis
 from django.core.cache import cache
 from django.urls import reverse
+from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,3 +74,19 @@ def test_suggestion_throttle_counts_in_redis(settings, anonymous):
     assert statuses == [200, 200, 200, 429]
     assert len(counted) == 3
     assert [key.decode() for key in in_redis] == [f"{prefix}:1:throttle_ewc-suggest_127.0.0.1"]
+
+
+@pytest.mark.django_db
+def test_logged_in_callers_are_not_held_by_the_public_suggestion_limit(owner_api, owner):
+    rates = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = {**rates, "ewc-suggest": "2/minute"}
+    try:
+        endpoint = reverse("api:ewc-code-suggest")
+        statuses = [owner_api.get(endpoint, {"text": "fly ash"}).status_code for _ in range(3)]
+        anonymous = APIClient()
+        public = [anonymous.get(endpoint, {"text": "fly ash"}).status_code for _ in range(3)]
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = rates
+
+    assert statuses == [200, 200, 200]
+    assert public == [200, 200, 429]
