@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from accounts.geocoding import Geocoder, countries, get_geocoder
 from accounts.models import Company, Membership, Site, User
@@ -152,3 +153,9 @@ def company_update(*, company: Company, user: User, data: dict) -> Company:
     locked.full_clean()
     locked.save()
     return locked
+
+
+def token_get_or_create(*, user: User) -> str:
+    """The user's API token for ``Authorization: Token …`` (created on first use)."""
+    token, _created = Token.objects.get_or_create(user=user)
+    return token.key

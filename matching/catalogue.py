@@ -18,15 +18,24 @@ if TYPE_CHECKING:
     from matching.engine import Knowledge
 
 
-def knowledge() -> Knowledge:
-    """The project's knowledge base with the configured score components (cached)."""
+def knowledge(
+    *, components: str | None = None, blocking: bool | None = None, semantic: str | None = None
+) -> Knowledge:
+    """The project's knowledge base with the configured score components (cached).
+
+    Each option left ``None`` comes from its setting (``MATCH_COMPONENTS``,
+    ``MATCH_BLOCKING``, ``SEMANTIC_BACKEND``); the evaluation harness passes its own.
+    """
     from matching.engine import Knowledge, load_embedder
 
-    embedder = load_embedder(getattr(settings, "SEMANTIC_BACKEND", ""))
+    if semantic is None:
+        semantic = getattr(settings, "SEMANTIC_BACKEND", "")
+    if components is None:
+        components = getattr(settings, "MATCH_COMPONENTS", "")
+    if blocking is None:
+        blocking = getattr(settings, "MATCH_BLOCKING", True)
     return Knowledge.load(settings.DATA_DIR).configured(
-        components=getattr(settings, "MATCH_COMPONENTS", "") or None,
-        blocking=getattr(settings, "MATCH_BLOCKING", True),
-        embedder=embedder,
+        components=components or None, blocking=blocking, embedder=load_embedder(semantic)
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company
 from accounts.selectors import site_list_for_company
-from matching import catalogue
+from matching import catalogue, rules
 from matching.models import Listing, MatchDismissal
 
 EWC_DATALIST_ID = "ewc-codes"
@@ -144,13 +145,21 @@ class ListingForm(forms.Form):
             # The service refuses to turn an offer into a want; don't offer it.
             self.fields["kind"].disabled = True
 
+    def clean_ewc_code(self) -> str:
+        try:
+            return rules.clean_ewc_code(self.cleaned_data["ewc_code"])
+        except ValidationError as exc:
+            raise ValidationError(exc.error_dict["ewc_code"]) from None
+
     def clean(self) -> dict:
         cleaned = super().clean()
-        start, end = cleaned.get("available_from"), cleaned.get("available_until")
-        if start and end and end < start:
-            self.add_error(
-                "available_until", _("The end date must not be before the start date.")
+        try:
+            rules.validate_availability_window(
+                available_from=cleaned.get("available_from"),
+                available_until=cleaned.get("available_until"),
             )
+        except ValidationError as exc:
+            self.add_error(None, exc)
         return cleaned
 
     def service_data(self) -> dict:

@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 
 from accounts.models import Agency, Company
 from matching import catalogue
 from matching.models import Listing, Match, MatchDismissal
+
+_COUNTERPARTS = ("offer__site", "offer__company", "want__site", "want__company")
+
+
+def match_visible_to(matches: QuerySet[Match], *, viewer: Company) -> QuerySet[Match]:
+    """``matches`` without the pairs ``viewer`` dismissed (the one place that rule lives)."""
+    dismissed = MatchDismissal.objects.filter(
+        offer_id=OuterRef("offer_id"), want_id=OuterRef("want_id"), company=viewer
+    )
+    return matches.exclude(Exists(dismissed))
 
 
 def listing_list_for_company(
@@ -25,33 +49,75 @@ def listing_list_for_company(
     return qs
 
 
+def listing_with_match_count(
+    listings: QuerySet[Listing], *, viewer: Company
+) -> QuerySet[Listing]:
+    """Annotate ``match_count``: the matches ``viewer`` sees (its dismissals excluded)."""
+    # COUNT as a plain function, so the subquery has no GROUP BY and returns one row.
+    visible = (
+        match_visible_to(
+            Match.objects.filter(Q(offer_id=OuterRef("pk")) | Q(want_id=OuterRef("pk"))),
+            viewer=viewer,
+        )
+        .order_by()
+        .annotate(n=Func(F("id"), function="COUNT", output_field=IntegerField()))
+        .values("n")
+    )
+    return listings.annotate(match_count=Coalesce(Subquery(visible), 0))
+
+
 def listing_get_for_company(*, company: Company, pk: int) -> Listing | None:
     return Listing.objects.select_related("site").filter(company=company, pk=pk).first()
 
 
 def match_list_for_listing(*, listing: Listing, viewer: Company) -> QuerySet[Match]:
     """Matches of one listing, best first, without the pairs the viewer dismissed."""
-    dismissed = MatchDismissal.objects.filter(
-        offer_id=OuterRef("offer_id"), want_id=OuterRef("want_id"), company=viewer
-    )
     side = "offer" if listing.is_offer else "want"
     return (
-        Match.objects.filter(**{side: listing})
-        .exclude(Exists(dismissed))
-        .select_related("offer__site", "offer__company", "want__site", "want__company")
+        match_visible_to(Match.objects.filter(**{side: listing}), viewer=viewer)
+        .select_related(*_COUNTERPARTS)
         .order_by("-score", "id")
     )
 
 
+def match_top_for_listings(
+    *, listings: list[Listing], viewer: Company, top: int
+) -> dict[int, list[Match]]:
+    """The best ``top`` visible matches of each listing, in one query whatever their number.
+
+    Keyed by listing id, best first (a page of the dashboard shows a few per listing).
+    """
+    offers = [listing.pk for listing in listings if listing.is_offer]
+    wants = [listing.pk for listing in listings if not listing.is_offer]
+    # Each match is counted under the listing of the page it belongs to.
+    owner = Case(When(offer_id__in=offers, then=F("offer_id")), default=F("want_id"))
+    ranked = (
+        match_visible_to(
+            Match.objects.filter(Q(offer_id__in=offers) | Q(want_id__in=wants)), viewer=viewer
+        )
+        .annotate(
+            page_listing=owner,
+            rank=Window(RowNumber(), partition_by=[owner], order_by=[F("score").desc(),
+                                                                      F("id").asc()]),
+        )
+        .filter(rank__lte=top)
+        .select_related(*_COUNTERPARTS)
+        .order_by("page_listing", "rank")
+    )
+    found: dict[int, list[Match]] = {listing.pk: [] for listing in listings}
+    for match in ranked:
+        found[match.page_listing].append(match)
+    return found
+
+
 def match_list_for_company(*, company: Company) -> QuerySet[Match]:
     """Every visible match involving one of the company's listings."""
-    dismissed = MatchDismissal.objects.filter(
-        offer_id=OuterRef("offer_id"), want_id=OuterRef("want_id"), company=company
-    )
     return (
-        Match.objects.filter(Q(offer__company=company) | Q(want__company=company))
-        .exclude(Exists(dismissed))
-        .select_related("offer__site", "offer__company", "want__site", "want__company")
+        match_visible_to(
+            Match.objects.filter(Q(offer__company=company) | Q(want__company=company)),
+            viewer=company,
+        )
+        .select_related(*_COUNTERPARTS)
         .order_by("-score", "id")
     )
 
@@ -131,3 +197,47 @@ def match_list_for_agency(*, agency: Agency, search: str = "") -> QuerySet[Match
     return qs.select_related(
         "offer__site", "offer__company", "want__site", "want__company"
     ).order_by("-score", "id")
+
+
+# --- the European List of Waste (reference data, in memory) ---------------------------
+
+
+def ewc_entry_view(entry: Any) -> dict[str, Any]:
+    """One List of Waste entry as the API shows it."""
+    kb = catalogue.knowledge()
+    return {
+        "code": entry.code,
+        "display": catalogue.ewc_display(entry.code),
+        "description": entry.description,
+        "hazardous": entry.hazardous,
+        "mirror": entry.mirror,
+        "mirror_counterparts": list(entry.mirror_counterparts),
+        "chapter": kb.chapters.get(entry.chapter, ""),
+        "sub_chapter": kb.sub_chapters.get(entry.sub_chapter, ""),
+    }
+
+
+def ewc_entry_list(
+    *, search: str = "", code: str = "", hazardous: bool | None = None
+) -> list[Any]:
+    """List of Waste entries by code: ``code`` a prefix (spaces allowed), ``search`` words
+    that the code, its printed form or the description all contain."""
+    entries = list(catalogue.knowledge().ewc.values())
+    prefix = catalogue.normalise_ewc(code)
+    if prefix:
+        entries = [entry for entry in entries if entry.code.startswith(prefix)]
+    words = search.casefold().split()
+    if words:
+        entries = [
+            entry for entry in entries
+            if all(word in f"{entry.code} {catalogue.ewc_display(entry.code)} "
+                   f"{entry.description}".casefold() for word in words)
+        ]
+    if hazardous is not None:
+        entries = [entry for entry in entries if entry.hazardous == hazardous]
+    return sorted(entries, key=lambda entry: entry.code)
+
+
+def ewc_entry_get(*, code: str) -> Any | None:
+    """The entry of a code written with or without spaces, or ``None``."""
+    return catalogue.knowledge().ewc.get(catalogue.normalise_ewc(code))

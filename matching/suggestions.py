@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from matching import catalogue
-from matching.engine import HAZARD_DEPENDS, HAZARD_NO, HAZARD_YES, EwcSuggester, Suggestion
+from matching.engine import (
+    HAZARD_DEPENDS,
+    HAZARD_NO,
+    HAZARD_YES,
+    EwcSuggester,
+    Suggestion,
+)
 
 # Longer texts add nothing a firm would type into a listing, only work.
 MAX_TEXT_LENGTH = 2000

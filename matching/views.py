@@ -152,17 +152,23 @@ def dashboard(request: HttpRequest, *, company: Company) -> HttpResponse:
             "status": filters.cleaned_data["status"],
             "kind": filters.cleaned_data["kind"],
         }
-    listings = selectors.listing_list_for_company(company=company, **criteria)
+    listings = selectors.listing_with_match_count(
+        selectors.listing_list_for_company(company=company, **criteria), viewer=company
+    )
     page = Paginator(listings, LISTINGS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = []
-    for listing in page:
-        matches = selectors.match_list_for_listing(listing=listing, viewer=company)
-        top = [_match_row(match, company) for match in matches[:MATCHES_INLINE]]
-        count = len(top) if len(top) < MATCHES_INLINE else matches.count()
-        rows.append(
-            ListingRow(listing=listing, quantity=_quantity_text(listing), matches=top,
-                       match_count=count)
+    # A fixed number of queries for the whole page, however many listings it shows.
+    top = selectors.match_top_for_listings(
+        listings=list(page), viewer=company, top=MATCHES_INLINE
+    )
+    rows = [
+        ListingRow(
+            listing=listing,
+            quantity=_quantity_text(listing),
+            matches=[_match_row(match, company) for match in top[listing.pk]],
+            match_count=listing.match_count,
         )
+        for listing in page
+    ]
     all_listings = selectors.listing_list_for_company(company=company)
     context = {
         "filters": filters,

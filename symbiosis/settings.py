@@ -165,27 +165,59 @@ MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, len(os.sched_getaffinity(0))
 MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 
+# Caches: Redis when REDIS_URL is set, so the API's throttles count across processes;
+# this process's memory otherwise.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "symbiosis",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The API's conventions live in symbiosis/api/ (docs there); every app's API uses them.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # People: "Authorization: Token <token>" (POST /api/v1/auth/token/).
         "rest_framework.authentication.TokenAuthentication",
+        # Companies: "Authorization: Api-Key <key>", reserved (answered 401 for now).
+        "symbiosis.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "symbiosis.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api-token": "20/minute",
+        "ewc-suggest": "120/minute",
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "symbiosis.api.exception_handler",
+    "EXCEPTION_HANDLER": "symbiosis.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Symbiosis API",
-    "DESCRIPTION": "List offers and wants, and read the matches the matcher found for them.",
+    "DESCRIPTION": (
+        "List offers and wants, and read the matches the matcher found for them.\n\n"
+        "Conventions of every endpoint: people authenticate with `Authorization: Token "
+        "<token>` (`Api-Key` is reserved for company keys, not available yet: 401); every "
+        "list is paginated (`page`, `page_size` from 1 to 500, default 25); the listing and "
+        "match lists also sync by a cursor over (updated_at, id) (`updated_since`, "
+        "`cursor`); an unknown query parameter is a 400 naming the accepted ones; every "
+        "error has the shape `{\"error\": {status, code, message, fields}}`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Input and output serializers differ where the API says so; these keep
+    # request and response shapes apart where one serializer serves both (sites).
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 LOGGING = {

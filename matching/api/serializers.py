@@ -1,17 +1,23 @@
-"""Serializers of API v1: they check the shape of input; services check the rules."""
+"""Serializers of API v1: they check the shape of input and shape the output.
+
+The rules on a listing's fields are ``matching.rules``' (shared with the portal's forms and
+the services). Where input and output differ there are two serializers: ``…InputSerializer``
+(or a verb: ``DismissSerializer``) for requests, the plain name for responses.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Site
 from accounts.selectors import site_list_for_company
-from matching import catalogue
+from matching import catalogue, rules, suggestions
 from matching.models import Listing, Match, MatchDismissal
 from matching.selectors import CounterpartView, counterpart_for
 
@@ -107,33 +113,83 @@ class CompanySiteField(serializers.PrimaryKeyRelatedField):
 # --- listings -------------------------------------------------------------------------
 
 
-class ListingSerializer(serializers.ModelSerializer):
-    """An offer or a want of the caller's company."""
+def _field_errors(exc: DjangoValidationError, field: str) -> serializers.ValidationError:
+    """A rule's error about ``field`` as DRF wants it from a ``validate_<field>`` method."""
+    return serializers.ValidationError(exc.error_dict[field][0].messages)
+
+
+LISTING_INPUT_FIELDS = [
+    "kind", "status", "site", "title", "description", "category", "ewc_code", "quantity",
+    "unit", "frequency", "density_t_per_m3", "available_from", "available_until", "hazardous",
+    "accepts_hazardous", "physical_state", "temperature_c", "pressure_bar", "max_distance_km",
+    "external_id",
+]
+
+
+class ListingInputSerializer(serializers.ModelSerializer):
+    """What a client sends to create or change an offer or a want."""
 
     site = CompanySiteField(help_text=_("Id of one of your company's sites."))
     ewc_code = serializers.CharField(
         max_length=20, required=False, allow_blank=True,
         help_text=_("European List of Waste entry: '10 01 02' or '100102'. Returned as digits."),
     )
+
+    class Meta:
+        model = Listing
+        fields = LISTING_INPUT_FIELDS
+
+    def _current(self, attrs: dict[str, Any], name: str) -> Any:
+        """The value a field will have after this write (input, else the stored value)."""
+        if name in attrs:
+            return attrs[name]
+        return getattr(self.instance, name, None)
+
+    def validate_ewc_code(self, value: str) -> str:
+        try:
+            return rules.clean_ewc_code(value)
+        except DjangoValidationError as exc:
+            raise _field_errors(exc, "ewc_code") from None
+
+    def validate_external_id(self, value: str) -> str:
+        company = self.context.get("company")
+        if company is not None:
+            try:
+                rules.validate_external_id(
+                    company=company, external_id=value,
+                    exclude_pk=self.instance.pk if self.instance is not None else None,
+                )
+            except DjangoValidationError as exc:
+                raise _field_errors(exc, "external_id") from None
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # DRF turns the rule's Django ValidationError into a 400 on available_until.
+        rules.validate_availability_window(
+            available_from=self._current(attrs, "available_from"),
+            available_until=self._current(attrs, "available_until"),
+        )
+        return attrs
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    """An offer or a want of the caller's company, as the API returns it."""
+
+    site = serializers.IntegerField(source="site_id", help_text=_("Id of the listing's site."))
     ewc_display = serializers.SerializerMethodField(
         help_text=_("The EWC code as printed in the List of Waste, starred when hazardous.")
     )
     match_count = serializers.IntegerField(
-        read_only=True, help_text=_("Matches you can see (dismissed ones are not counted).")
+        help_text=_("Matches you can see (dismissed ones are not counted).")
     )
 
     class Meta:
         model = Listing
         fields = [
-            "id", "kind", "status", "site", "title", "description", "category", "ewc_code",
-            "ewc_display", "quantity", "unit", "frequency", "amount_per_year", "canonical_unit",
-            "density_t_per_m3", "available_from", "available_until", "hazardous",
-            "accepts_hazardous", "physical_state", "temperature_c", "pressure_bar",
-            "max_distance_km", "external_id", "match_count", "created_at", "updated_at",
+            "id", *LISTING_INPUT_FIELDS[:7], "ewc_display", *LISTING_INPUT_FIELDS[7:],
+            "amount_per_year", "canonical_unit", "match_count", "created_at", "updated_at",
         ]
-        read_only_fields = [
-            "id", "amount_per_year", "canonical_unit", "created_at", "updated_at",
-        ]
+        read_only_fields = fields
         extra_kwargs = {
             "amount_per_year": {
                 "help_text": _("Quantity per year in canonical_unit (derived from quantity, "
@@ -144,34 +200,6 @@ class ListingSerializer(serializers.ModelSerializer):
 
     def get_ewc_display(self, listing: Listing) -> str:
         return catalogue.ewc_display(listing.ewc_code)
-
-    def _current(self, attrs: dict[str, Any], name: str) -> Any:
-        """The value a field will have after this write (input, else the stored value)."""
-        if name in attrs:
-            return attrs[name]
-        return getattr(self.instance, name, None)
-
-    def validate_external_id(self, value: str) -> str:
-        company = self.context.get("company")
-        if value and company is not None:
-            clash = Listing.objects.filter(company=company, external_id=value)
-            if self.instance is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise serializers.ValidationError(
-                    _("Another of your listings already has this external id."), code="unique"
-                )
-        return value
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start = self._current(attrs, "available_from")
-        end = self._current(attrs, "available_until")
-        if start and end and end < start:
-            # The database refuses it too, but only with an anonymous constraint error.
-            raise serializers.ValidationError(
-                {"available_until": _("The end of availability is before its start.")}
-            )
-        return attrs
 
 
 class CounterpartSerializer(serializers.Serializer):
@@ -257,6 +285,48 @@ class EwcEntrySerializer(serializers.Serializer):
     mirror_counterparts = serializers.ListField(child=serializers.CharField())
     chapter = serializers.CharField(help_text=_("Title of the chapter."))
     sub_chapter = serializers.CharField(help_text=_("Title of the sub-chapter."))
+
+
+class EwcSuggestQuerySerializer(serializers.Serializer):
+    """The query string of a suggestion request."""
+
+    text = serializers.CharField(
+        max_length=suggestions.MAX_TEXT_LENGTH,
+        help_text=_("What the firm typed: a listing's title and description."),
+    )
+    k = serializers.IntegerField(
+        min_value=1, max_value=suggestions.MAX_SUGGESTIONS, default=3,
+        help_text=_("How many codes to suggest (default 3)."),
+    )
+
+
+class EwcSuggestionSerializer(serializers.Serializer):
+    """A suggested List of Waste entry; the firm confirms it by saving the listing."""
+
+    code = serializers.CharField(help_text=_("Six digits, e.g. 100102."))
+    display = serializers.CharField(
+        help_text=_("As printed, e.g. 10 01 02 (starred if hazardous).")
+    )
+    description = serializers.CharField()
+    sub_chapter = serializers.CharField(help_text=_("Title of the sub-chapter."))
+    score = serializers.FloatField(
+        help_text=_("The model's relative confidence, 0–1 (not a calibrated probability).")
+    )
+    hazardous = serializers.BooleanField()
+    mirror = serializers.BooleanField(
+        help_text=_("One side of a mirror pair: hazardous or not depending on the content.")
+    )
+    mirror_counterparts = serializers.ListField(child=serializers.CharField())
+    likely_hazardous = serializers.ChoiceField(
+        choices=["yes", "depends", "no"],
+        help_text=_("yes: absolute hazardous entry; depends: mirror entry, you decide; no."),
+    )
+    hazard_hint = serializers.CharField(help_text=_("likely_hazardous in words."))
+
+
+class EwcSuggestResponseSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    suggestions = EwcSuggestionSerializer(many=True)
 
 
 class CategorySerializer(serializers.Serializer):

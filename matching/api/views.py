@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -16,18 +14,17 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services as account_services
 from accounts.models import Site
 from accounts.selectors import site_list_for_company
-from matching import catalogue, services, suggestions
+from matching import catalogue, selectors, services, suggestions
 from matching.api.filters import ListingFilter, MatchFilter
 from matching.api.permissions import HasCompany, request_company
 from matching.api.serializers import (
@@ -36,18 +33,19 @@ from matching.api.serializers import (
     DismissSerializer,
     ErrorSerializer,
     EwcEntrySerializer,
+    EwcSuggestQuerySerializer,
+    EwcSuggestResponseSerializer,
+    ListingInputSerializer,
     ListingSerializer,
     MatchSerializer,
     SiteSerializer,
     TokenObtainSerializer,
     TokenSerializer,
 )
-from matching.models import Listing, Match, MatchDismissal
-from matching.selectors import (
-    listing_list_for_company,
-    match_list_for_company,
-    match_list_for_listing,
-)
+from matching.models import Listing, Match
+from symbiosis.api.pagination import PageNumberPagination, SyncPagination
+from symbiosis.api.params import KnownQueryParamsMixin
+from symbiosis.api.throttles import AnonScopedThrottle
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description=_("Invalid input; see error.fields.")),
@@ -64,19 +62,14 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 # --- auth -----------------------------------------------------------------------------
 
 
-class TokenObtainThrottle(AnonRateThrottle):
-    """Slows down password guessing; generous enough for scripts that log in once."""
-
-    scope = "api-token"
-    rate = "20/minute"
-
-
-class TokenObtainView(APIView):
+class TokenObtainView(KnownQueryParamsMixin, APIView):
     """Exchange an e-mail and password for the user's API token."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [TokenObtainThrottle]
+    # Slows down password guessing; generous enough for scripts that log in once.
+    throttle_classes = [AnonScopedThrottle]
+    throttle_scope = "api-token"
     serializer_class = TokenObtainSerializer
 
     @extend_schema(
@@ -91,18 +84,16 @@ class TokenObtainView(APIView):
         auth=[],
     )
     def post(self, request, *args, **kwargs) -> Response:
-        from rest_framework.authtoken.models import Token
-
         serializer = TokenObtainSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response(TokenSerializer({"token": token.key}).data)
+        token = account_services.token_get_or_create(user=serializer.validated_data["user"])
+        return Response(TokenSerializer({"token": token}).data)
 
 
 # --- company scope --------------------------------------------------------------------
 
 
-class CompanyScopedMixin:
+class CompanyScopedMixin(KnownQueryParamsMixin):
     """Everything here belongs to the caller's company; others' rows are simply absent."""
 
     permission_classes = [IsAuthenticated, HasCompany]
@@ -118,29 +109,16 @@ class CompanyScopedMixin:
         return context
 
 
-def _with_match_count(listings: QuerySet[Listing], *, company) -> QuerySet[Listing]:
-    """Annotate ``match_count``: the matches the company sees (its dismissals excluded)."""
-    dismissed = MatchDismissal.objects.filter(
-        offer_id=OuterRef("offer_id"), want_id=OuterRef("want_id"), company=company
-    )
-    # COUNT as a plain function, so the subquery has no GROUP BY and returns one row.
-    visible = (
-        Match.objects.filter(Q(offer_id=OuterRef("pk")) | Q(want_id=OuterRef("pk")))
-        .exclude(Exists(dismissed))
-        .order_by()
-        .annotate(n=Func(F("id"), function="COUNT", output_field=IntegerField()))
-        .values("n")
-    )
-    return listings.annotate(match_count=Coalesce(Subquery(visible), 0))
-
-
 # --- listings -------------------------------------------------------------------------
 
 
 @extend_schema_view(
     list=extend_schema(
         summary=_("Your listings"),
-        description=_("Your company's offers and wants, newest change first."),
+        description=_(
+            "Your company's offers and wants, newest change first. With `updated_since` or "
+            "`cursor`, a sync list instead: what changed, oldest change first."
+        ),
         responses={200: ListingSerializer(many=True), **_errors(401, 403)},
     ),
     retrieve=extend_schema(
@@ -154,15 +132,18 @@ def _with_match_count(listings: QuerySet[Listing], *, company) -> QuerySet[Listi
             "from quantity, unit and frequency; an active listing is matched in the background "
             "right after it is saved."
         ),
+        request=ListingInputSerializer,
         responses={201: ListingSerializer, **_errors(400, 401, 403)},
     ),
     update=extend_schema(
         summary=_("Replace a listing"),
         description=_("A listing cannot change kind; create a new one instead."),
+        request=ListingInputSerializer,
         responses={200: ListingSerializer, **_errors(400, 401, 403, 404)},
     ),
     partial_update=extend_schema(
         summary=_("Change some fields of a listing"),
+        request=ListingInputSerializer,
         responses={200: ListingSerializer, **_errors(400, 401, 403, 404)},
     ),
     destroy=extend_schema(
@@ -179,6 +160,8 @@ class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
     """Offers and wants of the caller's company."""
 
     serializer_class = ListingSerializer
+    pagination_class = SyncPagination
+    paginated_actions = ("matches",)
     filterset_class = ListingFilter
     search_fields = ["title", "description"]
     ordering_fields = ["created_at", "updated_at", "title", "amount_per_year", "match_count"]
@@ -188,34 +171,22 @@ class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[Listing]:
         if getattr(self, "swagger_fake_view", False):
             return Listing.objects.none()
-        return _with_match_count(
-            listing_list_for_company(company=self.company), company=self.company
+        return selectors.listing_with_match_count(
+            selectors.listing_list_for_company(company=self.company), viewer=self.company
         )
 
     def _fresh(self, listing: Listing) -> Listing:
         return self.get_queryset().get(pk=listing.pk)
 
-    def _save(self, write, *, external_id: str, exclude_pk: int | None = None) -> Listing:
-        try:
-            return write()
-        except IntegrityError:
-            # Two concurrent writes with one external id slip past the serializer's check;
-            # the database constraint catches the second.
-            clash = Listing.objects.filter(company=self.company, external_id=external_id)
-            if not external_id or not clash.exclude(pk=exclude_pk).exists():
-                raise
-            raise serializers.ValidationError(
-                {"external_id": [_("Another of your listings already has this external id.")]}
-            ) from None
+    def _input(self, **kwargs) -> ListingInputSerializer:
+        serializer = ListingInputSerializer(context=self.get_serializer_context(), **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return serializer
 
     def create(self, request, *args, **kwargs) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        listing = self._save(
-            lambda: services.listing_create(
-                company=self.company, user=request.user, data=serializer.validated_data
-            ),
-            external_id=serializer.validated_data.get("external_id", ""),
+        serializer = self._input(data=request.data)
+        listing = services.listing_create(
+            company=self.company, user=request.user, data=serializer.validated_data
         )
         return Response(
             self.get_serializer(self._fresh(listing)).data, status=status.HTTP_201_CREATED
@@ -224,13 +195,8 @@ class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
     def update(self, request, *args, **kwargs) -> Response:
         partial = kwargs.pop("partial", False)
         listing = self.get_object()
-        serializer = self.get_serializer(listing, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        listing = self._save(
-            lambda: services.listing_update(listing=listing, data=serializer.validated_data),
-            external_id=serializer.validated_data.get("external_id", listing.external_id),
-            exclude_pk=listing.pk,
-        )
+        serializer = self._input(instance=listing, data=request.data, partial=partial)
+        listing = services.listing_update(listing=listing, data=serializer.validated_data)
         return Response(self.get_serializer(self._fresh(listing)).data)
 
     def destroy(self, request, *args, **kwargs) -> Response:
@@ -247,10 +213,11 @@ class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
         filters=False,
         responses={200: MatchSerializer(many=True), **_errors(401, 403, 404)},
     )
-    @action(detail=True, methods=["get"], serializer_class=MatchSerializer)
+    @action(detail=True, methods=["get"], serializer_class=MatchSerializer,
+            pagination_class=PageNumberPagination)
     def matches(self, request, pk=None) -> Response:
         listing = self.get_object()
-        matches = match_list_for_listing(listing=listing, viewer=self.company)
+        matches = selectors.match_list_for_listing(listing=listing, viewer=self.company)
         page = self.paginate_queryset(matches)
         serializer = MatchSerializer(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(serializer.data)
@@ -270,7 +237,9 @@ class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
         summary=_("Matches of your listings"),
         description=_(
             "Every match involving one of your listings, best first (filter with `listing`). "
-            "The counterpart is anonymised; matches you dismissed are left out."
+            "The counterpart is anonymised; matches you dismissed are left out. With "
+            "`updated_since` or `cursor`, a sync list instead: what changed, oldest change "
+            "first (matches deleted by a rematch do not appear)."
         ),
         responses={200: MatchSerializer(many=True), **_errors(401, 403)},
     ),
@@ -282,6 +251,7 @@ class MatchViewSet(CompanyScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Read-only matches; the only write is dismissing one."""
 
     serializer_class = MatchSerializer
+    pagination_class = SyncPagination
     filterset_class = MatchFilter
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["score", "distance_km", "updated_at"]
@@ -291,7 +261,7 @@ class MatchViewSet(CompanyScopedMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Match]:
         if getattr(self, "swagger_fake_view", False):
             return Match.objects.none()
-        return match_list_for_company(company=self.company)
+        return selectors.match_list_for_company(company=self.company)
 
     @extend_schema(
         summary=_("Dismiss a match"),
@@ -395,72 +365,6 @@ class SiteViewSet(
 # --- reference data -------------------------------------------------------------------
 
 
-def _ewc_item(entry) -> dict[str, Any]:
-    kb = catalogue.knowledge()
-    return {
-        "code": entry.code,
-        "display": catalogue.ewc_display(entry.code),
-        "description": entry.description,
-        "hazardous": entry.hazardous,
-        "mirror": entry.mirror,
-        "mirror_counterparts": list(entry.mirror_counterparts),
-        "chapter": kb.chapters.get(entry.chapter, ""),
-        "sub_chapter": kb.sub_chapters.get(entry.sub_chapter, ""),
-    }
-
-
-def _ewc_matches(entry, words: list[str]) -> bool:
-    haystack = f"{entry.code} {catalogue.ewc_display(entry.code)} {entry.description}".casefold()
-    return all(word in haystack for word in words)
-
-
-class EwcSuggestThrottle(AnonRateThrottle):
-    """Each suggestion runs the model; generous for a form, not for scraping."""
-
-    scope = "ewc-suggest"
-    rate = "120/minute"
-
-
-class EwcSuggestQuerySerializer(serializers.Serializer):
-    text = serializers.CharField(
-        max_length=suggestions.MAX_TEXT_LENGTH,
-        help_text=_("What the firm typed: a listing's title and description."),
-    )
-    k = serializers.IntegerField(
-        min_value=1, max_value=suggestions.MAX_SUGGESTIONS, default=3,
-        help_text=_("How many codes to suggest (default 3)."),
-    )
-
-
-class EwcSuggestionSerializer(serializers.Serializer):
-    """A suggested List of Waste entry; the firm confirms it by saving the listing."""
-
-    code = serializers.CharField(help_text=_("Six digits, e.g. 100102."))
-    display = serializers.CharField(
-        help_text=_("As printed, e.g. 10 01 02 (starred if hazardous).")
-    )
-    description = serializers.CharField()
-    sub_chapter = serializers.CharField(help_text=_("Title of the sub-chapter."))
-    score = serializers.FloatField(
-        help_text=_("The model's relative confidence, 0–1 (not a calibrated probability).")
-    )
-    hazardous = serializers.BooleanField()
-    mirror = serializers.BooleanField(
-        help_text=_("One side of a mirror pair: hazardous or not depending on the content.")
-    )
-    mirror_counterparts = serializers.ListField(child=serializers.CharField())
-    likely_hazardous = serializers.ChoiceField(
-        choices=["yes", "depends", "no"],
-        help_text=_("yes: absolute hazardous entry; depends: mirror entry, you decide; no."),
-    )
-    hazard_hint = serializers.CharField(help_text=_("likely_hazardous in words."))
-
-
-class EwcSuggestResponseSerializer(serializers.Serializer):
-    text = serializers.CharField()
-    suggestions = EwcSuggestionSerializer(many=True)
-
-
 @extend_schema_view(
     list=extend_schema(
         summary=_("Search the European List of Waste"),
@@ -485,7 +389,7 @@ class EwcSuggestResponseSerializer(serializers.Serializer):
         responses={200: EwcEntrySerializer, **_errors(404)},
     ),
 )
-class EwcCodeViewSet(viewsets.GenericViewSet):
+class EwcCodeViewSet(KnownQueryParamsMixin, viewsets.GenericViewSet):
     """The European List of Waste (reference data, in memory; no account needed)."""
 
     permission_classes = [AllowAny]
@@ -493,28 +397,27 @@ class EwcCodeViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
     lookup_field = "code"
     lookup_value_regex = r"[0-9 ]+\*?"
+    action_query_params = {"list": ("search", "code", "hazardous"), "suggest": ("text", "k")}
+    # Each suggestion runs the model: generous for a form, not for scraping (suggest only).
+    throttle_scope = "ewc-suggest"
 
     def list(self, request, *args, **kwargs) -> Response:
-        entries = list(catalogue.knowledge().ewc.values())
-        prefix = catalogue.normalise_ewc(request.query_params.get("code", ""))
-        if prefix:
-            entries = [entry for entry in entries if entry.code.startswith(prefix)]
-        words = request.query_params.get("search", "").casefold().split()
-        if words:
-            entries = [entry for entry in entries if _ewc_matches(entry, words)]
-        hazardous = request.query_params.get("hazardous", "").lower()
-        if hazardous in ("true", "1", "false", "0"):
-            wanted = hazardous in ("true", "1")
-            entries = [entry for entry in entries if entry.hazardous == wanted]
-        entries.sort(key=lambda entry: entry.code)
+        params = request.query_params
+        hazardous = params.get("hazardous", "").lower()
+        entries = selectors.ewc_entry_list(
+            search=params.get("search", ""),
+            code=params.get("code", ""),
+            hazardous=hazardous in ("true", "1") if hazardous in ("true", "1", "false", "0")
+            else None,
+        )
         page = self.paginate_queryset(entries)
-        return self.get_paginated_response([_ewc_item(entry) for entry in page])
+        return self.get_paginated_response([selectors.ewc_entry_view(entry) for entry in page])
 
     def retrieve(self, request, code: str = "", *args, **kwargs) -> Response:
-        entry = catalogue.knowledge().ewc.get(catalogue.normalise_ewc(code))
+        entry = selectors.ewc_entry_get(code=code)
         if entry is None:
             raise Http404
-        return Response(EwcEntrySerializer(_ewc_item(entry)).data)
+        return Response(EwcEntrySerializer(selectors.ewc_entry_view(entry)).data)
 
     @extend_schema(
         summary=_("Suggest waste codes for a description"),
@@ -531,7 +434,7 @@ class EwcCodeViewSet(viewsets.GenericViewSet):
     )
     @action(
         detail=False, methods=["get"], url_path="suggest", pagination_class=None,
-        throttle_classes=[EwcSuggestThrottle],
+        throttle_classes=[AnonScopedThrottle],
     )
     def suggest(self, request, *args, **kwargs) -> Response:
         query = EwcSuggestQuerySerializer(data=request.query_params)
@@ -547,20 +450,20 @@ class EwcCodeViewSet(viewsets.GenericViewSet):
         summary=_("Material categories"),
         description=_(
             "Public. The slugs to use as a listing's `category`; a two-level tree where "
-            "`parent` is empty for top-level categories. Not paginated (a short list)."
+            "`parent` is empty for top-level categories."
         ),
     ),
 )
-class CategoryViewSet(viewsets.GenericViewSet):
+class CategoryViewSet(KnownQueryParamsMixin, viewsets.GenericViewSet):
     """Material categories (reference data; no account needed)."""
 
     permission_classes = [AllowAny]
     serializer_class = CategorySerializer
-    pagination_class = None
     filter_backends: list = []
 
     def list(self, request, *args, **kwargs) -> Response:
         categories = catalogue.knowledge().categories.values()
         data = [{"slug": c.slug, "name": c.name, "parent": c.parent} for c in categories]
-        return Response(CategorySerializer(data, many=True).data)
+        page = self.paginate_queryset(data)
+        return self.get_paginated_response(CategorySerializer(page, many=True).data)
 

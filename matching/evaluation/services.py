@@ -6,8 +6,8 @@ paused (so they neither compete nor lose their matches), the benchmark's firms, 
 listings are created through the ordinary services (``site_create``, ``listing_create``),
 ``match_rematch_all`` stores every match, the ranks are read from the ``Match`` rows, and
 the rollback removes every trace. Matching jobs that the services queue "on commit" are
-discarded with the rollback, so no worker ever sees these rows, and the fitted models the
-services store go to a temporary folder that is deleted afterwards. On PostgreSQL the run
+discarded with the rollback, so no worker ever sees these rows, and the run's fitted model
+is never stored (``store=False``), so it never becomes the portal's. On PostgreSQL the run
 holds row locks on the paused listings until it ends (seconds): run it on a copy or at a
 quiet time if the database is live.
 """
@@ -17,21 +17,19 @@ from __future__ import annotations
 import logging
 import random
 import re
-import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.test.utils import override_settings
 
 from accounts.models import Company, Site
 from accounts.services import site_create
 from matching import catalogue
+from matching.engine import Knowledge
 from matching.evaluation.benchmark import OFFER, WANT, BenchListing, PairsFile
 from matching.evaluation.distractors import DistractorGenerator, random_point
 from matching.evaluation.metrics import hit_rank, summarise
@@ -102,19 +100,6 @@ def colocate(
     return moved
 
 
-@contextmanager
-def _configured(components: str | None, blocking: bool) -> Iterator[None]:
-    """Settings of the run: the score components and the block rule (for ablations), and
-    a throw-away folder for the fitted models the services store, so that the run's model
-    never becomes the one the portal matches new listings with."""
-    with tempfile.TemporaryDirectory(prefix="evaluate-matcher-") as models:
-        overrides = {"MATCH_BLOCKING": blocking, "MATCH_MODEL_DIR": models}
-        if components is not None:
-            overrides["MATCH_COMPONENTS"] = components
-        with override_settings(**overrides):
-            yield
-
-
 def evaluate_matcher(
     *,
     pairs: PairsFile,
@@ -122,11 +107,15 @@ def evaluate_matcher(
     seed: int = 0,
     components: str | None = None,
     blocking: bool = True,
+    semantic: str | None = None,
 ) -> Evaluation:
     """Rank every pair's partner among all listings, as given and co-located.
 
-    ``components`` (e.g. ``"text,taxonomy"``) overrides ``settings.MATCH_COMPONENTS`` and
-    ``blocking=False`` switches the material-block rule off for the run, for ablations.
+    Scoring options are arguments, for ablations: ``components`` (e.g. ``"text,taxonomy"``;
+    default ``settings.MATCH_COMPONENTS``), ``blocking=False`` switches the material-block
+    rule off, ``semantic`` names the embeddings backend (default ``SEMANTIC_BACKEND``).
+    The run's model is scored with them and never stored, so the portal's current model
+    is untouched.
     The listings are created once; for the co-located run their sites are moved and their
     transport distance set, in the same rolled-back transaction.
     """
@@ -135,7 +124,8 @@ def evaluate_matcher(
     everything = sides + list(distractors)
     moved = colocate(everything, seed=seed)
     figures, ranks = {}, {}
-    with _configured(components, blocking), transaction.atomic():
+    knowledge = catalogue.knowledge(components=components, blocking=blocking, semantic=semantic)
+    with transaction.atomic():
         try:
             # Listings already in the database take no part (and keep their matches).
             Listing.objects.filter(status=Listing.Status.ACTIVE).update(
@@ -150,14 +140,14 @@ def evaluate_matcher(
                 for i, item in enumerate(everything)
             ]
             ids = [listing.id for listing in created]
-            ranks[AS_GIVEN] = _rank(pairs, everything, ids)
+            ranks[AS_GIVEN] = _rank(pairs, everything, ids, knowledge=knowledge)
             sites = []
             for listing, item in zip(created, moved, strict=True):
                 listing.site.latitude, listing.site.longitude = item.lat, item.lon
                 sites.append(listing.site)
             Site.objects.bulk_update(sites, ["latitude", "longitude"], batch_size=500)
             Listing.objects.filter(id__in=ids).update(max_distance_km=COLOCATED_MAX_KM)
-            ranks[COLOCATED] = _rank(pairs, everything, ids)
+            ranks[COLOCATED] = _rank(pairs, everything, ids, knowledge=knowledge)
         finally:
             transaction.set_rollback(True)
     for placement, placement_ranks in ranks.items():
@@ -177,10 +167,10 @@ def evaluate_matcher(
 
 
 def _rank(
-    pairs: PairsFile, listings: Sequence[BenchListing], ids: Sequence[int]
+    pairs: PairsFile, listings: Sequence[BenchListing], ids: Sequence[int], *, knowledge: Knowledge
 ) -> dict[str, dict[str, int]]:
     """Match everything with the production service, then rank each pair's partner."""
-    match_rematch_all(k=len(ids))
+    match_rematch_all(k=len(ids), knowledge=knowledge, store=False)
     rows = list(Match.objects.filter(offer_id__in=ids).values_list("offer_id", "want_id", "score"))
     n_pairs = len(pairs.pairs)
     kinds = [item.kind for item in listings]

@@ -14,13 +14,19 @@ def client_for(user) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    """Throttle counters live in the cache; each test starts with none."""
-    from django.core.cache import cache
+def _fresh_throttle_counts(settings, request):
+    """Throttle counters live in the cache; each test starts with a cache of its own.
 
-    cache.clear()
+    Local memory even where REDIS_URL points the cache at Redis: clearing that would flush
+    the broker's database too. tests/api/test_throttles.py checks the Redis cache itself.
+    """
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
     yield
-    cache.clear()
 
 
 @pytest.fixture

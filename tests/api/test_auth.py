@@ -110,3 +110,24 @@ def test_password_guessing_is_throttled(anonymous, owner):
     response = anonymous.post(TOKEN_URL, body, format="json")
     assert response.json()["error"]["code"] == "throttled"
     assert "Retry-After" in response
+
+
+def test_company_api_keys_are_reserved_and_refused_with_401(anonymous, owner):
+    anonymous.credentials(HTTP_AUTHORIZATION="Api-Key abc123")
+
+    response = anonymous.get(reverse("api:listing-list"))
+
+    assert response.status_code == 401
+    error = response.json()["error"]
+    assert error["code"] == "api_key_unavailable"
+    assert error["message"].startswith("Company API keys are not available yet.")
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_an_api_key_is_refused_on_public_endpoints_too(anonymous, db):
+    anonymous.credentials(HTTP_AUTHORIZATION="api-key abc123")
+
+    response = anonymous.get(reverse("api:category-list"))
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "api_key_unavailable"

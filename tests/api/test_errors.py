@@ -1,4 +1,4 @@
-"""The JSON error envelope of symbiosis.api.exception_handler."""
+"""The JSON error envelope of symbiosis.api.errors.exception_handler."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from rest_framework.exceptions import NotFound
 
-from symbiosis.api import exception_handler
+from symbiosis.api.errors import exception_handler
 
 
 def test_django_validation_error_with_fields_becomes_400_with_field_messages():

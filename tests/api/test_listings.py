@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from matching import rules
 from matching.models import Listing
 from tests.factories import ListingFactory, SiteFactory
 
@@ -157,7 +158,9 @@ def test_create_with_duplicate_external_id_is_400_not_500(owner_api, owner):
     response = owner_api.post(LIST_URL, offer_body(owner.site.id), format="json")
 
     assert response.status_code == 400
-    assert "external_id" in response.json()["error"]["fields"]
+    assert response.json()["error"]["fields"]["external_id"] == [
+        str(rules.EXTERNAL_ID_MESSAGE)
+    ]
     assert Listing.objects.filter(company=owner.company, external_id="ERP-42").count() == 1
 
 
@@ -271,17 +274,25 @@ def test_delete_removes_the_listings_matches(
 
 
 def test_external_id_race_caught_by_the_database_is_400(owner_api, owner, monkeypatch):
-    from matching.api.serializers import ListingSerializer
-
     ListingFactory(company=owner.company, site=owner.site, external_id="ERP-42")
-    # Simulate a concurrent request: both checks before the insert saw no clash.
-    monkeypatch.setattr(ListingSerializer, "validate_external_id", lambda self, value: value)
+    # Simulate a concurrent request: the checks before the insert (the serializer's and the
+    # service's) ran before the other request committed, and saw no clash.
+    real, calls = rules.external_id_taken, []
+
+    def racing(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs) if len(calls) > 2 else False
+
+    monkeypatch.setattr(rules, "external_id_taken", racing)
     monkeypatch.setattr(Listing, "validate_constraints", lambda self, exclude=None: None)
 
     response = owner_api.post(LIST_URL, offer_body(owner.site.id), format="json")
 
     assert response.status_code == 400
-    assert "external_id" in response.json()["error"]["fields"]
+    assert response.json()["error"]["fields"]["external_id"] == [
+        str(rules.EXTERNAL_ID_MESSAGE)
+    ]
+    assert len(calls) == 3  # the constraint refused the insert; the rule said why
     assert Listing.objects.filter(company=owner.company, external_id="ERP-42").count() == 1
 
 

@@ -34,3 +34,21 @@ def test_generated_schema_is_valid_openapi_without_warnings(tmp_path):
     schema = yaml.safe_load(target.read_text())
     assert schema["openapi"].startswith("3.")
     assert schema["components"]["securitySchemes"]["tokenAuth"]["in"] == "header"
+    assert "Api-Key" in schema["components"]["securitySchemes"]["apiKeyAuth"]["description"]
+
+
+def test_schema_documents_paging_and_sync(tmp_path):
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+
+    def parameters(path):
+        return {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+
+    for path in ("/api/v1/listings/", "/api/v1/matches/"):
+        found = parameters(path)
+        assert found["page_size"]["schema"]["maximum"] == 500
+        assert found["updated_since"]["schema"]["format"] == "date-time"
+        assert "cursor" in found
+    assert "updated_since" not in parameters("/api/v1/sites/")
+    assert parameters("/api/v1/categories/")["page_size"]["schema"]["maximum"] == 500

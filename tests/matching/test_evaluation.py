@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Company, Site
-from matching import catalogue
+from matching import catalogue, modelstore
 from matching.engine import haversine_km
 from matching.evaluation.benchmark import (
     BenchListing,
@@ -321,3 +321,36 @@ def test_blocking_switch_is_recorded(tmp_path):
     result = evaluate_matcher(pairs=load_pairs(TINY), seed=1, blocking=False)
     assert result.components.endswith("(no blocking)")
     assert result.ranks["colocated"]["T1"] == {"want": 1, "offer": 1}
+
+
+@pytest.mark.django_db
+def test_scoring_options_are_arguments_and_the_model_store_is_left_alone(
+    settings, tmp_path, monkeypatch
+):
+    from django.test.signals import setting_changed
+
+    settings.MATCH_MODEL_DIR = str(tmp_path / "models")
+    changed, used = [], []
+    real = catalogue.knowledge
+
+    def spy(**options):
+        found = real(**options)
+        used.append((sorted(found.config.components), found.config.blocking))
+        return found
+
+    def record(*, setting, **kwargs):
+        changed.append(setting)
+
+    monkeypatch.setattr(catalogue, "knowledge", spy)
+    setting_changed.connect(record)
+    try:
+        evaluate_matcher(pairs=load_pairs(TINY), seed=1, components="text", blocking=False)
+    finally:
+        setting_changed.disconnect(record)
+
+    # The run scored with its own options without touching a setting...
+    assert (["text"], False) in used
+    assert changed == []
+    # ...and its model never reached the store the portal matches single listings with.
+    assert modelstore.current_version() is None
+    assert not list((tmp_path / "models").rglob("*.pkl"))

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from matching import selectors, services
+from matching.engine import ENGINE_VERSION
 from matching.models import Listing, Match, MatchDismissal
 from tests.factories import ListingFactory, SiteFactory
 
@@ -109,7 +110,7 @@ def test_rematch_finds_the_nearby_partner_with_components_and_explanation(owner,
     assert match.distance_km == pytest.approx(40, abs=5)
     assert set(match.components) >= {"material", "distance", "quantity"}
     assert "km" in match.explanation
-    assert match.model_version.startswith(services.ENGINE_VERSION)
+    assert match.model_version.startswith(ENGINE_VERSION)
 
 
 def test_rematch_is_idempotent(owner, partner):

@@ -47,6 +47,11 @@ class Command(BaseCommand):
             action="store_true",
             help="switch the material-block rule off (to measure what it costs)",
         )
+        parser.add_argument(
+            "--semantic",
+            help="sentence-embeddings backend for the run: '' (off) or 'minilm' "
+            "(default: settings.SEMANTIC_BACKEND)",
+        )
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     def handle(self, *args, **options) -> None:
@@ -71,6 +76,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             components=options["components"],
             blocking=not options["no_blocking"],
+            semantic=options["semantic"],
         )
         if options["json"]:
             self.stdout.write(json.dumps(result.as_json(), indent=2))

@@ -1,4 +1,4 @@
-"""API-wide plumbing: one JSON error shape for every failure of the REST API.
+"""One JSON error shape for every failure of the REST API.
 
 Every error answer looks like::
 

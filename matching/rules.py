@@ -1,0 +1,57 @@
+"""Rules on a listing's fields, each checked by one function with one message.
+
+Forms, API serializers and services all call these, so a rule cannot drift apart between
+the portal and the API. Each raises Django's ``ValidationError`` keyed by the field it is
+about; the API's error handler and ``accounts.forms.add_service_errors`` show it there.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Company
+from matching import catalogue
+from matching.models import Listing
+
+# The database's check constraint says the same (``Listing.Meta.constraints``).
+WINDOW_MESSAGE = _("“Available until” must not be before “available from”.")
+EXTERNAL_ID_MESSAGE = _("Another of your listings already has this external id.")
+
+
+def validate_availability_window(
+    *, available_from: date | None, available_until: date | None
+) -> None:
+    """The end of availability, when given, is not before its start."""
+    if available_from and available_until and available_until < available_from:
+        raise ValidationError({"available_until": WINDOW_MESSAGE}, code="window")
+
+
+def external_id_taken(*, company: Company, external_id: str, exclude_pk: int | None = None
+                      ) -> bool:
+    """Another listing of ``company`` already uses ``external_id`` (blank never clashes)."""
+    if not external_id:
+        return False
+    clash = Listing.objects.filter(company=company, external_id=external_id)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    return clash.exists()
+
+
+def validate_external_id(*, company: Company, external_id: str, exclude_pk: int | None = None
+                         ) -> None:
+    """A company's external ids (its own system's keys) are unique among its listings."""
+    if external_id_taken(company=company, external_id=external_id, exclude_pk=exclude_pk):
+        raise ValidationError({"external_id": EXTERNAL_ID_MESSAGE}, code="unique")
+
+
+def clean_ewc_code(value: str | None) -> str:
+    """'10 01 02*' → '100102'; anything but a List of Waste entry (or blank) is refused."""
+    code = catalogue.normalise_ewc(value or "")
+    try:
+        catalogue.validate_ewc(code)
+    except ValidationError as exc:
+        raise ValidationError({"ewc_code": exc.messages}, code="ewc") from None
+    return code

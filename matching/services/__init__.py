@@ -1,0 +1,58 @@
+"""Writes for matching, one module per concern; callers use ``from matching import services``.
+
+- ``listings``: create, update and close listings (validated by ``matching.rules``);
+- ``records``: listings as the engine's records, and the model version they give;
+- ``rematch``: the full rematch in one process, and one listing against the current model;
+- ``distributed``: the full rematch spread over Celery tasks, one per geographic cell;
+- ``dismissals``: a firm hides a match from itself.
+"""
+
+from __future__ import annotations
+
+from matching.services.dismissals import match_dismiss
+from matching.services.distributed import (
+    DistributedRematch,
+    match_rematch_assemble,
+    match_rematch_cell,
+    match_rematch_distributed,
+    match_rematch_profiles,
+    match_rematch_progress,
+    match_rematch_write,
+)
+from matching.services.listings import (
+    LISTING_FIELDS,
+    listing_create,
+    listing_derive_amount,
+    listing_queue_rematch,
+    listing_set_status,
+    listing_update,
+)
+from matching.services.records import listing_to_record
+from matching.services.rematch import (
+    RematchReport,
+    listing_rematch,
+    match_rematch_all,
+    match_rematch_full,
+)
+
+__all__ = [
+    "LISTING_FIELDS",
+    "DistributedRematch",
+    "RematchReport",
+    "listing_create",
+    "listing_derive_amount",
+    "listing_queue_rematch",
+    "listing_rematch",
+    "listing_set_status",
+    "listing_to_record",
+    "listing_update",
+    "match_dismiss",
+    "match_rematch_all",
+    "match_rematch_assemble",
+    "match_rematch_cell",
+    "match_rematch_distributed",
+    "match_rematch_full",
+    "match_rematch_profiles",
+    "match_rematch_progress",
+    "match_rematch_write",
+]

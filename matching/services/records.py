@@ -1,0 +1,93 @@
+"""Listings as the engine's records, and the model version a set of records gives."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import partial
+
+from accounts.models import Site
+from matching import catalogue
+from matching.engine import ENGINE_VERSION, Knowledge, ListingRecord, MatchIndex
+from matching.models import Listing
+
+
+def listing_to_record(listing: Listing, site: Site | None = None) -> ListingRecord:
+    """The engine's record of one listing (its site's position, its firm's sector)."""
+    site = site or listing.site
+    return ListingRecord(
+        id=listing.id,
+        kind=listing.kind,
+        title=listing.title,
+        description=listing.description,
+        lat=site.latitude,
+        lon=site.longitude,
+        max_km=listing.max_distance_km,
+        category=listing.category,
+        ewc_code=listing.ewc_code,
+        amount_per_year=listing.amount_per_year,
+        canonical_unit=listing.canonical_unit,
+        density_t_per_m3=listing.density_t_per_m3,
+        available_from=listing.available_from,
+        available_until=listing.available_until,
+        hazardous=listing.hazardous,
+        accepts_hazardous=listing.accepts_hazardous,
+        physical_state=listing.physical_state,
+        temperature_c=listing.temperature_c,
+        sector=listing.company.nace_code,
+        company_id=listing.company_id,
+    )
+
+
+# Listing columns an engine record is made of, read without building model objects.
+RECORD_COLUMNS = (
+    "id", "kind", "title", "description", "site__latitude", "site__longitude",
+    "max_distance_km", "category", "ewc_code", "amount_per_year", "canonical_unit",
+    "density_t_per_m3", "available_from", "available_until", "hazardous", "accepts_hazardous",
+    "physical_state", "temperature_c", "company__nace_code", "company_id",
+)
+
+
+def record_from_row(row: tuple) -> ListingRecord:
+    """The record ``listing_to_record`` gives, from a row of ``RECORD_COLUMNS``."""
+    (pk, kind, title, description, lat, lon, max_km, category, ewc_code, amount, unit, density,
+     start, end, hazardous, accepts, state, temperature, sector, company_id) = row
+    return ListingRecord(
+        id=pk, kind=kind, title=title, description=description, lat=lat, lon=lon,
+        max_km=max_km, category=category, ewc_code=ewc_code, amount_per_year=amount,
+        canonical_unit=unit, density_t_per_m3=density, available_from=start,
+        available_until=end, hazardous=hazardous, accepts_hazardous=accepts,
+        physical_state=state, temperature_c=temperature, sector=sector,
+        company_id=company_id,
+    )
+
+
+def active_records() -> list[ListingRecord]:
+    """Records of every active listing, by id (one query, no model instances)."""
+    rows = (
+        Listing.objects.filter(status=Listing.Status.ACTIVE)
+        .order_by("id")
+        .values_list(*RECORD_COLUMNS)
+    )
+    return [record_from_row(row) for row in rows.iterator(chunk_size=20_000)]
+
+
+def model_version(records: Sequence[ListingRecord], knowledge: Knowledge) -> str:
+    """Content hash: the same listings, knowledge and scoring configuration give the same
+    version."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(repr((sorted(knowledge.config.components), knowledge.config.blocking,
+                        knowledge.fingerprint)).encode())
+    for record in records:
+        digest.update(repr(record).encode())
+    return f"{ENGINE_VERSION}-{digest.hexdigest()[:12]}"
+
+
+def build_index(
+    records: Sequence[ListingRecord], *, knowledge: Knowledge | None = None, processes: int = 1
+) -> MatchIndex:
+    """An index of ``records`` scored by ``knowledge`` (default: the configured one)."""
+    knowledge = knowledge or catalogue.knowledge()
+    return MatchIndex.build(records, knowledge,
+                            version=partial(model_version, records, knowledge),
+                            processes=processes)
