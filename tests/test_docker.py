@@ -522,6 +522,40 @@ def test_image_creates_the_model_directory_writable_by_its_user():
     assert created, f"no `install -d -o {uid} ... {model_dir}` leaves it writable by uid {uid}"
 
 
+def _repository_files() -> dict[str, int]:
+    """Every file of the working tree (not .git, .venv or caches) with its mtime in ns."""
+    skip = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
+    found = {}
+    for directory, subdirectories, files in os.walk(ROOT):
+        subdirectories[:] = [name for name in subdirectories if name not in skip]
+        for name in files:
+            path = os.path.join(directory, name)
+            found[path] = os.stat(path).st_mtime_ns
+    return found
+
+
+def test_load_demo_with_the_compose_environment_writes_only_to_the_model_directory(tmp_path):
+    """The image's code directory is read-only: demo loading and matching must write their
+    models to MATCH_MODEL_DIR and nowhere in the code."""
+    variables = {"SECRET_KEY": "compose-test-secret"}
+    env = {
+        key: _interpolate(value, variables)
+        for key, value in _service_env(_compose()["services"]["web"]).items()
+    }
+    assert env["MATCH_MODEL_DIR"]
+    # No PostgreSQL, Redis or /var/lib here: SQLite, tasks in-process, the folder in tmp.
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+               MATCH_MODEL_DIR=str(tmp_path / "models"), PYTHONDONTWRITEBYTECODE="1")
+    del env["REDIS_URL"]
+    before = _repository_files()
+    for command in (["migrate", "--noinput"], ["load_demo"]):
+        result = _run([sys.executable, "manage.py", *command], _subprocess_env(**env))
+        assert result.returncode == 0, result.stderr[-3000:]
+    models = list((tmp_path / "models").glob("*/*.pkl"))
+    assert len(models) == 1 and (models[0].parent / "current").read_text() == models[0].stem
+    assert _repository_files() == before, "something was written into the code directory"
+
+
 def test_beat_keeps_its_schedule_outside_the_read_only_code_directory():
     command = _compose()["services"]["beat"]["command"]
     schedule = [arg.split("=", 1)[1] for arg in command if arg.startswith("--schedule=")]
