@@ -53,16 +53,25 @@ def _clear_per_test_caches() -> None:
     """Forget what one test may leave in this process for the next.
 
     The model store's cache and the single-listing delta follow the database and the model
-    folder, which change per test; NACE titles follow ``settings.DATA_DIR``. The engine's
-    caches stay: the knowledge base and the EWC suggester are keyed by their data folder and
-    read-only, and the rest (stems, token lists) are pure functions of their arguments, so
-    none can carry one test's state into another, and refitting them would cost seconds.
+    folder, which change per test; NACE titles follow ``settings.DATA_DIR``; Django's
+    local-memory caches hold whatever a test put there. The engine's caches stay: the
+    knowledge base and the EWC suggester are keyed by their data folder and read-only, and
+    the rest (stems, token lists) are pure functions of their arguments, so none can carry
+    one test's state into another, and refitting them would cost seconds per test.
     """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
     from matching import catalogue, modelstore, services
 
     modelstore.clear_cache()
     services._delta_cache.clear()
     catalogue.nace_titles.cache_clear()
+    # Django's in-process caches (throttle counts, say); a shared cache server is left alone:
+    # clearing it would also empty what other processes keep there.
+    for cache in caches.all(initialized_only=True):
+        if isinstance(cache, LocMemCache):
+            cache.clear()
 
 
 @pytest.fixture(autouse=True)
