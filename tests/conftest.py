@@ -1,4 +1,5 @@
-"""Shared fixtures: personas, fast hashing, in-process tasks, and the skip rules.
+"""Shared fixtures: personas, fast hashing, in-process tasks, a model store and clean caches
+per test, and the skip rules.
 
 Personas: ``owner`` (a firm with a fly-ash offer), ``partner`` (a cement works nearby
 that wants it), ``outsider`` (an unrelated firm) and ``reviewer`` (agency staff).
@@ -46,6 +47,44 @@ def _fast_and_in_process(settings):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+def _clear_per_test_caches() -> None:
+    """Forget what one test may leave in this process for the next.
+
+    The model store's cache and the single-listing delta follow the database and the model
+    folder, which change per test; NACE titles follow ``settings.DATA_DIR``; Django's
+    local-memory caches hold whatever a test put there. The engine's caches stay: the
+    knowledge base and the EWC suggester are keyed by their data folder and read-only, and
+    the rest (stems, token lists) are pure functions of their arguments, so none can carry
+    one test's state into another, and refitting them would cost seconds per test.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from matching import catalogue, modelstore, services
+
+    modelstore.clear_cache()
+    services._delta_cache.clear()
+    catalogue.nace_titles.cache_clear()
+    # Django's in-process caches (throttle counts, say); a shared cache server is left alone:
+    # clearing it would also empty what other processes keep there.
+    for cache in caches.all(initialized_only=True):
+        if isinstance(cache, LocMemCache):
+            cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def model_store(settings, tmp_path):
+    """A model folder of this test's own (``settings.MATCH_MODEL_DIR``), and clean caches.
+
+    Without it tests would share ``var/models`` with each other and with ``make run``, and
+    a model fitted by one test could answer the next.
+    """
+    settings.MATCH_MODEL_DIR = str(tmp_path / "models")
+    _clear_per_test_caches()
+    yield tmp_path / "models"
+    _clear_per_test_caches()
 
 
 @dataclass

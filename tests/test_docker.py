@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import importlib
 import importlib.metadata
 import inspect
@@ -36,7 +37,9 @@ DOCKERFILE = DOCKER_DIR / "Dockerfile"
 COMPOSE_FILE = DOCKER_DIR / "compose.yaml"
 ENTRYPOINT = DOCKER_DIR / "entrypoint.sh"
 DOCKERIGNORE = ROOT / ".dockerignore"
-COMPOSE_SPEC = ROOT.parent / "shared" / "data" / "compose-spec.json"
+# A copy of the compose-spec project's schema; tests/data/README.md gives its origin.
+COMPOSE_SPEC = ROOT / "tests" / "data" / "compose-spec.json"
+COMPOSE_SPEC_PROVENANCE = COMPOSE_SPEC.parent / "README.md"
 
 APP_SERVICES = ("web", "worker", "beat")
 APP_ENV_REQUIRED = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
@@ -191,6 +194,53 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
+def _dockerfile_env() -> dict[str, str]:
+    """The image's environment from its ENV instructions (the ``KEY=value`` form)."""
+    env: dict[str, str] = {}
+    for keyword, args in _dockerfile_instructions():
+        if keyword == "ENV":
+            env.update(pair.split("=", 1) for pair in shlex.split(args))
+    return env
+
+
+def _image_user() -> tuple[str, set[str]]:
+    """The uid the image runs as, and every name it goes by (uid, user name)."""
+    instructions = _dockerfile_instructions()
+    uid = [args for keyword, args in instructions if keyword == "USER"][-1].split(":")[0]
+    runs = " && ".join(args for keyword, args in instructions if keyword == "RUN")
+    names = {uid}
+    for useradd in re.findall(r"useradd ([^&;]+)", runs):
+        words = shlex.split(useradd)
+        if "--uid" in words and words[words.index("--uid") + 1] == uid:
+            names.add(words[-1])
+    return uid, names
+
+
+def _app_services() -> dict[str, dict]:
+    """The services built from the repository's Dockerfile: each runs the code."""
+    services = _compose()["services"]
+    return {
+        name: service
+        for name, service in services.items()
+        if "build" in service
+        and (COMPOSE_FILE.parent / service["build"]["context"] / service["build"]["dockerfile"])
+        .resolve() == DOCKERFILE.resolve()
+    }
+
+
+def _volume_mounts(service: dict) -> list[tuple[str, str, bool]]:
+    """(source, target, read_only) of each volume, in the short or the long syntax."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target, *options = volume.split(":")
+            mounts.append((source, target, "ro" in ",".join(options).split(",")))
+        else:
+            mounts.append((volume.get("source", ""), volume["target"],
+                           bool(volume.get("read_only"))))
+    return mounts
+
+
 def _declared_distributions() -> set[str]:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     return {
@@ -205,16 +255,7 @@ def _schema_uri_key(uri: str) -> str:
 
 @functools.cache
 def _compose_validator():
-    """A validator for the draft the Compose Specification schema declares.
-
-    A missing schema fails the calling test: CI always has ../shared, so a skip would only
-    hide a broken checkout.
-    """
-    if not COMPOSE_SPEC.is_file():
-        pytest.fail(
-            f"Compose Specification schema not found at {COMPOSE_SPEC}; the docker tests need "
-            "the shared data checkout next to the repository (../shared/data/compose-spec.json)."
-        )
+    """A validator for the draft the Compose Specification schema declares."""
     schema = json.loads(COMPOSE_SPEC.read_text())
     declared = schema.get("$schema")
     assert declared, f"{COMPOSE_SPEC} declares no $schema draft"
@@ -273,6 +314,20 @@ def test_schema_validation_rejects_a_broken_compose_file(mutate):
     broken = copy.deepcopy(_compose())
     mutate(broken)
     assert _schema_errors(_compose_validator(), broken), f"{mutate.__name__} passed validation"
+
+
+def test_compose_schema_is_the_copy_its_provenance_note_describes():
+    note = COMPOSE_SPEC_PROVENANCE.read_text()
+    section = note[note.index("## `compose-spec.json`") :]
+    recorded = re.search(r"sha256: `([0-9a-f]{64})`", section)
+    assert recorded, f"{COMPOSE_SPEC_PROVENANCE} gives no sha256 for {COMPOSE_SPEC.name}"
+    assert "Apache License 2.0" in section and "compose-spec/compose-spec" in section
+    assert hashlib.sha256(COMPOSE_SPEC.read_bytes()).hexdigest() == recorded.group(1)
+
+
+def test_docker_tests_read_nothing_outside_the_repository():
+    for path in (COMPOSE_SPEC, COMPOSE_FILE, DOCKERFILE, ENTRYPOINT, DOCKERIGNORE):
+        assert path.resolve().is_relative_to(ROOT), f"{path} lies outside the repository"
 
 
 def test_compose_defines_postgres_redis_web_worker_and_beat():
@@ -371,6 +426,7 @@ print(json.dumps({
     "BROKER": settings.CELERY_BROKER_URL,
     "EAGER": settings.CELERY_TASK_ALWAYS_EAGER,
     "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
+    "MODEL_DIR": str(settings.MATCH_MODEL_DIR),
 }))
 """
 
@@ -391,6 +447,7 @@ def test_app_service_environment_loads_production_settings(name):
     assert loaded["BROKER"] == env["REDIS_URL"]
     assert loaded["EAGER"] is False, "tasks would run inside web instead of the worker"
     assert "localhost" in loaded["ALLOWED_HOSTS"]
+    assert loaded["MODEL_DIR"] == env["MATCH_MODEL_DIR"]
 
 
 def test_web_migrates_then_serves_the_wsgi_application_on_port_8000():
@@ -422,6 +479,81 @@ def test_celery_services_run_the_symbiosis_app(name, subcommand):
     app_name = command[command.index("-A") + 1]
     assert find_app(app_name) is symbiosis.celery_app
     assert subcommand in command[command.index("-A") + 2 :]
+
+
+def test_every_app_service_shares_one_writable_model_volume():
+    """web fits models (load_demo, rematches) that the worker reads, and the other way round."""
+    compose = _compose()
+    services = _app_services()
+    assert set(APP_SERVICES) <= set(services)
+    volumes_used = set()
+    for name, service in services.items():
+        model_dir = _service_env(service).get("MATCH_MODEL_DIR")
+        assert model_dir, f"{name} does not set MATCH_MODEL_DIR"
+        assert model_dir == _service_env(services["web"])["MATCH_MODEL_DIR"]
+        mounts = [mount for mount in _volume_mounts(service) if mount[1] == model_dir]
+        assert len(mounts) == 1, f"{name}: no volume mounted at MATCH_MODEL_DIR {model_dir}"
+        source, _, read_only = mounts[0]
+        assert source in (compose.get("volumes") or {}), f"{name}: {source} is not a named volume"
+        assert not read_only, f"{name} mounts its model directory read-only"
+        volumes_used.add(source)
+    assert len(volumes_used) == 1, f"app services keep models in different volumes: {volumes_used}"
+
+
+def test_image_creates_the_model_directory_writable_by_its_user():
+    model_dir = _service_env(_compose()["services"]["web"])["MATCH_MODEL_DIR"]
+    image_env = _dockerfile_env()
+    # `docker run` without compose uses the same folder, so the image works on its own too.
+    assert image_env.get("MATCH_MODEL_DIR") == model_dir
+    workdir = [args for keyword, args in _dockerfile_instructions() if keyword == "WORKDIR"][-1]
+    assert not PurePosixPath(model_dir).is_relative_to(workdir), "the code directory is read-only"
+
+    uid, user_names = _image_user()
+    runs = " && ".join(args for keyword, args in _dockerfile_instructions() if keyword == "RUN")
+    runs = _interpolate(runs, image_env)
+    created = False
+    for command in re.findall(r"\binstall -d [^&;]+", runs):
+        words = shlex.split(command)
+        if model_dir not in words:
+            continue
+        owner = words[words.index("-o") + 1] if "-o" in words else "root"
+        mode = words[words.index("-m") + 1] if "-m" in words else "0755"
+        created = created or (owner in user_names and int(mode, 8) & 0o700 == 0o700)
+    assert created, f"no `install -d -o {uid} ... {model_dir}` leaves it writable by uid {uid}"
+
+
+def _repository_files() -> dict[str, int]:
+    """Every file of the working tree (not .git, .venv or caches) with its mtime in ns."""
+    skip = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
+    found = {}
+    for directory, subdirectories, files in os.walk(ROOT):
+        subdirectories[:] = [name for name in subdirectories if name not in skip]
+        for name in files:
+            path = os.path.join(directory, name)
+            found[path] = os.stat(path).st_mtime_ns
+    return found
+
+
+def test_load_demo_with_the_compose_environment_writes_only_to_the_model_directory(tmp_path):
+    """The image's code directory is read-only: demo loading and matching must write their
+    models to MATCH_MODEL_DIR and nowhere in the code."""
+    variables = {"SECRET_KEY": "compose-test-secret"}
+    env = {
+        key: _interpolate(value, variables)
+        for key, value in _service_env(_compose()["services"]["web"]).items()
+    }
+    assert env["MATCH_MODEL_DIR"]
+    # No PostgreSQL, Redis or /var/lib here: SQLite, tasks in-process, the folder in tmp.
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+               MATCH_MODEL_DIR=str(tmp_path / "models"), PYTHONDONTWRITEBYTECODE="1")
+    del env["REDIS_URL"]
+    before = _repository_files()
+    for command in (["migrate", "--noinput"], ["load_demo"]):
+        result = _run([sys.executable, "manage.py", *command], _subprocess_env(**env))
+        assert result.returncode == 0, result.stderr[-3000:]
+    models = list((tmp_path / "models").glob("*/*.pkl"))
+    assert len(models) == 1 and (models[0].parent / "current").read_text() == models[0].stem
+    assert _repository_files() == before, "something was written into the code directory"
 
 
 def test_beat_keeps_its_schedule_outside_the_read_only_code_directory():

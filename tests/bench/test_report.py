@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -122,3 +123,27 @@ def test_report_refuses_a_doc_without_markers(folders):
     (docs / "performance.md").write_text("# Performance\n\nRESULTS_SECTION\n")
     with pytest.raises(SystemExit, match="markers"):
         _run(results, docs)
+
+
+def test_the_published_page_is_what_the_report_writes_from_the_published_results(tmp_path):
+    """Regenerating docs/performance.md from bench/results changes nothing: its results
+    section is the report's, and the report adds nothing else (no history)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    published = report.DOC.read_text()
+    (docs / "performance.md").write_text(published)
+    assert _run(report.RESULTS_DIR, docs) == published
+
+
+def test_the_page_keeps_the_current_figures_and_links_the_history_it_no_longer_holds():
+    page, history = report.DOC.read_text(), report.HISTORY.read_text()
+    headings = re.findall(r"^## (.+)$", page, flags=re.MULTILINE)
+    assert headings[:3] == ["Results", "Targets, and where the time goes",
+                            "How to run the benchmarks"]
+    assert "](history/performance.md" in page and "](../performance.md)" in history
+    rounds = r"^\*\*(?:What made it faster|\w+ round) \("
+    assert re.findall(rounds, page, flags=re.MULTILINE) == []
+    assert len(re.findall(rounds, history, flags=re.MULTILINE)) == 9
+    for anchor in re.findall(r"\]\(history/performance\.md#([\w-]+)\)", page):
+        titles = re.findall(r"^## (.+)$", history, flags=re.MULTILINE)
+        assert anchor in {re.sub(r"[^\w-]", "", t.lower().replace(" ", "-")) for t in titles}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import signal
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -91,11 +91,19 @@ def test_forked_helpers_give_every_result_in_order():
     assert work.peak_rss_mb > 0
 
 
-def _slow_here(parent: int, function):
-    # Slow in this process only, so that the helpers surely start and take items.
+def _helper_took_an_item():
+    """An event a forked helper sets when it starts an item (shared through the fork)."""
+    return mp.get_context("fork").Event()
+
+
+def _after_a_helper(parent: int, taken, function):
+    # This process computes nothing before a helper has taken an item, so that the helpers
+    # surely take some however slowly they start.
     def run(_item):
         if os.getpid() == parent:
-            time.sleep(0.02)
+            assert taken.wait(10), "no helper took an item"
+        else:
+            taken.set()
         return function()
 
     return run
@@ -103,7 +111,9 @@ def _slow_here(parent: int, function):
 
 def test_forked_helpers_share_the_items():
     parent = os.getpid()
-    with ForkedBatches(_slow_here(parent, os.getpid), list(range(40)), helpers=1) as work:
+    taken = _helper_took_an_item()
+    with ForkedBatches(_after_a_helper(parent, taken, os.getpid), list(range(40)),
+                       helpers=1) as work:
         pids = work.results()
     assert len(pids) == 40
     assert any(pid != parent for pid in pids)  # the helper took some
@@ -112,10 +122,13 @@ def test_forked_helpers_share_the_items():
 def test_an_item_whose_helper_failed_is_computed_here():
     parent = os.getpid()
 
+    taken = _helper_took_an_item()
+
     def flaky(i: int) -> int:
         if os.getpid() != parent:
+            taken.set()
             raise RuntimeError(f"helper cannot do {i}")
-        time.sleep(0.05)  # leave the helpers time to start and take items
+        assert taken.wait(10), "no helper took an item"
         return i * 10
 
     with ForkedBatches(flaky, list(range(12)), helpers=2) as work:
@@ -127,10 +140,13 @@ def test_an_item_whose_helper_failed_is_computed_here():
 def test_an_item_whose_helper_died_is_computed_here():
     parent = os.getpid()
 
+    taken = _helper_took_an_item()
+
     def deadly(i: int) -> int:
         if os.getpid() != parent:
+            taken.set()
             os._exit(3)  # killed mid-item: no error is sent
-        time.sleep(0.05)
+        assert taken.wait(10), "no helper took an item"
         return i + 1
 
     with ForkedBatches(deadly, list(range(6)), helpers=1) as work:
@@ -144,7 +160,9 @@ def test_helpers_are_forked_from_a_daemonic_process_too(monkeypatch):
     monkeypatch.setattr(mp.current_process(), "_config",
                         {**mp.current_process()._config, "daemon": True})
     parent = os.getpid()
-    with ForkedBatches(_slow_here(parent, os.getpid), list(range(20)), helpers=1) as work:
+    taken = _helper_took_an_item()
+    with ForkedBatches(_after_a_helper(parent, taken, os.getpid), list(range(20)),
+                       helpers=1) as work:
         pids = work.results()
     assert work.helpers == 1 and any(pid != parent for pid in pids)
 
@@ -160,10 +178,15 @@ def test_a_system_without_fork_computes_everything_here(monkeypatch):
 
 def test_helpers_left_by_an_error_are_stopped_and_reaped():
     parent = os.getpid()
+    taken = _helper_took_an_item()
 
     def endless(_item):
-        while os.getpid() != parent:
-            time.sleep(0.01)
+        if os.getpid() != parent:
+            taken.set()
+            while True:
+                signal.pause()  # mid-item until killed
+        # Fail only once a helper is busy, so the block ends with work still running.
+        assert taken.wait(10), "no helper took an item"
         raise ValueError("this process failed")
 
     with pytest.raises(ValueError, match="this process failed"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from matching.engine import ENGINE_VERSION, MatchIndex
 from matching.models import Listing, Match
 from matching.services import rematch
 from tests.factories import ListingFactory
+from tests.waiting import wait_until
 
 VALUES = ("offer_id", "want_id", "score", "distance_km", "components", "explanation")
 
@@ -318,12 +318,13 @@ def test_distributed_rematch_on_real_workers_equals_the_single_process_one(regio
     with celery_workers(2, prefix="test") as workers:
         started = services.match_rematch_distributed(k=5, cells=4)
         plan, version = started.plan, started.version
-        deadline = time.monotonic() + 120
-        while services.match_rematch_progress(version=version)[1] < len(plan):
+
+        def finished() -> bool:
             workers.check_running()
-            if time.monotonic() > deadline:
-                pytest.fail("workers did not finish:\n" + workers.logs()[0][-3000:])
-            time.sleep(0.2)
+            return services.match_rematch_progress(version=version)[1] >= len(plan)
+
+        wait_until(finished, timeout=120, interval=0.2,
+                   message=lambda: "workers did not finish:\n" + workers.logs()[0][-3000:])
     assert len(single) > 200
     assert _rows() == single
     logs = "".join(workers.logs())

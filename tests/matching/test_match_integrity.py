@@ -4,7 +4,6 @@ instead of per-row foreign keys: the same refusals, and the same waiting under c
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from matching.bulkwrite import MatchRows, sync_matches
 from matching.engine import MatchRecord
 from matching.models import Listing, Match
 from tests.factories import ListingFactory
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -114,13 +114,17 @@ def _connect():
 
 def _in_thread(sql: str, params: list) -> dict:
     """Run one statement on a connection of its own, in a thread; the outcome lands in
-    the returned dict (``error`` or ``done``)."""
+    the returned dict (``error`` or ``done``), the session's backend pid in ``pid``
+    before the statement starts."""
     import psycopg
 
     outcome: dict = {}
+    connected = threading.Event()
 
     def run():
         with _connect() as conn:
+            outcome["pid"] = conn.info.backend_pid
+            connected.set()
             try:
                 conn.execute(sql, params)
                 conn.commit()
@@ -131,7 +135,28 @@ def _in_thread(sql: str, params: list) -> dict:
     thread = threading.Thread(target=run)
     thread.start()
     outcome["thread"] = thread
+    assert connected.wait(10), "the other session did not connect"
     return outcome
+
+
+def _wait_until_blocked(execute, *, pid: int, thread: threading.Thread) -> None:
+    """Return once session ``pid`` waits for a lock this session holds.
+
+    ``execute`` runs a query on this session (the one holding the lock). PostgreSQL's lock
+    table is read live, unlike ``pg_stat_activity``, which is frozen per transaction.
+    """
+
+    def blocked() -> bool:
+        assert thread.is_alive(), "the other session finished instead of waiting"
+        return execute("SELECT pg_backend_pid() = ANY(pg_blocking_pids(%s))", [pid])
+
+    wait_until(blocked, timeout=10, message=f"session {pid} never waited for this one")
+
+
+def _django_execute(sql: str, params: list):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -140,9 +165,8 @@ def test_a_listing_deleted_while_its_matches_are_written_waits_and_is_refused():
     with transaction.atomic():
         sync_matches(_rows(offer.id, want.id), version="v", offers=np.array([offer.id]))
         deleting = _in_thread("DELETE FROM matching_listing WHERE id = %s", [want.id])
-        time.sleep(0.5)
         # The writer holds the listing: the delete waits for its commit.
-        assert deleting["thread"].is_alive()
+        _wait_until_blocked(_django_execute, pid=deleting["pid"], thread=deleting["thread"])
     deleting["thread"].join(10)
     assert deleting["error"].sqlstate == "23503"  # foreign_key_violation
     assert Listing.objects.filter(id=want.id).exists()
@@ -155,9 +179,12 @@ def test_matches_written_while_their_listing_is_deleted_wait_and_are_refused():
     with _connect() as deleter:
         deleter.execute("DELETE FROM matching_listing WHERE id = %s", [want.id])
         outcome: dict = {}
+        connected = threading.Event()
 
         def write():
             try:
+                outcome["pid"] = _django_execute("SELECT pg_backend_pid()", [])
+                connected.set()
                 with transaction.atomic():
                     sync_matches(_rows(offer.id, want.id), version="v",
                                  offers=np.array([offer.id]))
@@ -168,9 +195,10 @@ def test_matches_written_while_their_listing_is_deleted_wait_and_are_refused():
 
         writer = threading.Thread(target=write)
         writer.start()
-        time.sleep(0.5)
+        assert connected.wait(10), "the writer did not connect"
         # The delete holds the listing: the writer waits for it to end.
-        assert writer.is_alive()
+        _wait_until_blocked(lambda sql, params: deleter.execute(sql, params).fetchone()[0],
+                            pid=outcome["pid"], thread=writer)
         deleter.commit()
     writer.join(10)
     assert "does not exist" in str(outcome["error"])
@@ -267,9 +295,8 @@ def test_another_writer_of_matches_waits_for_an_exclusive_write():
             "INSERT INTO matching_match (offer_id, want_id, score, distance_km, components, "
             "explanation, model_version) VALUES (%s, %s, 0.4, 1.0, '{}', '', 'v')",
             [offer.id, other.id])
-        time.sleep(0.5)
         # The exclusive write holds the table: the other insert waits for its commit.
-        assert writing["thread"].is_alive()
+        _wait_until_blocked(_django_execute, pid=writing["pid"], thread=writing["thread"])
     writing["thread"].join(10)
     assert writing.get("done") and "error" not in writing
     assert set(Match.objects.values_list("want_id", flat=True)) == {want.id, other.id}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.conf import settings
 
 from bench.celery_worker import celery_workers
 from matching import services
 from matching.models import Match
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -31,14 +30,14 @@ def test_real_worker_matches_a_saved_listing(owner, partner, worker):
               "ewc_code": "100102", "quantity": 800, "unit": "t", "frequency": "monthly"},
     )
     # No eager execution here: the match can only come from the worker process.
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if Match.objects.filter(offer=listing, want=partner.listing).exists():
-            break
+
+    def matched() -> bool:
         worker.check_running()
-        time.sleep(0.5)
-    else:
-        pytest.fail("the worker did not match the listing in 90 s:\n" + worker.logs()[0])
+        return Match.objects.filter(offer=listing, want=partner.listing).exists()
+
+    wait_until(matched, timeout=90, interval=0.2,
+               message=lambda: "the worker did not match the listing in 90 s:\n"
+               + worker.logs()[0])
     match = Match.objects.get(offer=listing, want=partner.listing)
     assert match.explanation
     # Received by the worker; it may not have logged the end of the task yet.
