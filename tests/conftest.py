@@ -62,10 +62,11 @@ def _clear_per_test_caches() -> None:
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
-    from matching import catalogue, modelstore, services
+    from matching import catalogue, modelstore
+    from matching.services import rematch
 
     modelstore.clear_cache()
-    services._delta_cache.clear()
+    rematch._delta_cache.clear()
     catalogue.nace_titles.cache_clear()
     # Django's in-process caches (throttle counts, say); a shared cache server is left alone:
     # clearing it would also empty what other processes keep there.

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from matching import catalogue, modelstore, services
+from matching import catalogue, modelstore
+from matching.services import rematch
 
 
 def test_each_test_stores_models_in_a_folder_of_its_own(settings, tmp_path, model_store):
@@ -18,10 +19,10 @@ def test_each_test_stores_models_in_a_folder_of_its_own(settings, tmp_path, mode
 def test_what_one_test_leaves_in_the_caches_the_next_does_not_see(turn):
     # Each turn fills every cache; the fixture must have emptied them before the other turn.
     assert catalogue.nace_titles.cache_info().currsize == 0
-    assert modelstore._cache == {} and services._delta_cache == {}
+    assert modelstore._cache == {} and rematch._delta_cache == {}
     assert cache.get("left-by-a-test") is None
 
     assert catalogue.nace_titles()["35.11"]
     modelstore._cache[("folder", turn)] = object()
-    services._delta_cache[turn] = ("key", None, frozenset())
+    rematch._delta_cache[turn] = ("key", None, frozenset())
     cache.set("left-by-a-test", turn)
