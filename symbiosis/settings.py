@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from symbiosis.env import env_bool, env_float, env_int, env_list, env_str
+from symbiosis.env import available_cpus, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "data"
@@ -154,11 +153,11 @@ MATCH_REMATCH_CELLS = env_int("MATCH_REMATCH_CELLS", 0, minimum=0)
 # Threads an in-process full rematch scores with (NumPy and SciPy release the GIL in the
 # array work): by default the CPUs this process may run on, at most 4. The cells of a
 # distributed rematch use one each: there the parallelism is the workers'.
-MATCH_THREADS = env_int("MATCH_THREADS", min(4, len(os.sched_getaffinity(0))), minimum=1)
+MATCH_THREADS = env_int("MATCH_THREADS", min(4, available_cpus()), minimum=1)
 # Processes that fit a model in-process (the profiles' inference is pure Python and holds
 # the GIL: threads would not help): this one and forked helpers (also from a Celery
 # prefork worker), by default one per CPU, at most 4. 1: no helpers.
-MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, len(os.sched_getaffinity(0))), minimum=1)
+MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, available_cpus()), minimum=1)
 # Listings saved this long before a model's snapshot are matched as if saved after it
 # (covers transactions still open while the snapshot was read, and clock skew).
 MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)
