@@ -6,13 +6,14 @@ project's data folder and offers Django-friendly choices and validators.
 
 from __future__ import annotations
 
-import csv
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+# NACE titles live with the other reference data, below the apps; re-exported for matching.
+from symbiosis.reference import nace_titles  # noqa: F401
 
 if TYPE_CHECKING:
     from matching.engine.knowledge import Knowledge
@@ -61,10 +62,3 @@ def ewc_display(code: str) -> str:
     entry = knowledge().ewc.get(code)
     spaced = " ".join(code[i : i + 2] for i in range(0, len(code), 2))
     return spaced + ("*" if entry is not None and entry.hazardous else "")
-
-
-@lru_cache(maxsize=1)
-def nace_titles() -> dict[str, str]:
-    """NACE Rev. 2 code → title, from data/nace_rev2.csv."""
-    with open(settings.DATA_DIR / "nace_rev2.csv", encoding="utf-8") as handle:
-        return {row["code"]: row["title"] for row in csv.DictReader(handle)}
