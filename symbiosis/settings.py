@@ -8,6 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from symbiosis.env import available_cpus, env_bool, env_float, env_int, env_list, env_str
+from symbiosis.layers import APPS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "data"
@@ -34,8 +35,9 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
-    "accounts",
-    "matching",
+    # The project itself (manage.py load_demo), then its apps lowest first.
+    "symbiosis",
+    *APPS,
 ]
 
 MIDDLEWARE = [
