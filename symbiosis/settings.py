@@ -116,12 +116,16 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Symbiosis <noreply@symbiosis.local>")
 
-# Celery. With no broker configured tasks run in-process (after commit), so the
-# embedded default needs nothing but Python.
+# Celery. With no broker configured, tasks run in this process (symbiosis.background):
+# queued during a request, after its response, on TASK_THREADS threads; the beat schedule
+# from a scheduler thread of the serving process. The embedded default needs only Python.
 REDIS_URL = env_str("REDIS_URL", "")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Tasks run synchronously where they are queued (tests set it for every test).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+TASK_THREADS = env_int("TASK_THREADS", 2, minimum=1)
+TASK_SCHEDULE_IN_PROCESS = env_bool("TASK_SCHEDULE_IN_PROCESS", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
