@@ -83,3 +83,28 @@ def test_settings_load_where_sched_getaffinity_does_not_exist():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["3", "3"]
+
+
+def _readme_configuration_rows() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(line for line in section.splitlines() if line.startswith("|"))
+
+
+def test_every_environment_variable_the_settings_read_is_in_the_readme_table():
+    import ast
+
+    tree = ast.parse((ROOT / "symbiosis" / "settings.py").read_text(encoding="utf-8"))
+    names = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id.startswith("env_")
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert {"DATABASE_URL", "MATCH_THREADS", "TASK_THREADS"} <= names
+    table = _readme_configuration_rows()
+    missing = sorted(name for name in names if f"`{name}`" not in table)
+    assert missing == []
