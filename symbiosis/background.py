@@ -36,7 +36,7 @@ from django.db import close_old_connections
 logger = logging.getLogger(__name__)
 
 # The calls a request queued, held until its response has been sent; None outside one.
-_held: contextvars.ContextVar[list[tuple[Callable, tuple, dict]] | None] = (
+_held: contextvars.ContextVar[list[tuple[InProcessRunner, Callable, tuple, dict]] | None] = (
     contextvars.ContextVar("symbiosis_background_held", default=None)
 )
 
@@ -82,7 +82,7 @@ class InProcessRunner:
         request (returns None), at once otherwise (returns its Future)."""
         held = _held.get()
         if held is not None:
-            held.append((fn, args, kwargs))
+            held.append((self, fn, args, kwargs))
             return None
         return self.executor().submit(_run, fn, args, kwargs)
 
@@ -102,8 +102,8 @@ def request_finished(**kwargs: Any) -> None:
     """The response has been sent: hand what the request queued to the pool."""
     held = _held.get()
     _held.set(None)
-    for fn, args, kwargs_ in held or ():
-        runner().submit(fn, *args, **kwargs_)
+    for runner_, fn, args, kwargs_ in held or ():
+        runner_.executor().submit(_run, fn, args, kwargs_)
 
 
 _runner: InProcessRunner | None = None
