@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Without a broker the server's own process runs queued tasks (after each response) and
+# the periodic jobs (symbiosis.background); with one, a Celery worker with beat does.
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo

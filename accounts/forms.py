@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from django import forms
@@ -14,7 +13,6 @@ from accounts.geocoding import countries
 from accounts.models import Company, nace_validator
 
 NACE_DATALIST_ID = "nace-codes"
-_NACE_CODE = re.compile(r"^\d{2}(\.\d{1,2})?$")
 
 
 def add_service_errors(
@@ -39,13 +37,6 @@ def add_service_errors(
             target = fallback if fallback in form.fields else None
         for item in errors:
             form.add_error(target, item)
-
-
-def nace_options() -> list[tuple[str, str]]:
-    """(code, title) of the NACE divisions, groups and classes a company may pick."""
-    from matching.catalogue import nace_titles
-
-    return [(code, title) for code, title in nace_titles().items() if _NACE_CODE.match(code)]
 
 
 def _nace_field() -> forms.CharField:

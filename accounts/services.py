@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
+from accounts import events
 from accounts.geocoding import Geocoder, countries, get_geocoder
 from accounts.models import Company, Membership, Site, User
 
@@ -103,7 +104,12 @@ def site_update(
     longitude: float | None = None,
     geocoder: Geocoder | None = None,
 ) -> Site:
-    """Change a site; a changed town is located again unless coordinates are given."""
+    """Change a site; a changed town is located again unless coordinates are given.
+
+    When the coordinates change, ``events.site_moved`` goes out on commit (matching
+    rematches the listings at the site).
+    """
+    before = (site.latitude, site.longitude)
     moved = (city.strip(), country.upper()) != (site.city, site.country)
     site.name, site.address, site.city, site.country = name, address, city.strip(), country.upper()
     if latitude is not None and longitude is not None:
@@ -113,11 +119,8 @@ def site_update(
     _place_site(site, geocoder=geocoder)
     site.full_clean()
     site.save()
-    # Listings at the site now sit elsewhere: their matches must be recomputed.
-    from matching.services import listing_queue_rematch
-
-    for listing_id in site.listings.values_list("id", flat=True):
-        listing_queue_rematch(listing_id=listing_id)
+    if (site.latitude, site.longitude) != before:
+        events.site_moved_announce(site_id=site.id)
     return site
 
 

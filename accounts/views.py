@@ -22,7 +22,6 @@ from accounts.forms import (
     SignUpForm,
     SiteForm,
     add_service_errors,
-    nace_options,
 )
 from accounts.geocoding import countries
 from accounts.models import Company, Membership
@@ -33,7 +32,7 @@ from accounts.selectors import (
     membership_role_for,
     site_list_for_company,
 )
-from matching.selectors import nace_title
+from symbiosis.reference import nace_options, nace_title
 
 
 def company_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class MatchingConfig(AppConfig):
     name = "matching"
     verbose_name = _("Matching")
+
+    def ready(self) -> None:
+        # Subscriptions to what accounts announces (accounts never imports matching).
+        from accounts import events
+        from matching import subscribers
+
+        events.site_moved.connect(
+            subscribers.rematch_moved_site, dispatch_uid="matching.rematch_moved_site"
+        )

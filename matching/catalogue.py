@@ -1,18 +1,21 @@
 """The reference data the product uses (EWC codes, material categories), read once.
 
-The engine owns parsing (``matching.engine.knowledge``); this module binds it to the
+The engine owns the knowledge base (``matching.engine.knowledge``); this module binds it to the
 project's data folder and offers Django-friendly choices and validators.
 """
 
 from __future__ import annotations
 
-import csv
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+# NACE titles and EWC codes live with the other reference data, below the apps (accounts
+# reads them too); re-exported here for matching's modules.
+from symbiosis import reference
+from symbiosis.reference import ewc_display, nace_titles, normalise_ewc  # noqa: F401
 
 if TYPE_CHECKING:
     from matching.engine import Knowledge
@@ -49,30 +52,9 @@ def validate_category(value: str) -> None:
         raise ValidationError(_("Unknown material category “%(value)s”."), params={"value": value})
 
 
-def normalise_ewc(value: str) -> str:
-    """'10 01 02*' → '100102'; the star is informational, the code says hazard."""
-    return "".join(ch for ch in (value or "") if ch.isdigit())
-
-
 def validate_ewc(value: str) -> None:
-    if value and value not in knowledge().ewc:
+    if value and value not in reference.ewc_codes():
         raise ValidationError(
             _("“%(value)s” is not a European List of Waste entry (six digits, e.g. 10 01 02)."),
             params={"value": value},
         )
-
-
-def ewc_display(code: str) -> str:
-    """'100102' → '10 01 02' (with a star when hazardous); '' stays ''."""
-    if not code:
-        return ""
-    entry = knowledge().ewc.get(code)
-    spaced = " ".join(code[i : i + 2] for i in range(0, len(code), 2))
-    return spaced + ("*" if entry is not None and entry.hazardous else "")
-
-
-@lru_cache(maxsize=1)
-def nace_titles() -> dict[str, str]:
-    """NACE Rev. 2 code → title, from data/nace_rev2.csv."""
-    with open(settings.DATA_DIR / "nace_rev2.csv", encoding="utf-8") as handle:
-        return {row["code"]: row["title"] for row in csv.DictReader(handle)}

@@ -55,6 +55,15 @@ def env_float(name: str, default: float, *, minimum: float | None = None) -> flo
     return _env_number(name, default, cast=float, what="a number", minimum=minimum)
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity mask where the system has one (Linux),
+    otherwise every CPU of the machine (macOS, Windows); at least 1."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        return len(affinity(0))
+    return os.cpu_count() or 1
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """A comma-separated list with blanks removed."""
     raw = os.environ.get(name)

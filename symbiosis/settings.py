@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from symbiosis.env import env_bool, env_float, env_int, env_list, env_str
+from symbiosis.env import available_cpus, env_bool, env_float, env_int, env_list, env_str
+from symbiosis.layers import APPS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "data"
@@ -35,8 +35,9 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
-    "accounts",
-    "matching",
+    # The project itself (manage.py load_demo), then its apps lowest first.
+    "symbiosis",
+    *APPS,
 ]
 
 MIDDLEWARE = [
@@ -115,12 +116,16 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Symbiosis <noreply@symbiosis.local>")
 
-# Celery. With no broker configured tasks run in-process (after commit), so the
-# embedded default needs nothing but Python.
+# Celery. With no broker configured, tasks run in this process (symbiosis.background):
+# queued during a request, after its response, on TASK_THREADS threads; the beat schedule
+# from a scheduler thread of the serving process. The embedded default needs only Python.
 REDIS_URL = env_str("REDIS_URL", "")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Tasks run synchronously where they are queued (tests set it for every test).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+TASK_THREADS = env_int("TASK_THREADS", 2, minimum=1)
+TASK_SCHEDULE_IN_PROCESS = env_bool("TASK_SCHEDULE_IN_PROCESS", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -155,11 +160,11 @@ MATCH_REMATCH_CELLS = env_int("MATCH_REMATCH_CELLS", 0, minimum=0)
 # Threads an in-process full rematch scores with (NumPy and SciPy release the GIL in the
 # array work): by default the CPUs this process may run on, at most 4. The cells of a
 # distributed rematch use one each: there the parallelism is the workers'.
-MATCH_THREADS = env_int("MATCH_THREADS", min(4, len(os.sched_getaffinity(0))), minimum=1)
+MATCH_THREADS = env_int("MATCH_THREADS", min(4, available_cpus()), minimum=1)
 # Processes that fit a model in-process (the profiles' inference is pure Python and holds
 # the GIL: threads would not help): this one and forked helpers (also from a Celery
 # prefork worker), by default one per CPU, at most 4. 1: no helpers.
-MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, len(os.sched_getaffinity(0))), minimum=1)
+MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, available_cpus()), minimum=1)
 # Listings saved this long before a model's snapshot are matched as if saved after it
 # (covers transactions still open while the snapshot was read, and clock skew).
 MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)

@@ -1,13 +1,15 @@
-"""REST API v1 (Django REST framework), mounted at /api/v1/ under the "api" namespace."""
+"""Matching's part of the REST API v1, mounted at /api/v1/ by ``symbiosis.apiroot``.
+
+``router`` holds the viewsets and ``urlpatterns`` the other paths; the project's root
+router lists them with the other apps' under the "api" namespace.
+"""
 
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from matching.api import views
 
-app_name = "api"
-
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("listings", views.ListingViewSet, basename="listing")
 router.register("matches", views.MatchViewSet, basename="match")
 router.register("sites", views.SiteViewSet, basename="site")
@@ -16,5 +18,4 @@ router.register("categories", views.CategoryViewSet, basename="category")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token-obtain"),
-    *router.urls,
 ]

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
+import symbiosis.demo
 from matching import catalogue
 from matching.services import LISTING_FIELDS
 
@@ -31,7 +32,7 @@ _DATE_FIELDS = {"available_from", "available_until"}
 _LEGAL_FORMS = {"oy", "oyj", "ab", "ltd", "ky", "ay", "tmi", "inc", "gmbh", "as", "aps"}
 
 
-class DemoDataError(ValueError):
+class DemoDataError(symbiosis.demo.DemoDataError):
     """The demo files are inconsistent; nothing has been written."""
 
 

@@ -79,3 +79,50 @@ def test_moving_a_site_relocates_it_and_rematches_its_listings(owner, partner,
     assert owner.site.latitude == pytest.approx(66.5, abs=0.1)
     # 600 km away now: the cement works is out of reach.
     assert not owner.listing.matches_as_offer.exists()
+
+
+def _site_moved_receiver():
+    from accounts import events
+
+    received: list[int] = []
+
+    def receiver(*, site_id, **kwargs):
+        received.append(site_id)
+
+    events.site_moved.connect(receiver, weak=False)
+    return events, receiver, received
+
+
+def test_a_site_that_moves_announces_it_on_commit(owner, django_capture_on_commit_callbacks):
+    events, receiver, received = _site_moved_receiver()
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.site_update(site=owner.site, name=owner.site.name, city="Rovaniemi",
+                                 country="FI")
+        assert received == []  # not before the commit
+        for callback in callbacks:
+            callback()
+        assert received == [owner.site.id]
+    finally:
+        events.site_moved.disconnect(receiver)
+
+
+def test_a_site_that_keeps_its_coordinates_announces_nothing(
+    owner, django_capture_on_commit_callbacks
+):
+    events, receiver, received = _site_moved_receiver()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            # A new name, and the town given again with the same coordinates.
+            services.site_update(site=owner.site, name="Renamed works", city=owner.site.city,
+                                 country="FI", latitude=owner.site.latitude,
+                                 longitude=owner.site.longitude)
+            services.site_update(site=owner.site, name="Renamed again", city=owner.site.city,
+                                 country="FI")
+        assert received == []
+        with django_capture_on_commit_callbacks(execute=True):
+            services.site_update(site=owner.site, name="Pier", city=owner.site.city,
+                                 country="FI", latitude=61.6, longitude=21.45)
+        assert received == [owner.site.id]
+    finally:
+        events.site_moved.disconnect(receiver)
