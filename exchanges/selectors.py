@@ -1,0 +1,190 @@
+"""Reads for exchanges. Every query that returns contacts, agreements or deliveries to a
+viewer is scoped here by ``permissions``: what a viewer may not see is never fetched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Company, User
+from exchanges import permissions
+from exchanges.models import (
+    Agreement,
+    AgreementVersion,
+    Attachment,
+    AuditEntry,
+    Contact,
+    Delivery,
+    Message,
+)
+from matching.engine.quantity import canonical_amount, format_amount
+from matching.models import Listing
+
+_CONTACT_RELATED = ("offer__site", "offer__company", "want__site", "want__company",
+                    "requester", "recipient", "requested_by", "accepted_by")
+
+
+def contact_list_for_company(*, company: Company, state: str = "", stage: str = ""
+                             ) -> QuerySet[Contact]:
+    """The firm's contacts, sent and received, most recently active first."""
+    qs = Contact.objects.filter(Q(requester=company) | Q(recipient=company))
+    if state:
+        qs = qs.filter(state=state)
+    if stage:
+        qs = qs.filter(stage=stage)
+    return qs.select_related(*_CONTACT_RELATED).order_by("-updated_at", "-id")
+
+
+def contact_list_for_user(*, user: User) -> QuerySet[Contact]:
+    """Contacts the user may see: their firm's, and those in their agencies' regions."""
+    company = permissions.user_company(user)
+    visible = Q(pk__in=[])
+    if company is not None:
+        visible |= Q(requester=company) | Q(recipient=company)
+    regions = permissions.agency_regions(user)
+    if regions:
+        visible |= permissions.region_q(regions, "offer__site")
+        visible |= permissions.region_q(regions, "want__site")
+    return (Contact.objects.filter(visible).select_related(*_CONTACT_RELATED)
+            .order_by("-updated_at", "-id"))
+
+
+def contact_get_for_user(*, user: User, pk: int
+                         ) -> tuple[Contact, permissions.Role] | tuple[None, None]:
+    contact = Contact.objects.select_related(*_CONTACT_RELATED).filter(pk=pk).first()
+    if contact is None:
+        return None, None
+    role = permissions.contact_role(user, contact)
+    return (contact, role) if role is not None else (None, None)
+
+
+def contact_open_for_pair(*, offer: Listing, want: Listing) -> Contact | None:
+    return Contact.objects.filter(offer=offer, want=want,
+                                  state__in=Contact.OPEN_STATES).first()
+
+
+def message_list(*, contact: Contact) -> QuerySet[Message]:
+    """A thread: callers check first that the viewer is a party (agency staff never)."""
+    return contact.messages.select_related("author", "company").order_by("created_at", "id")
+
+
+def attachment_list(*, contact: Contact) -> QuerySet[Attachment]:
+    return contact.attachments.select_related("uploaded_by").order_by("created_at", "id")
+
+
+def attachment_get_for_user(*, user: User, pk: int) -> Attachment | None:
+    """An attachment, only for a party to its contact (agency staff included out)."""
+    attachment = Attachment.objects.select_related("contact").filter(pk=pk).first()
+    if attachment is None:
+        return None
+    if permissions.contact_role(user, attachment.contact) is not permissions.Role.PARTY:
+        return None
+    return attachment
+
+
+def audit_list(*, contact: Contact) -> QuerySet[AuditEntry]:
+    return contact.audit.select_related("user", "company").order_by("created_at", "id")
+
+
+def agreement_list_for_user(*, user: User) -> QuerySet[Agreement]:
+    contacts = contact_list_for_user(user=user).values("pk")
+    return (Agreement.objects.filter(contact__in=contacts)
+            .select_related("contact__requester", "contact__recipient", "drafted_by")
+            .order_by("-updated_at", "-id"))
+
+
+def agreement_get_for_user(*, user: User, pk: int
+                           ) -> tuple[Agreement, permissions.Role] | tuple[None, None]:
+    agreement = Agreement.objects.select_related(
+        *(f"contact__{name}" for name in _CONTACT_RELATED), "contact", "drafted_by"
+    ).filter(pk=pk).first()
+    if agreement is None:
+        return None, None
+    role = permissions.contact_role(user, agreement.contact)
+    return (agreement, role) if role is not None else (None, None)
+
+
+def version_list(*, agreement: Agreement) -> QuerySet[AgreementVersion]:
+    return agreement.versions.prefetch_related("signatures__company", "signatures__user"
+                                               ).order_by("number")
+
+
+def delivery_list_for_user(*, user: User) -> QuerySet[Delivery]:
+    agreements = agreement_list_for_user(user=user).values("pk")
+    return Delivery.objects.filter(agreement__in=agreements).select_related(
+        "agreement__contact", "company").order_by("-date", "-id")
+
+
+def delivery_get_for_user(*, user: User, pk: int
+                          ) -> tuple[Delivery, permissions.Role] | tuple[None, None]:
+    delivery = Delivery.objects.select_related(
+        "agreement__contact__offer__site", "agreement__contact__want__site", "company"
+    ).filter(pk=pk).first()
+    if delivery is None:
+        return None, None
+    role = permissions.contact_role(user, delivery.agreement.contact)
+    return (delivery, role) if role is not None else (None, None)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Deliveries of an agreement in canonical units: confirmed count, disputed apart."""
+
+    unit: str
+    confirmed: float
+    disputed: float
+    pending: float
+    agreed: float | None
+    progress: float | None
+
+    def text(self, amount: float | None) -> str:
+        return format_amount(amount, self.unit)
+
+
+def agreed_total(version: AgreementVersion) -> tuple[float, str]:
+    """The agreed amount over the agreement's term (one year when it has no end date)."""
+    per_year, unit = canonical_amount(quantity=float(version.quantity), unit=version.unit,
+                                      frequency=version.frequency)
+    if version.frequency == "one-off" or version.end_date is None:
+        return per_year, unit
+    years = ((version.end_date - version.start_date).days + 1) / 365.25
+    return per_year * years, unit
+
+
+def delivery_totals(*, agreement: Agreement) -> Totals:
+    version = agreement.versions.order_by("-number").first()
+    agreed, unit = agreed_total(version)
+    sums = {state: 0.0 for state in Delivery.State.values}
+    for state, amount in agreement.deliveries.values_list("state", "canonical_quantity"):
+        sums[state] += amount
+    confirmed = sums[Delivery.State.CONFIRMED]
+    return Totals(unit=unit, confirmed=confirmed, disputed=sums[Delivery.State.DISPUTED],
+                  pending=sums[Delivery.State.RECORDED], agreed=agreed,
+                  progress=confirmed / agreed if agreed else None)
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    label: str
+    before: str
+    after: str
+
+
+def _shown(version: AgreementVersion, name: str) -> str:
+    display = getattr(version, f"get_{name}_display", None)
+    value = display() if display else getattr(version, name)
+    return "" if value is None else str(value)
+
+
+def version_diff(*, before: AgreementVersion | None, after: AgreementVersion) -> list[Change]:
+    """The terms that differ between two versions, readable (labels, display values)."""
+    changes = []
+    for name in AgreementVersion.TERMS:
+        old = _shown(before, name) if before is not None else ""
+        new = _shown(after, name)
+        if before is None or getattr(before, name) != getattr(after, name):
+            label = str(AgreementVersion._meta.get_field(name).verbose_name)
+            changes.append(Change(field=name, label=label.capitalize(), before=old, after=new))
+    return changes

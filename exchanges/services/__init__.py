@@ -1,0 +1,38 @@
+"""Writes for exchanges (one module per concern); import from here."""
+
+from exchanges.services.agreements import (
+    agreement_activate,
+    agreement_complete,
+    agreement_create,
+    agreement_latest_version,
+    agreement_propose,
+    agreement_run_due,
+    agreement_sign,
+    agreement_terminate,
+    agreement_update,
+    agreement_withdraw,
+)
+from exchanges.services.contacts import (
+    attachment_add,
+    attachment_check,
+    company_block,
+    contact_accept,
+    contact_block,
+    contact_decline,
+    contact_expire_due,
+    contact_request,
+    contact_stop,
+    feasibility_update,
+    is_blocked,
+    message_post,
+)
+from exchanges.services.deliveries import delivery_confirm, delivery_dispute, delivery_record
+
+__all__ = [
+    "agreement_activate", "agreement_complete", "agreement_create", "agreement_latest_version",
+    "agreement_propose", "agreement_run_due", "agreement_sign", "agreement_terminate",
+    "agreement_update", "agreement_withdraw", "attachment_add", "attachment_check",
+    "company_block", "contact_accept", "contact_block", "contact_decline",
+    "contact_expire_due", "contact_request", "contact_stop", "delivery_confirm",
+    "delivery_dispute", "delivery_record", "feasibility_update", "is_blocked", "message_post",
+]
