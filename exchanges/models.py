@@ -496,3 +496,52 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.subject_id}: {self.from_state} → {self.to_state}"
+
+
+class Notification(models.Model):
+    """Something happened that a person of the other firm should know about."""
+
+    class Kind(models.TextChoices):
+        CONTACT_REQUESTED = "contact-requested", _("A firm asks to get in touch")
+        CONTACT_ANSWERED = "contact-answered", _("Your request was answered")
+        MESSAGE = "message", _("New message or file")
+        AGREEMENT = "agreement", _("Agreement proposed, signed or started")
+        DELIVERY = "delivery", _("Delivery recorded, confirmed or disputed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # Written through exchanges.visibility: it never names a firm before acceptance.
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=200)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class EmailOptOut(models.Model):
+    """A person does not want e-mails of one kind (the portal still shows them)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="email_opt_out_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} opts out of {self.kind}"

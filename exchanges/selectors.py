@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Company, User
 from exchanges import permissions
@@ -16,7 +16,9 @@ from exchanges.models import (
     AuditEntry,
     Contact,
     Delivery,
+    EmailOptOut,
     Message,
+    Notification,
 )
 from matching.engine.quantity import canonical_amount, format_amount
 from matching.models import Listing
@@ -188,3 +190,21 @@ def version_diff(*, before: AgreementVersion | None, after: AgreementVersion) ->
             label = str(AgreementVersion._meta.get_field(name).verbose_name)
             changes.append(Change(field=name, label=label.capitalize(), before=old, after=new))
     return changes
+
+
+def notification_list(*, user: User, unread: bool = False) -> QuerySet[Notification]:
+    qs = Notification.objects.filter(user=user)
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by("-created_at", "-id")
+
+
+def unread_by_contact(*, user: User) -> dict[int, int]:
+    """Unread notifications per contact, for the inbox."""
+    rows = (Notification.objects.filter(user=user, read_at__isnull=True, contact__isnull=False)
+            .values("contact").annotate(n=Count("id")).values_list("contact", "n"))
+    return dict(rows)
+
+
+def email_opt_outs(*, user: User) -> set[str]:
+    return set(EmailOptOut.objects.filter(user=user).values_list("kind", flat=True))

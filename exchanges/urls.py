@@ -11,6 +11,7 @@ urlpatterns = [
     path("matches/<int:pk>/contact/", views.match_contact, name="match_contact"),
     path("contacts/", views.contact_inbox, name="contact_inbox"),
     path("pipeline/", views.pipeline, name="pipeline"),
+    path("notifications/", views.notification_centre, name="notifications"),
     path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
     path("contacts/<int:pk>/agreement/", views.agreement_create, name="agreement_create"),
     path("contacts/<int:pk>/<slug:action>/", views.contact_action, name="contact_action"),

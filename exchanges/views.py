@@ -19,8 +19,9 @@ from accounts.forms import add_service_errors
 from accounts.models import Company
 from accounts.views import company_required
 from exchanges import forms, permissions, selectors, services, visibility
-from exchanges.models import Agreement, Contact
+from exchanges.models import Agreement, Contact, Notification
 from exchanges.permissions import Role
+from exchanges.services import notifications as notification_services
 from matching import selectors as matching_selectors
 from matching.forms import DismissForm
 
@@ -92,9 +93,33 @@ def contact_inbox(request: HttpRequest, *, company: Company) -> HttpResponse:
         state = ""
     contacts = selectors.contact_list_for_company(company=company, state=state)
     page = Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(c, visibility.contact_view(c, viewer=company)) for c in page]
+    unread = selectors.unread_by_contact(user=request.user)
+    rows = [(c, visibility.contact_view(c, viewer=company), unread.get(c.pk, 0)) for c in page]
     return render(request, "exchanges/contact_inbox.html", {
         "page": page, "rows": rows, "state": state, "states": Contact.State.choices})
+
+
+@login_required
+def notification_centre(request: HttpRequest) -> HttpResponse:
+    """The user's notifications, newest first, and which kinds also come by e-mail."""
+    if request.method == "POST":
+        if "read_all" in request.POST:
+            notification_services.notification_mark_read(user=request.user)
+            messages.success(request, _("All marked as read."))
+        else:
+            wanted = set(request.POST.getlist("email"))
+            notification_services.email_opt_out_set(
+                user=request.user, kinds=set(Notification.Kind.values) - wanted)
+            messages.success(request, _("E-mail preferences saved."))
+        return redirect("exchanges:notifications")
+    page = Paginator(selectors.notification_list(user=request.user), 30).get_page(
+        request.GET.get("page"))
+    opted_out = selectors.email_opt_outs(user=request.user)
+    kinds = [(value, label, value not in opted_out) for value, label in
+             Notification.Kind.choices]
+    return render(request, "exchanges/notifications.html", {
+        "page": page, "kinds": kinds,
+        "unread": selectors.notification_list(user=request.user, unread=True).count()})
 
 
 @company_required
@@ -129,6 +154,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                                                 agency=True),
             "agreements": agreements})
     company = permissions.user_company(request.user)
+    notification_services.notification_mark_read(user=request.user, contact=contact)
     view = visibility.contact_view(contact, viewer=company)
     pair = visibility.pair_view(offer=contact.offer, want=contact.want, viewer=company,
                                 disclosed=contact.is_accepted,

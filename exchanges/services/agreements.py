@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from exchanges import permissions
 from exchanges.models import Agreement, AgreementVersion, AuditEntry, Contact, Signature
 from exchanges.services.audit import audit_record
 from exchanges.services.contacts import contact_set_stage
+from exchanges.services.notifications import Kind, notify_other
 from matching.engine.quantity import canonical_amount
 
 
@@ -29,6 +31,10 @@ def _audit(agreement: Agreement, action: str, before: str, user: User | None,
     audit_record(subject=AuditEntry.Subject.AGREEMENT, subject_id=agreement.pk,
                  contact=agreement.contact, action=action, from_state=before,
                  to_state=agreement.state, user=user, company=company, note=note)
+
+
+def _agreement_url(agreement: Agreement) -> str:
+    return reverse("exchanges:agreement_detail", args=[agreement.pk])
 
 
 def agreement_latest_version(agreement: Agreement) -> AgreementVersion | None:
@@ -136,6 +142,9 @@ def agreement_propose(*, agreement: Agreement, user: User) -> Agreement:
     agreement.proposed_at = timezone.now()
     agreement.save(update_fields=["state", "proposed_at", "updated_at"])
     _audit(agreement, "propose", Agreement.State.DRAFT, user, company)
+    notify_other(contact=agreement.contact, actor_company_id=company.id, kind=Kind.AGREEMENT,
+                 template=_("An agreement about “%(title)s” was proposed to your firm."),
+                 url=_agreement_url(agreement))
     return agreement
 
 
@@ -164,6 +173,11 @@ def agreement_sign(*, agreement: Agreement, user: User, version: int) -> Signatu
         agreement.signed_at = timezone.now()
         agreement.save(update_fields=["state", "signed_at", "updated_at"])
     _audit(agreement, "sign", before, user, company, note=_("version %(n)d") % {"n": version})
+    notify_other(contact=agreement.contact, actor_company_id=company.id, kind=Kind.AGREEMENT,
+                 template=(_("The agreement about “%(title)s” is signed by both firms.")
+                           if agreement.state == Agreement.State.SIGNED else
+                           _("The other firm signed the agreement about “%(title)s”.")),
+                 url=_agreement_url(agreement))
     return signature
 
 
@@ -174,6 +188,9 @@ def _set_active(agreement: Agreement, user: User | None, company: Company | None
     agreement.save(update_fields=["state", "activated_at", "activation_confirmed_by",
                                   "updated_at"])
     _audit(agreement, "activate", before, user, company)
+    notify_other(contact=agreement.contact, actor_company_id=company.id if company else None,
+                 kind=Kind.AGREEMENT, url=_agreement_url(agreement),
+                 template=_("The agreement about “%(title)s” is now active."))
     contact_set_stage(contact=agreement.contact, stage=Contact.Stage.OPERATING, user=user,
                       company=company)
 

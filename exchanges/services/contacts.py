@@ -29,6 +29,7 @@ from exchanges.models import (
     Message,
 )
 from exchanges.services.audit import audit_record
+from exchanges.services.notifications import Kind, notify_other
 from matching import selectors as matching_selectors
 from matching.models import Listing
 
@@ -128,6 +129,8 @@ def contact_request(
         raise ValidationError(_("There is already an open contact about this pair.")) from exc
     Message.objects.create(contact=contact, company=company, author=user, body=text)
     _audit(contact, "request", "", user, company)
+    notify_other(contact=contact, actor_company_id=company.id, kind=Kind.CONTACT_REQUESTED,
+                 template=_("A firm asks to get in touch about your listing “%(title)s”."))
     return contact
 
 
@@ -160,6 +163,8 @@ def contact_accept(*, contact: Contact, user: User) -> Contact:
         [FeasibilityItem(contact=locked, key=key) for key in FeasibilityItem.Key.values]
     )
     _audit(locked, "accept", Contact.State.REQUESTED, user, company)
+    notify_other(contact=locked, actor_company_id=company.id, kind=Kind.CONTACT_ANSWERED,
+                 template=_("Your request about “%(title)s” was accepted."))
     return _refresh(contact, locked)
 
 
@@ -200,6 +205,8 @@ def contact_decline(*, contact: Contact, user: User, note: str = "") -> Contact:
         raise ValidationError(_("Only an open request can be declined."))
     _close(locked, state=Contact.State.DECLINED, action="decline", user=user,
            company=company, reason=Contact.StopReason.DECLINED, note=note)
+    notify_other(contact=locked, actor_company_id=company.id, kind=Kind.CONTACT_ANSWERED,
+                 template=_("Your request about “%(title)s” was declined."))
     return _refresh(contact, locked)
 
 
@@ -290,6 +297,8 @@ def message_post(*, contact: Contact, user: User, body: str) -> Message:
         )
     message = Message.objects.create(contact=contact, company=company, author=user, body=text)
     Contact.objects.filter(pk=contact.pk).update(updated_at=timezone.now())
+    notify_other(contact=contact, actor_company_id=company.id, kind=Kind.MESSAGE,
+                 template=_("New message about “%(title)s”."))
     return message
 
 
@@ -327,6 +336,8 @@ def attachment_add(*, contact: Contact, user: User, file: UploadedFile,
     except Exception:
         attachment.file.delete(save=False)
         raise
+    notify_other(contact=contact, actor_company_id=company.id, kind=Kind.MESSAGE,
+                 template=_("New file in the conversation about “%(title)s”."))
     return attachment
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -14,6 +15,7 @@ from exchanges import permissions
 from exchanges.models import Agreement, AuditEntry, Delivery
 from exchanges.services.agreements import agreement_latest_version
 from exchanges.services.audit import audit_record
+from exchanges.services.notifications import Kind, notify_other
 from matching.engine.quantity import UNITS, canonical_amount
 
 
@@ -55,6 +57,10 @@ def delivery_record(*, agreement: Agreement, user: User, date: date, quantity,
     audit_record(subject=AuditEntry.Subject.DELIVERY, subject_id=delivery.pk,
                  contact=agreement.contact, action="record", to_state=delivery.state,
                  user=user, company=company)
+    notify_other(contact=agreement.contact, actor_company_id=company.id, kind=Kind.DELIVERY,
+                 url=reverse("exchanges:agreement_detail", args=[agreement.pk]),
+                 template=_("A delivery under the agreement about “%(title)s” was recorded: "
+                            "please confirm or dispute it."))
     return delivery
 
 
@@ -75,6 +81,12 @@ def _decide(delivery: Delivery, user: User, state: str, reason: str = "") -> Del
                  contact=delivery.agreement.contact, action=state,
                  from_state=Delivery.State.RECORDED, to_state=state, user=user,
                  company=company, note=reason)
+    notify_other(contact=delivery.agreement.contact, actor_company_id=company.id,
+                 kind=Kind.DELIVERY,
+                 url=reverse("exchanges:agreement_detail", args=[delivery.agreement_id]),
+                 template=_("A delivery you recorded under the agreement about “%(title)s” was "
+                            "%(state)s.").replace("%(state)s", str(locked.get_state_display()
+                                                                    ).lower()))
     delivery.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
     return delivery
 
