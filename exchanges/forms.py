@@ -5,7 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from exchanges.models import AgreementVersion, Attachment, Contact, Delivery, FeasibilityItem
+from exchanges.models import (
+    AgreementVersion,
+    Attachment,
+    Contact,
+    Delivery,
+    FeasibilityItem,
+    ListingDisclosure,
+)
 
 
 class ContactRequestForm(forms.Form):
@@ -65,3 +72,10 @@ class DeliveryForm(forms.ModelForm):
         model = Delivery
         fields = ["date", "quantity", "unit", "note"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+
+class DisclosureForm(forms.ModelForm):
+    class Meta:
+        model = ListingDisclosure
+        fields = ["visibility", "quantity_shown"]
+        widgets = {"visibility": forms.RadioSelect, "quantity_shown": forms.RadioSelect}

@@ -12,6 +12,7 @@ urlpatterns = [
     path("contacts/", views.contact_inbox, name="contact_inbox"),
     path("pipeline/", views.pipeline, name="pipeline"),
     path("notifications/", views.notification_centre, name="notifications"),
+    path("listings/<int:pk>/disclosure/", views.listing_disclosure, name="listing_disclosure"),
     path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
     path("contacts/<int:pk>/agreement/", views.agreement_create, name="agreement_create"),
     path("contacts/<int:pk>/<slug:action>/", views.contact_action, name="contact_action"),

@@ -19,7 +19,7 @@ from accounts.forms import add_service_errors
 from accounts.models import Company
 from accounts.views import company_required
 from exchanges import forms, permissions, selectors, services, visibility
-from exchanges.models import Agreement, Contact, Notification
+from exchanges.models import Agreement, Contact, ListingDisclosure, Notification
 from exchanges.permissions import Role
 from exchanges.services import notifications as notification_services
 from matching import selectors as matching_selectors
@@ -401,3 +401,21 @@ def delivery_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     return redirect("exchanges:agreement_detail", pk=delivery.agreement_id)
 
+
+
+@company_required
+def listing_disclosure(request: HttpRequest, pk: int, *, company: Company) -> HttpResponse:
+    """What other firms see of one of the firm's listings before a contact is accepted."""
+    listing = matching_selectors.listing_get_for_company(company=company, pk=pk)
+    if listing is None:
+        raise Http404(_("No such listing."))
+    current = ListingDisclosure.objects.filter(listing=listing).first()
+    form = forms.DisclosureForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        done = _run(request, lambda: services.listing_disclosure_set(
+            listing=listing, company=company, **form.cleaned_data), _("Saved."))
+        if done is not None:
+            return redirect("matching:listing_detail", pk=listing.pk)
+    preview = visibility.listing_view(listing, viewer=None)
+    return render(request, "exchanges/listing_disclosure.html",
+                  {"listing": listing, "form": form, "preview": preview})

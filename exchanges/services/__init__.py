@@ -24,6 +24,7 @@ from exchanges.services.contacts import (
     contact_stop,
     feasibility_update,
     is_blocked,
+    listing_disclosure_set,
     message_post,
 )
 from exchanges.services.deliveries import delivery_confirm, delivery_dispute, delivery_record
@@ -34,5 +35,7 @@ __all__ = [
     "agreement_update", "agreement_withdraw", "attachment_add", "attachment_check",
     "company_block", "contact_accept", "contact_block", "contact_decline",
     "contact_expire_due", "contact_request", "contact_stop", "delivery_confirm",
-    "delivery_dispute", "delivery_record", "feasibility_update", "is_blocked", "message_post",
+    "delivery_dispute", "delivery_record", "feasibility_update", "is_blocked",
+    "listing_disclosure_set",
+    "message_post",
 ]

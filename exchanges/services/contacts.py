@@ -26,6 +26,7 @@ from exchanges.models import (
     Block,
     Contact,
     FeasibilityItem,
+    ListingDisclosure,
     Message,
 )
 from exchanges.services.audit import audit_record
@@ -391,3 +392,18 @@ def feasibility_update(*, contact: Contact, user: User, key: str,
         contact_set_stage(contact=contact, stage=Contact.Stage.FEASIBILITY, user=user,
                           company=company)
     return item
+
+
+@transaction.atomic
+def listing_disclosure_set(*, listing: Listing, company: Company, visibility: str,
+                           quantity_shown: str) -> ListingDisclosure:
+    """The owner chooses how much others see of a listing before a contact is accepted."""
+    if listing.company_id != company.id:
+        raise PermissionDenied(_("Only the listing's firm can change what others see."))
+    if visibility not in ListingDisclosure.Visibility.values:
+        raise ValidationError({"visibility": _("Choose anonymous or public.")})
+    if quantity_shown not in ListingDisclosure.QuantityShown.values:
+        raise ValidationError({"quantity_shown": _("Choose exact or a range.")})
+    disclosure, _created = ListingDisclosure.objects.update_or_create(
+        listing=listing, defaults={"visibility": visibility, "quantity_shown": quantity_shown})
+    return disclosure

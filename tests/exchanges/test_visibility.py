@@ -100,3 +100,24 @@ def test_a_listing_of_another_firm_never_reveals_the_town_of_a_lone_firm(outside
     RegionFactory()
     view = visibility.listing_view(lone, viewer=outsider.company)
     assert "Eura" not in str(view.as_dict())
+
+
+def test_the_owner_chooses_public_and_banded_through_the_page(owner, partner, outsider):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(owner.user)
+    url = f"/exchanges/listings/{owner.listing.pk}/disclosure/"
+    preview = client.get(url).content.decode().split("As another")[1].split("</section>")[0]
+    assert "Harbour Power Oy" not in preview and "Not shown until" in preview
+    r = client.post(url, {"visibility": "public", "quantity_shown": "banded"})
+    assert r.status_code == 302
+    owner.listing.refresh_from_db()
+    view = visibility.listing_view(owner.listing, viewer=partner.company)
+    assert view.company_name == owner.company.name and view.quantity == "5,000–10,000 t, per year"
+    stranger = Client()
+    stranger.force_login(outsider.user)
+    assert stranger.get(url).status_code == 404
+    assert stranger.post(url, {"visibility": "anonymous", "quantity_shown": "exact"}
+                         ).status_code == 404
+    assert ListingDisclosure.objects.get(listing=owner.listing).visibility == "public"
