@@ -79,3 +79,32 @@ class DisclosureForm(forms.ModelForm):
         model = ListingDisclosure
         fields = ["visibility", "quantity_shown"]
         widgets = {"visibility": forms.RadioSelect, "quantity_shown": forms.RadioSelect}
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Words"), required=False, max_length=200)
+    kind = forms.ChoiceField(label=_("Offers or wants"), required=False, choices=[
+        ("", _("Both")), ("offer", _("Offers")), ("want", _("Wants"))])
+    category = forms.ChoiceField(label=_("Material category"), required=False)
+    ewc_chapter = forms.RegexField(label=_("EWC chapter"), required=False, regex=r"^\d{2}$",
+                                   max_length=2, help_text=_("Two digits, e.g. 10."))
+    site = forms.TypedChoiceField(label=_("From my site"), required=False, coerce=int,
+                                  empty_value=None)
+    distance_km = forms.TypedChoiceField(
+        label=_("Within"), required=False, coerce=int, empty_value=None,
+        choices=[("", _("any distance"))] + [(d, f"{d} km") for d in (10, 25, 50, 100, 200)])
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        from matching import catalogue
+
+        self.fields["category"].choices = catalogue.category_choices()
+        self.fields["site"].choices = [("", _("—"))] + [
+            (s.pk, f"{s.name} ({s.city})") for s in company.sites.order_by("name")]
+
+
+class SearchContactForm(forms.Form):
+    listing = forms.IntegerField(widget=forms.HiddenInput)
+    own_listing = forms.TypedChoiceField(label=_("With my listing"), coerce=int)
+    message = forms.CharField(label=_("Message"), max_length=5000,
+                              widget=forms.Textarea(attrs={"rows": 2}))

@@ -507,6 +507,7 @@ class Notification(models.Model):
         MESSAGE = "message", _("New message or file")
         AGREEMENT = "agreement", _("Agreement proposed, signed or started")
         DELIVERY = "delivery", _("Delivery recorded, confirmed or disputed")
+        SEARCH = "search", _("New listings for a saved search (daily digest)")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -514,6 +515,9 @@ class Notification(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    saved_search = models.ForeignKey(
+        "SavedSearch", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     # Written through exchanges.visibility: it never names a firm before acceptance.
     text = models.CharField(max_length=300)
@@ -545,3 +549,24 @@ class EmailOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} opts out of {self.kind}"
+
+
+class SavedSearch(models.Model):
+    """A firm's search of other firms' listings, kept to hear about new listings that fit."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="searches")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # The search form's cleaned values (words, kind, category, EWC chapter, site, distance).
+    params = models.JSONField(default=dict)
+    # Listings created after this are "new" (the digest moves it forward).
+    seen_until = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

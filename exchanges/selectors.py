@@ -208,3 +208,69 @@ def unread_by_contact(*, user: User) -> dict[int, int]:
 
 def email_opt_outs(*, user: User) -> set[str]:
     return set(EmailOptOut.objects.filter(user=user).values_list("kind", flat=True))
+
+
+# --- browse and search -----------------------------------------------------------------
+
+SEARCH_DISTANCES = (10, 25, 50, 100, 200)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    listing: Listing
+    band: tuple[int, int] | None
+
+
+def listing_search(*, company: Company, params: dict, created_after=None
+                   ) -> list[SearchResult]:
+    """Other firms' active listings fitting ``params`` (q, kind, category, ewc_chapter,
+    site, distance_km), nearest band first; the distance filter uses the banded
+    distance between snapped sites, as the results show it."""
+    from exchanges import visibility
+    from exchanges.models import Block
+
+    qs = (Listing.objects.filter(status=Listing.Status.ACTIVE).exclude(company=company)
+          .select_related("site", "company", "disclosure"))
+    blocked = Block.objects.filter(Q(blocker=company) | Q(blocked=company)).values_list(
+        "blocker", "blocked")
+    qs = qs.exclude(company__in={c for pair in blocked for c in pair} - {company.pk})
+    if created_after is not None:
+        qs = qs.filter(created_at__gt=created_after)
+    for word in (params.get("q") or "").split()[:8]:
+        qs = qs.filter(Q(title__icontains=word) | Q(description__icontains=word))
+    if params.get("kind"):
+        qs = qs.filter(kind=params["kind"])
+    if params.get("category"):
+        qs = qs.filter(category=params["category"])
+    if params.get("ewc_chapter"):
+        qs = qs.filter(ewc_code__startswith=params["ewc_chapter"])
+    site = company.sites.filter(pk=params.get("site")).first() if params.get("site") else None
+    limit = params.get("distance_km")
+    if site is not None and limit:
+        # A generous box first (the band can start below the limit at up to limit + 5 km
+        # plus two grid cells), then the exact banded test.
+        reach = (float(limit) + 10) / 111.0
+        qs = qs.filter(site__latitude__range=(site.latitude - reach, site.latitude + reach))
+    results = []
+    for listing in qs.order_by("-created_at", "-id")[:2000]:
+        band = None
+        if site is not None:
+            band = visibility.distance_band(visibility.snapped_distance_km(site, listing.site))
+            if limit and band[0] >= float(limit):
+                continue
+        results.append(SearchResult(listing=listing, band=band))
+    if site is not None:
+        results.sort(key=lambda r: r.band[0])
+    return results
+
+
+def saved_search_list(*, company: Company) -> QuerySet:
+    from exchanges.models import SavedSearch
+
+    return SavedSearch.objects.filter(company=company).order_by("name", "id")
+
+
+def saved_search_new(*, search) -> list[SearchResult]:
+    """Listings fitting a saved search created since it was last seen."""
+    return listing_search(company=search.company, params=search.params,
+                          created_after=search.seen_until)

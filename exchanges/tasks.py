@@ -22,3 +22,9 @@ def send_notification_email(notification_id: int) -> bool:
     from exchanges.services.notifications import notification_email_send
 
     return notification_email_send(notification_id=notification_id)
+
+
+@shared_task(name="exchanges.tasks.saved_search_digest")
+def saved_search_digest() -> int:
+    """Daily: new listings for each saved search (idempotent within a day's run)."""
+    return services.saved_search_digest()

@@ -419,3 +419,72 @@ def listing_disclosure(request: HttpRequest, pk: int, *, company: Company) -> Ht
     preview = visibility.listing_view(listing, viewer=None)
     return render(request, "exchanges/listing_disclosure.html",
                   {"listing": listing, "form": form, "preview": preview})
+
+
+@company_required
+def search(request: HttpRequest, *, company: Company) -> HttpResponse:
+    """Other firms' active listings by words, category, EWC chapter, kind and distance."""
+    saved = None
+    data = request.GET
+    if request.GET.get("saved"):
+        saved = selectors.saved_search_list(company=company).filter(
+            pk=request.GET["saved"]).first()
+        if saved is not None:
+            data = {k: str(v) for k, v in saved.params.items()}
+    form = forms.SearchForm(data or None, company=company)
+    results, params = [], {}
+    if form.is_bound and form.is_valid():
+        params = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        results = selectors.listing_search(company=company, params=params)
+    page = Paginator(results, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    own = list(matching_selectors.listing_list_for_company(company=company, status="active"))
+    rows = []
+    for result in page:
+        choices = [(mine.pk, mine.title) for mine in own if mine.kind != result.listing.kind]
+        contact_form = forms.SearchContactForm(
+            initial={"listing": result.listing.pk}, auto_id=f"r{result.listing.pk}-%s")
+        contact_form.fields["own_listing"].choices = choices
+        rows.append({"view": visibility.listing_view(result.listing, viewer=company),
+                     "band": visibility.band_label(result.band) if result.band else "",
+                     "form": contact_form if choices else None})
+    return render(request, "exchanges/search.html", {
+        "form": form, "page": page, "rows": rows, "searched": form.is_bound,
+        "saved": saved, "saved_searches": [
+            (s, len(selectors.saved_search_new(search=s)))
+            for s in selectors.saved_search_list(company=company)],
+        "query": request.GET.urlencode()})
+
+
+@company_required
+@require_POST
+def search_save(request: HttpRequest, *, company: Company) -> HttpResponse:
+    form = forms.SearchForm(request.POST, company=company)
+    if form.is_valid():
+        _run(request, lambda: services.saved_search_create(
+            company=company, user=request.user, name=request.POST.get("name", ""),
+            params={k: v for k, v in form.cleaned_data.items() if v not in (None, "")}),
+            _("Search saved: new listings that fit it will show here and in a daily e-mail."))
+    else:
+        messages.error(request, _("Check the search fields."))
+    return redirect("exchanges:search")
+
+
+@company_required
+@require_POST
+def search_contact(request: HttpRequest, *, company: Company) -> HttpResponse:
+    """Start a contact from a search result: their listing with one of ours."""
+    from matching.models import Listing
+
+    listing = Listing.objects.filter(pk=request.POST.get("listing"),
+                                     status=Listing.Status.ACTIVE).first()
+    own = matching_selectors.listing_get_for_company(
+        company=company, pk=int(request.POST.get("own_listing") or 0))
+    if listing is None or own is None:
+        messages.error(request, _("Choose one of your listings to pair with it."))
+        return redirect("exchanges:search")
+    contact = _run(request, lambda: services.contact_request(
+        user=request.user, company=company, listing=listing, own_listing=own,
+        message=request.POST.get("message", "")), _("Request sent."))
+    if contact is None:
+        return redirect("exchanges:search")
+    return redirect("exchanges:contact_detail", pk=contact.pk)

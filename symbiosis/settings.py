@@ -136,6 +136,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_float("MATCH_REMATCH_EVERY_S", 6 * 3600.0, minimum=60.0),
     },
     "exchanges-daily": {"task": "exchanges.tasks.exchanges_daily", "schedule": 3600.0},
+    "exchanges-digest": {"task": "exchanges.tasks.saved_search_digest", "schedule": 86400.0},
 }
 
 # Matching.

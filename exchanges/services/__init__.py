@@ -28,6 +28,11 @@ from exchanges.services.contacts import (
     message_post,
 )
 from exchanges.services.deliveries import delivery_confirm, delivery_dispute, delivery_record
+from exchanges.services.searches import (
+    saved_search_create,
+    saved_search_delete,
+    saved_search_digest,
+)
 
 __all__ = [
     "agreement_activate", "agreement_complete", "agreement_create", "agreement_latest_version",
@@ -37,5 +42,5 @@ __all__ = [
     "contact_expire_due", "contact_request", "contact_stop", "delivery_confirm",
     "delivery_dispute", "delivery_record", "feasibility_update", "is_blocked",
     "listing_disclosure_set",
-    "message_post",
+    "message_post", "saved_search_create", "saved_search_delete", "saved_search_digest",
 ]
