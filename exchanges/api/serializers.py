@@ -42,7 +42,7 @@ class DeclineSerializer(serializers.Serializer):
 
 
 class StopSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=Contact.StopReason.choices)
+    reason = serializers.CharField(help_text="One of: " + ", ".join(Contact.StopReason.values))
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -52,7 +52,8 @@ class MessageInSerializer(serializers.Serializer):
 
 class AttachmentInSerializer(serializers.Serializer):
     file = serializers.FileField()
-    kind = serializers.ChoiceField(choices=Attachment.Kind.choices, default=Attachment.Kind.OTHER)
+    kind = serializers.CharField(default=Attachment.Kind.OTHER,
+                                 help_text="One of: " + ", ".join(Attachment.Kind.values))
 
 
 class FeasibilityInSerializer(serializers.Serializer):
@@ -108,7 +109,7 @@ def contact_data(contact: Contact, *, role: Role, viewer) -> dict:
 
 
 def message_data(message: Message, *, viewer, contact: Contact) -> dict:
-    data = {"id": message.id, "from": _side(message.company_id, viewer.id),
+    data = {"id": message.id, "sender": _side(message.company_id, viewer.id),
             "body": message.body, "created_at": message.created_at}
     if contact.is_accepted and message.author is not None:
         data["author"] = message.author.get_full_name()
@@ -116,7 +117,7 @@ def message_data(message: Message, *, viewer, contact: Contact) -> dict:
 
 
 def attachment_data(attachment: Attachment, *, viewer) -> dict:
-    return {"id": attachment.id, "from": _side(attachment.company_id, viewer.id),
+    return {"id": attachment.id, "sender": _side(attachment.company_id, viewer.id),
             "name": attachment.original_name, "kind": attachment.kind,
             "size": attachment.size, "content_type": attachment.content_type,
             "created_at": attachment.created_at,
@@ -187,3 +188,80 @@ def delivery_data(delivery: Delivery, *, viewer) -> dict:
             "canonical_unit": delivery.canonical_unit, "note": delivery.note,
             "state": delivery.state, "recorded_by": _side(delivery.company_id, viewer.id),
             "dispute_reason": delivery.dispute_reason}
+
+
+# --- output shapes, for the OpenAPI description (bodies are built by the functions above)
+
+
+class ContactOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=Contact.State.choices)
+    stage = serializers.ChoiceField(choices=Contact.Stage.choices)
+    stop_reason = serializers.CharField()
+    role = serializers.ChoiceField(choices=["requester", "recipient"], required=False)
+    counterpart = serializers.CharField(allow_null=True, required=False,
+                                        help_text="The other firm's name once accepted.")
+    pair = serializers.JSONField(required=False, help_text="Both listings as you may see them.")
+    parties = serializers.JSONField(required=False, help_text="Agency staff only.")
+    expires_at = serializers.DateTimeField(allow_null=True, required=False)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class MessageOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sender = serializers.CharField(help_text="you or them")
+    body = serializers.CharField()
+    author = serializers.CharField(required=False)
+    created_at = serializers.DateTimeField()
+
+
+class AttachmentOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sender = serializers.CharField(help_text="you or them")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    size = serializers.IntegerField()
+    content_type = serializers.CharField()
+    download_url = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class FeasibilityOutSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Contact.Stage.choices)
+    items = serializers.JSONField()
+
+
+class AgreementOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    contact = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=Agreement.State.choices)
+    stage = serializers.ChoiceField(choices=Contact.Stage.choices)
+    version = serializers.IntegerField(required=False)
+    terms = serializers.JSONField(required=False)
+    signed_by = serializers.ListField(child=serializers.CharField(), required=False)
+    deliveries = serializers.JSONField(required=False)
+    updated_at = serializers.DateTimeField()
+
+
+class VersionOutSerializer(TermsSerializer):
+    number = serializers.IntegerField()
+    signatures = serializers.JSONField()
+    changes = serializers.JSONField()
+
+    class Meta(TermsSerializer.Meta):
+        fields = [*TermsSerializer.Meta.fields, "number", "signatures", "changes"]
+
+
+class DeliveryOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    agreement = serializers.IntegerField()
+    date = serializers.DateField()
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=3)
+    unit = serializers.CharField()
+    canonical_quantity = serializers.FloatField()
+    canonical_unit = serializers.CharField()
+    state = serializers.ChoiceField(choices=Delivery.State.choices)
+    recorded_by = serializers.CharField(help_text="you or them")
+    note = serializers.CharField()
+    dispute_reason = serializers.CharField()

@@ -8,6 +8,7 @@ not change (agency staff, the wrong side) answers 403. Every body is built by
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -54,8 +55,24 @@ class _Base(viewsets.GenericViewSet):
             raise PermissionDenied(_("Only the two firms of this contact can do that."))
 
 
+@extend_schema_view(
+    create=extend_schema(request=s.ContactCreateSerializer,
+                         responses={201: s.ContactOutSerializer}),
+    accept=extend_schema(request=None),
+    block=extend_schema(request=None),
+    decline=extend_schema(request=s.DeclineSerializer),
+    stop=extend_schema(request=s.StopSerializer),
+    messages=extend_schema(request=s.MessageInSerializer,
+                           responses=s.MessageOutSerializer(many=True)),
+    attachments=extend_schema(request={"multipart/form-data": s.AttachmentInSerializer},
+                              responses=s.AttachmentOutSerializer(many=True)),
+    feasibility=extend_schema(request=s.FeasibilityInSerializer,
+                              responses=s.FeasibilityOutSerializer),
+)
 class ContactViewSet(_Base):
     """Contacts about (offer, want) pairs: request, answer, talk, check feasibility."""
+
+    serializer_class = s.ContactOutSerializer
 
     def get_queryset(self):
         return selectors.contact_list_for_user(user=self.request.user)
@@ -157,8 +174,24 @@ class ContactViewSet(_Base):
                          "items": [s.feasibility_data(item) for item in items]})
 
 
+@extend_schema_view(
+    create=extend_schema(request=s.AgreementCreateSerializer,
+                         responses={201: s.AgreementOutSerializer}),
+    partial_update=extend_schema(request=s.TermsSerializer),
+    propose=extend_schema(request=None),
+    activate=extend_schema(request=None),
+    complete=extend_schema(request=None),
+    sign=extend_schema(request=s.SignSerializer),
+    withdraw=extend_schema(request=s.ReasonSerializer),
+    terminate=extend_schema(request=s.ReasonSerializer),
+    versions=extend_schema(responses=s.VersionOutSerializer(many=True)),
+    deliveries=extend_schema(request=s.DeliveryInSerializer,
+                             responses=s.DeliveryOutSerializer(many=True)),
+)
 class AgreementViewSet(_Base):
     """Agreements on accepted contacts: versions of terms, signatures, the lifecycle."""
+
+    serializer_class = s.AgreementOutSerializer
 
     def get_queryset(self):
         return selectors.agreement_list_for_user(user=self.request.user)
@@ -255,8 +288,12 @@ class AgreementViewSet(_Base):
                           lambda d: s.delivery_data(d, viewer=viewer))
 
 
+@extend_schema_view(confirm=extend_schema(request=None),
+                    dispute=extend_schema(request=s.ReasonSerializer))
 class DeliveryViewSet(_Base):
     """Deliveries the other firm confirms or disputes."""
+
+    serializer_class = s.DeliveryOutSerializer
 
     def get_queryset(self):
         return selectors.delivery_list_for_user(user=self.request.user)

@@ -58,10 +58,10 @@ def test_the_whole_flow(owner_api, partner_api, match, owner, partner):
 
     r = owner_api.post(f"/api/v1/contacts/{cid}/messages/", {"body": "Spec attached"},
                        format="json")
-    assert r.status_code == 201 and r.json()["from"] == "you"
+    assert r.status_code == 201 and r.json()["sender"] == "you"
     thread = partner_api.get(f"/api/v1/contacts/{cid}/messages/").json()
     assert [m["body"] for m in thread["results"]] == ["Hello", "Spec attached"]
-    assert [m["from"] for m in thread["results"]] == ["you", "them"]
+    assert [m["sender"] for m in thread["results"]] == ["you", "them"]
 
     upload = SimpleUploadedFile("spec.pdf", b"%PDF-1.4 ash", content_type="application/pdf")
     r = owner_api.post(f"/api/v1/contacts/{cid}/attachments/",

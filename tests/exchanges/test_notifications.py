@@ -74,4 +74,4 @@ def test_the_notification_centre_saves_email_preferences(owner):
     assert client.get("/exchanges/notifications/").status_code == 200
     client.post("/exchanges/notifications/", {"email": ["message", "agreement"]})
     assert set(EmailOptOut.objects.filter(user=owner.user).values_list("kind", flat=True)) == {
-        "contact-requested", "contact-answered", "delivery"}
+        "contact-requested", "contact-answered", "delivery", "search"}
