@@ -45,6 +45,11 @@ def is_signatory(user: User, company: Company) -> bool:
     ).exists()
 
 
+def is_owner(user: User, company: Company) -> bool:
+    return Membership.objects.filter(user=user, company=company,
+                                     role=Membership.Role.OWNER).exists()
+
+
 def region_q(regions, prefix: str) -> Q:
     """Rows whose ``prefix`` site lies inside one of ``regions`` (bounding boxes)."""
     inside = Q(pk__in=[])

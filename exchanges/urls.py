@@ -13,6 +13,7 @@ urlpatterns = [
     path("pipeline/", views.pipeline, name="pipeline"),
     path("notifications/", views.notification_centre, name="notifications"),
     path("search/", views.search, name="search"),
+    path("signatories/", views.signatories, name="signatories"),
     path("search/save/", views.search_save, name="search_save"),
     path("search/contact/", views.search_contact, name="search_contact"),
     path("listings/<int:pk>/disclosure/", views.listing_disclosure, name="listing_disclosure"),

@@ -488,3 +488,18 @@ def search_contact(request: HttpRequest, *, company: Company) -> HttpResponse:
     if contact is None:
         return redirect("exchanges:search")
     return redirect("exchanges:contact_detail", pk=contact.pk)
+
+
+@company_required
+def signatories(request: HttpRequest, *, company: Company) -> HttpResponse:
+    """The firm's members and who of them may sign agreements (owners choose)."""
+    from accounts.selectors import membership_list_for_company
+
+    if request.method == "POST":
+        ids = {int(v) for v in request.POST.getlist("signatory") if v.isdigit()}
+        _run(request, lambda: services.membership_signatories_set(
+            company=company, user=request.user, signatory_ids=ids), _("Signatories saved."))
+        return redirect("exchanges:signatories")
+    return render(request, "exchanges/signatories.html", {
+        "members": membership_list_for_company(company=company),
+        "is_owner": permissions.is_owner(request.user, company)})

@@ -176,7 +176,6 @@ ATTACHMENT_TYPES = env_list("ATTACHMENT_TYPES", [
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 ])
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
-MEDIA_URL = "media/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

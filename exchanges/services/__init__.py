@@ -28,6 +28,7 @@ from exchanges.services.contacts import (
     message_post,
 )
 from exchanges.services.deliveries import delivery_confirm, delivery_dispute, delivery_record
+from exchanges.services.people import membership_signatories_set
 from exchanges.services.searches import (
     saved_search_create,
     saved_search_delete,
@@ -41,6 +42,6 @@ __all__ = [
     "company_block", "contact_accept", "contact_block", "contact_decline",
     "contact_expire_due", "contact_request", "contact_stop", "delivery_confirm",
     "delivery_dispute", "delivery_record", "feasibility_update", "is_blocked",
-    "listing_disclosure_set",
-    "message_post", "saved_search_create", "saved_search_delete", "saved_search_digest",
+    "listing_disclosure_set", "membership_signatories_set", "message_post",
+    "saved_search_create", "saved_search_delete", "saved_search_digest",
 ]

@@ -221,3 +221,25 @@ def test_the_recorder_cannot_confirm_and_units_must_fit(active, owner, partner):
     services.delivery_confirm(delivery=delivery, user=partner.user)
     with pytest.raises(ValidationError, match="already confirmed"):
         services.delivery_dispute(delivery=delivery, user=partner.user, reason="Late")
+
+
+def test_owners_choose_signatories_members_cannot(owner, partner):
+    from django.test import Client
+
+    clerk = UserFactory()
+    membership = MembershipFactory(user=clerk, company=owner.company,
+                                   role=Membership.Role.MEMBER)
+    as_clerk = Client()
+    as_clerk.force_login(clerk)
+    as_clerk.post("/exchanges/signatories/", {"signatory": [str(clerk.pk)]})
+    membership.refresh_from_db()
+    assert not membership.is_signatory
+    as_owner = Client()
+    as_owner.force_login(owner.user)
+    assert clerk.email in as_owner.get("/exchanges/signatories/").content.decode()
+    as_owner.post("/exchanges/signatories/", {"signatory": [str(clerk.pk)]})
+    membership.refresh_from_db()
+    assert membership.is_signatory
+    with pytest.raises(PermissionDenied):
+        services.membership_signatories_set(company=partner.company, user=owner.user,
+                                            signatory_ids=set())
