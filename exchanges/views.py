@@ -26,6 +26,7 @@ from matching import selectors as matching_selectors
 from matching.forms import DismissForm
 
 CONTACTS_PER_PAGE = 25
+PIPELINE_MATCHES = 10
 
 
 def _errors(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:
@@ -133,8 +134,14 @@ def pipeline(request: HttpRequest, *, company: Company) -> HttpResponse:
         rows = [(c, visibility.contact_view(c, viewer=company))
                 for c in contacts if c.stage == stage]
         columns.append({"stage": stage, "label": label, "rows": rows})
-    return render(request, "exchanges/pipeline.html", {"columns": columns,
-                                                      "total": len(contacts)})
+    # The first stage holds matches no contact has been opened on yet (the best few).
+    in_contact = {(c.offer_id, c.want_id) for c in contacts}
+    matched = [m for m in matching_selectors.match_list_for_company(company=company)[:50]
+               if (m.offer_id, m.want_id) not in in_contact][:PIPELINE_MATCHES]
+    return render(request, "exchanges/pipeline.html", {
+        "columns": columns, "total": len(contacts), "matched": [
+            (m, visibility.pair_view(offer=m.offer, want=m.want, viewer=company, match=m))
+            for m in matched]})
 
 
 def _contact_or_404(request: HttpRequest, pk: int) -> tuple[Contact, Role]:

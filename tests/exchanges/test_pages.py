@@ -103,3 +103,17 @@ def test_inbox_and_pipeline_list_only_the_firms_contacts(url, contact, owner, ou
     assert f"/exchanges/contacts/{contact.pk}/" in _client(owner).get(url).content.decode()
     assert f"/exchanges/contacts/{contact.pk}/" not in _client(outsider).get(url
                                                                             ).content.decode()
+
+
+def test_pipeline_starts_with_matches_not_yet_in_contact(owner, partner, match):
+    client = _client(owner)
+    link = f"/exchanges/matches/{match.pk}/"
+    html = client.get("/exchanges/pipeline/").content.decode()
+    assert link in html.split('id="stage-contacted"')[0]
+    assert partner.company.name not in html.split("<footer")[0]
+    from exchanges import services
+
+    services.contact_request(user=partner.user, company=partner.company, match_id=match.pk,
+                             message="Hi")
+    html = client.get("/exchanges/pipeline/").content.decode()
+    assert link not in html
