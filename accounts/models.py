@@ -157,6 +157,8 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    # May sign agreements for the company (owners always may).
+    is_signatory = models.BooleanField(_("signatory"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

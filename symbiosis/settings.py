@@ -139,6 +139,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.rematch_all",
         "schedule": env_float("MATCH_REMATCH_EVERY_S", 6 * 3600.0, minimum=60.0),
     },
+    "exchanges-daily": {"task": "exchanges.tasks.exchanges_daily", "schedule": 3600.0},
+    "exchanges-digest": {"task": "exchanges.tasks.saved_search_digest", "schedule": 86400.0},
 }
 
 # Matching.
@@ -169,6 +171,17 @@ MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, available_cpus()), minimum=1
 # (covers transactions still open while the snapshot was read, and clock skew).
 MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+
+# Exchanges: contact requests lapse after this many days; thread attachments' limits.
+CONTACT_EXPIRY_DAYS = env_int("CONTACT_EXPIRY_DAYS", 30, minimum=1)
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+ATTACHMENT_TYPES = env_list("ATTACHMENT_TYPES", [
+    "application/pdf", "image/png", "image/jpeg", "text/plain", "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+])
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+
 
 # Caches: Redis when REDIS_URL is set, so the API's throttles count across processes;
 # this process's memory otherwise.

@@ -1,0 +1,330 @@
+"""API v1 for exchanges: thin views over selectors (reads) and services (writes).
+
+Whatever a viewer may not see answers 404 (it might not exist); what a viewer may see but
+not change (agency staff, the wrong side) answers 403. Every body is built by
+``serializers`` from ``exchanges.visibility``.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from exchanges import permissions, selectors, services
+from exchanges.api import serializers as s
+from exchanges.models import Agreement, Contact
+from exchanges.permissions import Role
+from matching.models import Listing
+
+
+def _valid(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _company(request):
+    company = permissions.user_company(request.user)
+    if company is None:
+        raise PermissionDenied(_("Your account is not linked to a company."))
+    return company
+
+
+def _role_for(user, contact: Contact) -> Role:
+    company = permissions.user_company(user)
+    return Role.PARTY if permissions.is_party(company, contact) else Role.AGENCY
+
+
+class _Base(viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def _page(self, queryset, render):
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response([render(item) for item in page])
+
+    @staticmethod
+    def _party_only(role: Role) -> None:
+        if role is not Role.PARTY:
+            raise PermissionDenied(_("Only the two firms of this contact can do that."))
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.ContactCreateSerializer,
+                         responses={201: s.ContactOutSerializer}),
+    accept=extend_schema(request=None),
+    block=extend_schema(request=None),
+    decline=extend_schema(request=s.DeclineSerializer),
+    stop=extend_schema(request=s.StopSerializer),
+    messages=extend_schema(request=s.MessageInSerializer,
+                           responses=s.MessageOutSerializer(many=True)),
+    attachments=extend_schema(request={"multipart/form-data": s.AttachmentInSerializer},
+                              responses=s.AttachmentOutSerializer(many=True)),
+    feasibility=extend_schema(request=s.FeasibilityInSerializer,
+                              responses=s.FeasibilityOutSerializer),
+)
+class ContactViewSet(_Base):
+    """Contacts about (offer, want) pairs: request, answer, talk, check feasibility."""
+
+    serializer_class = s.ContactOutSerializer
+
+    def get_queryset(self):
+        return selectors.contact_list_for_user(user=self.request.user)
+
+    def _get(self) -> tuple[Contact, Role]:
+        contact, role = selectors.contact_get_for_user(user=self.request.user,
+                                                       pk=self.kwargs["pk"])
+        if contact is None:
+            raise NotFound(_("No such contact."))
+        return contact, role
+
+    def _out(self, contact: Contact, role: Role, code=status.HTTP_200_OK) -> Response:
+        viewer = permissions.user_company(self.request.user)
+        return Response(s.contact_data(contact, role=role, viewer=viewer), status=code)
+
+    def list(self, request):
+        viewer = permissions.user_company(request.user)
+        return self._page(self.get_queryset(), lambda c: s.contact_data(
+            c, role=_role_for(request.user, c), viewer=viewer))
+
+    def retrieve(self, request, pk=None):
+        return self._out(*self._get())
+
+    def create(self, request):
+        company = _company(request)
+        data = _valid(s.ContactCreateSerializer, request)
+        listing = own = None
+        if "match" not in data:
+            listing = Listing.objects.filter(pk=data["listing"]).first()
+            own = Listing.objects.filter(pk=data["own_listing"], company=company).first()
+            if listing is None or listing.status != Listing.Status.ACTIVE:
+                raise ValidationError({"listing": [_("No such active listing.")]})
+            if own is None:
+                raise ValidationError({"own_listing": [_("Choose one of your own listings.")]})
+        contact = services.contact_request(
+            user=request.user, company=company, message=data["message"],
+            match_id=data.get("match"), listing=listing, own_listing=own)
+        return self._out(contact, Role.PARTY, status.HTTP_201_CREATED)
+
+    def _act(self, service, **kwargs) -> Response:
+        contact, role = self._get()
+        self._party_only(role)
+        contact = service(contact=contact, user=self.request.user, **kwargs)
+        return self._out(contact, role)
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._act(services.contact_accept)
+
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        return self._act(services.contact_decline, **_valid(s.DeclineSerializer, request))
+
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        return self._act(services.contact_stop, **_valid(s.StopSerializer, request))
+
+    @action(detail=True, methods=["post"])
+    def block(self, request, pk=None):
+        return self._act(services.contact_block)
+
+    @action(detail=True, methods=["get", "post"])
+    def messages(self, request, pk=None):
+        contact, role = self._get()
+        self._party_only(role)
+        viewer = permissions.user_company(request.user)
+        if request.method == "POST":
+            body = _valid(s.MessageInSerializer, request)["body"]
+            message = services.message_post(contact=contact, user=request.user, body=body)
+            return Response(s.message_data(message, viewer=viewer, contact=contact),
+                            status=status.HTTP_201_CREATED)
+        return self._page(selectors.message_list(contact=contact),
+                          lambda m: s.message_data(m, viewer=viewer, contact=contact))
+
+    @action(detail=True, methods=["get", "post"])
+    def attachments(self, request, pk=None):
+        contact, role = self._get()
+        self._party_only(role)
+        viewer = permissions.user_company(request.user)
+        if request.method == "POST":
+            data = _valid(s.AttachmentInSerializer, request)
+            attachment = services.attachment_add(contact=contact, user=request.user,
+                                                 file=data["file"], kind=data["kind"])
+            return Response(s.attachment_data(attachment, viewer=viewer),
+                            status=status.HTTP_201_CREATED)
+        return self._page(selectors.attachment_list(contact=contact),
+                          lambda a: s.attachment_data(a, viewer=viewer))
+
+    @action(detail=True, methods=["get", "patch"])
+    def feasibility(self, request, pk=None):
+        contact, role = self._get()
+        self._party_only(role)
+        if request.method == "PATCH":
+            data = dict(_valid(s.FeasibilityInSerializer, request))
+            key = data.pop("key")
+            services.feasibility_update(contact=contact, user=request.user, key=key, data=data)
+        items = contact.feasibility.order_by("id")
+        return Response({"stage": Contact.objects.get(pk=contact.pk).stage,
+                         "items": [s.feasibility_data(item) for item in items]})
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.AgreementCreateSerializer,
+                         responses={201: s.AgreementOutSerializer}),
+    partial_update=extend_schema(request=s.TermsSerializer),
+    propose=extend_schema(request=None),
+    activate=extend_schema(request=None),
+    complete=extend_schema(request=None),
+    sign=extend_schema(request=s.SignSerializer),
+    withdraw=extend_schema(request=s.ReasonSerializer),
+    terminate=extend_schema(request=s.ReasonSerializer),
+    versions=extend_schema(responses=s.VersionOutSerializer(many=True)),
+    deliveries=extend_schema(request=s.DeliveryInSerializer,
+                             responses=s.DeliveryOutSerializer(many=True)),
+)
+class AgreementViewSet(_Base):
+    """Agreements on accepted contacts: versions of terms, signatures, the lifecycle."""
+
+    serializer_class = s.AgreementOutSerializer
+
+    def get_queryset(self):
+        return selectors.agreement_list_for_user(user=self.request.user)
+
+    def _get(self) -> tuple[Agreement, Role]:
+        agreement, role = selectors.agreement_get_for_user(user=self.request.user,
+                                                           pk=self.kwargs["pk"])
+        if agreement is None:
+            raise NotFound(_("No such agreement."))
+        return agreement, role
+
+    def _out(self, agreement: Agreement, role: Role, code=status.HTTP_200_OK) -> Response:
+        viewer = permissions.user_company(self.request.user)
+        agreement.refresh_from_db()
+        return Response(s.agreement_data(agreement, role=role, viewer=viewer), status=code)
+
+    def list(self, request):
+        viewer = permissions.user_company(request.user)
+        return self._page(self.get_queryset(), lambda a: s.agreement_data(
+            a, role=_role_for(request.user, a.contact), viewer=viewer))
+
+    def retrieve(self, request, pk=None):
+        return self._out(*self._get())
+
+    def create(self, request):
+        _company(request)
+        data = dict(_valid(s.AgreementCreateSerializer, request))
+        contact, role = selectors.contact_get_for_user(user=request.user, pk=data.pop("contact"))
+        if contact is None:
+            raise ValidationError({"contact": [_("No such contact.")]})
+        self._party_only(role)
+        agreement = services.agreement_create(contact=contact, user=request.user, terms=data)
+        return self._out(agreement, Role.PARTY, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        agreement, role = self._get()
+        self._party_only(role)
+        terms = _valid(s.TermsSerializer, request, partial=True)
+        services.agreement_update(agreement=agreement, user=request.user, terms=dict(terms))
+        return self._out(agreement, role)
+
+    def _act(self, service, **kwargs) -> Response:
+        agreement, role = self._get()
+        self._party_only(role)
+        service(agreement=agreement, user=self.request.user, **kwargs)
+        return self._out(agreement, role)
+
+    @action(detail=True, methods=["post"])
+    def propose(self, request, pk=None):
+        return self._act(services.agreement_propose)
+
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        return self._act(services.agreement_sign, **_valid(s.SignSerializer, request))
+
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        return self._act(services.agreement_activate)
+
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._act(services.agreement_complete)
+
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._act(services.agreement_withdraw, **_valid(s.ReasonSerializer, request))
+
+    @action(detail=True, methods=["post"])
+    def terminate(self, request, pk=None):
+        return self._act(services.agreement_terminate, **_valid(s.ReasonSerializer, request))
+
+    @action(detail=True, methods=["get"])
+    def versions(self, request, pk=None):
+        agreement, role = self._get()
+        self._party_only(role)
+        viewer = permissions.user_company(request.user)
+        versions = list(selectors.version_list(agreement=agreement))
+        return Response([
+            s.version_data(v, viewer=viewer, previous=versions[i - 1] if i else None)
+            for i, v in enumerate(versions)
+        ])
+
+    @action(detail=True, methods=["get", "post"])
+    def deliveries(self, request, pk=None):
+        agreement, role = self._get()
+        self._party_only(role)
+        viewer = permissions.user_company(request.user)
+        if request.method == "POST":
+            data = _valid(s.DeliveryInSerializer, request)
+            delivery = services.delivery_record(agreement=agreement, user=request.user, **data)
+            return Response(s.delivery_data(delivery, viewer=viewer),
+                            status=status.HTTP_201_CREATED)
+        return self._page(agreement.deliveries.order_by("-date", "-id"),
+                          lambda d: s.delivery_data(d, viewer=viewer))
+
+
+@extend_schema_view(confirm=extend_schema(request=None),
+                    dispute=extend_schema(request=s.ReasonSerializer))
+class DeliveryViewSet(_Base):
+    """Deliveries the other firm confirms or disputes."""
+
+    serializer_class = s.DeliveryOutSerializer
+
+    def get_queryset(self):
+        return selectors.delivery_list_for_user(user=self.request.user)
+
+    def _get(self):
+        delivery, role = selectors.delivery_get_for_user(user=self.request.user,
+                                                         pk=self.kwargs["pk"])
+        if delivery is None or role is not Role.PARTY:
+            raise NotFound(_("No such delivery."))
+        return delivery
+
+    def list(self, request):
+        viewer = permissions.user_company(request.user)
+        if viewer is None:
+            return self._page(self.get_queryset().none(), lambda d: d)
+        qs = self.get_queryset().filter(agreement__contact__in=selectors.contact_list_for_company(
+            company=viewer).values("pk"))
+        return self._page(qs, lambda d: s.delivery_data(d, viewer=viewer))
+
+    def retrieve(self, request, pk=None):
+        viewer = permissions.user_company(request.user)
+        return Response(s.delivery_data(self._get(), viewer=viewer))
+
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        delivery = services.delivery_confirm(delivery=self._get(), user=request.user)
+        return Response(s.delivery_data(delivery, viewer=permissions.user_company(request.user)))
+
+    @action(detail=True, methods=["post"])
+    def dispute(self, request, pk=None):
+        reason = _valid(s.ReasonSerializer, request)["reason"]
+        delivery = services.delivery_dispute(delivery=self._get(), user=request.user,
+                                             reason=reason)
+        return Response(s.delivery_data(delivery, viewer=permissions.user_company(request.user)))
