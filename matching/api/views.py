@@ -48,7 +48,13 @@ from symbiosis.api.params import KnownQueryParamsMixin
 from symbiosis.api.throttles import AnonScopedThrottle
 
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("Invalid input; see error.fields.")),
+    400: OpenApiResponse(
+        ErrorSerializer,
+        description=_(
+            "Invalid input (see error.fields), or a query parameter the endpoint does not "
+            "accept (error.message names the accepted ones)."
+        ),
+    ),
     401: OpenApiResponse(ErrorSerializer, description=_("Not authenticated.")),
     403: OpenApiResponse(ErrorSerializer, description=_("Your account has no company.")),
     404: OpenApiResponse(ErrorSerializer, description=_("Not found (or not yours).")),
@@ -56,7 +62,8 @@ ERRORS = {
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
+    # Every endpoint may answer 400: an unknown query parameter is refused everywhere.
+    return {code: ERRORS[code] for code in sorted({400, *codes})}
 
 
 # --- auth -----------------------------------------------------------------------------
