@@ -182,29 +182,32 @@ class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
             selectors.listing_list_for_company(company=self.company), viewer=self.company
         )
 
-    def _fresh(self, listing: Listing) -> Listing:
-        return self.get_queryset().get(pk=listing.pk)
+    def get_serializer_class(self):
+        # Writes read ListingInputSerializer (the browsable API's form too); answers are
+        # always ListingSerializer.
+        if self.action in ("create", "update", "partial_update"):
+            return ListingInputSerializer
+        return super().get_serializer_class()
 
-    def _input(self, **kwargs) -> ListingInputSerializer:
-        serializer = ListingInputSerializer(context=self.get_serializer_context(), **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return serializer
+    def _output(self, listing: Listing) -> dict[str, Any]:
+        fresh = self.get_queryset().get(pk=listing.pk)
+        return ListingSerializer(fresh, context=self.get_serializer_context()).data
 
     def create(self, request, *args, **kwargs) -> Response:
-        serializer = self._input(data=request.data)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         listing = services.listing_create(
             company=self.company, user=request.user, data=serializer.validated_data
         )
-        return Response(
-            self.get_serializer(self._fresh(listing)).data, status=status.HTTP_201_CREATED
-        )
+        return Response(self._output(listing), status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs) -> Response:
         partial = kwargs.pop("partial", False)
         listing = self.get_object()
-        serializer = self._input(instance=listing, data=request.data, partial=partial)
+        serializer = self.get_serializer(listing, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
         listing = services.listing_update(listing=listing, data=serializer.validated_data)
-        return Response(self.get_serializer(self._fresh(listing)).data)
+        return Response(self._output(listing))
 
     def destroy(self, request, *args, **kwargs) -> Response:
         listing = self.get_object()
