@@ -48,7 +48,13 @@ from symbiosis.api.params import KnownQueryParamsMixin
 from symbiosis.api.throttles import AnonScopedThrottle
 
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("Invalid input; see error.fields.")),
+    400: OpenApiResponse(
+        ErrorSerializer,
+        description=_(
+            "Invalid input (see error.fields), or a query parameter the endpoint does not "
+            "accept (error.message names the accepted ones)."
+        ),
+    ),
     401: OpenApiResponse(ErrorSerializer, description=_("Not authenticated.")),
     403: OpenApiResponse(ErrorSerializer, description=_("Your account has no company.")),
     404: OpenApiResponse(ErrorSerializer, description=_("Not found (or not yours).")),
@@ -56,7 +62,8 @@ ERRORS = {
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
+    # Every endpoint may answer 400: an unknown query parameter is refused everywhere.
+    return {code: ERRORS[code] for code in sorted({400, *codes})}
 
 
 # --- auth -----------------------------------------------------------------------------
@@ -175,29 +182,32 @@ class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
             selectors.listing_list_for_company(company=self.company), viewer=self.company
         )
 
-    def _fresh(self, listing: Listing) -> Listing:
-        return self.get_queryset().get(pk=listing.pk)
+    def get_serializer_class(self):
+        # Writes read ListingInputSerializer (the browsable API's form too); answers are
+        # always ListingSerializer.
+        if self.action in ("create", "update", "partial_update"):
+            return ListingInputSerializer
+        return super().get_serializer_class()
 
-    def _input(self, **kwargs) -> ListingInputSerializer:
-        serializer = ListingInputSerializer(context=self.get_serializer_context(), **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return serializer
+    def _output(self, listing: Listing) -> dict[str, Any]:
+        fresh = self.get_queryset().get(pk=listing.pk)
+        return ListingSerializer(fresh, context=self.get_serializer_context()).data
 
     def create(self, request, *args, **kwargs) -> Response:
-        serializer = self._input(data=request.data)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         listing = services.listing_create(
             company=self.company, user=request.user, data=serializer.validated_data
         )
-        return Response(
-            self.get_serializer(self._fresh(listing)).data, status=status.HTTP_201_CREATED
-        )
+        return Response(self._output(listing), status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs) -> Response:
         partial = kwargs.pop("partial", False)
         listing = self.get_object()
-        serializer = self._input(instance=listing, data=request.data, partial=partial)
+        serializer = self.get_serializer(listing, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
         listing = services.listing_update(listing=listing, data=serializer.validated_data)
-        return Response(self.get_serializer(self._fresh(listing)).data)
+        return Response(self._output(listing))
 
     def destroy(self, request, *args, **kwargs) -> Response:
         listing = self.get_object()
