@@ -40,12 +40,15 @@ def fake_api_app(monkeypatch):
     return add
 
 
-def test_the_root_lists_every_route_matching_contributes(owner):
+def test_the_root_lists_every_route_the_apps_contribute(owner):
     client = APIClient()
     client.force_authenticate(user=owner.user)
     response = client.get("/api/v1/")
     assert response.status_code == 200
-    assert set(response.json()) == {"listings", "matches", "sites", "ewc-codes", "categories"}
+    assert set(response.json()) == {
+        "listings", "matches", "sites", "ewc-codes", "categories",  # matching
+        "contacts", "agreements", "deliveries",  # exchanges
+    }
 
 
 def test_url_names_stay_in_the_api_namespace():
