@@ -277,7 +277,7 @@ def test_serve_starts_the_scheduler_only_without_a_broker(settings):
         scheduler = background.serve()
         assert scheduler.running
         assert background.serve() is scheduler  # once per process
-        assert [job.name for job in scheduler.jobs] == ["rematch-all"]
+        assert [job.name for job in scheduler.jobs] == list(settings.CELERY_BEAT_SCHEDULE)
     finally:
         background.stop_serving()
     assert not scheduler.running
