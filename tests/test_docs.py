@@ -1,7 +1,7 @@
 """The docs a newcomer reads name what exists, so they cannot drift from the code unseen.
 
-- Every Python module of the apps and the project package (migrations and ``__init__``
-  left out) is named in docs/architecture.md, by its path or its dotted name.
+- Every Python module of the apps, the project package and the benchmarks (migrations and
+  ``__init__`` left out) is named in docs/architecture.md, by its path or its dotted name.
 - Every repository path written in backticks in README.md, docs/architecture.md and
   docs/matching.md (``matching/engine/index/selection.py``, ``data/knowledge/``) exists.
 - Every dotted name of the project written in backticks there
@@ -18,9 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from symbiosis.layers import APPS
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ("README.md", "docs/architecture.md", "docs/matching.md")
-PACKAGES = ("accounts", "matching", "symbiosis", "bench")
+# Every app (a new one is covered as soon as it is in symbiosis/layers.py), the project
+# package and the benchmarks.
+PACKAGES = (*APPS, "symbiosis", "bench")
 # Paths a running project creates (git ignores them), named in the docs as defaults.
 CREATED_AT_RUN_TIME = {"var/models"}
 FILE_SUFFIXES = (".py", ".md", ".csv", ".json", ".txt", ".html", ".yaml", ".toml", ".sh",
@@ -29,7 +33,7 @@ FILE_SUFFIXES = (".py", ".md", ".csv", ".json", ".txt", ".html", ".yaml", ".toml
 BACKTICKED = re.compile(r"`([^`\n]+)`")
 FENCED = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 REPO_PATH = re.compile(r"^\.?[\w-][\w.-]*(/[\w.-]+)*/?$")
-DOTTED = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(\(\))?$")
+DOTTED = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(\(.*\))?$")
 
 
 def documented_modules() -> list[str]:
@@ -66,7 +70,7 @@ def repo_paths(text: str) -> list[str]:
 
 
 def project_names(text: str) -> list[str]:
-    """The spans that are dotted names in the project's packages (``a.b.c`` or ``a.b()``)."""
+    """The spans that are dotted names in the project's packages (``a.b.c``, ``a.b(k=1)``)."""
     names = []
     for span in backticked(text):
         found = DOTTED.match(span)
@@ -145,8 +149,8 @@ def test_the_checks_see_stale_names():
     # are each noticed, while code that is not a path or a project name is left alone.
     text = (
         "`matching/engine/index.py` moved; `matching/engine/index/selection.py` is here;\n"
-        "`matching.services.listing_save` is gone, `matching.services.listing_create` is "
-        "not; `matching.engine.EwcSuggester` is lazy; `symbiosis.apiroot` is a module.\n"
+        "`matching.services.listing_save(data=…)` is gone, `matching.services.listing_create` "
+        "is not; `matching.engine.EwcSuggester` is lazy; `symbiosis.apiroot` is a module.\n"
         "```\n`matching/nowhere.py` in a fenced block\n```\n"
         "`../shared/DESIGN.md`, `https://…`, `/api/v1/`, `POST /api/v1/auth/token/`, "
         "`sqlite:///db.sqlite3`, `docs/matching.md`, `matching.md`\n"
