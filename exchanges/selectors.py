@@ -20,7 +20,7 @@ from exchanges.models import (
     Message,
     Notification,
 )
-from matching.engine.quantity import canonical_amount, format_amount
+from matching.engine import canonical_amount, format_amount
 from matching.models import Listing
 
 _CONTACT_RELATED = ("offer__site", "offer__company", "want__site", "want__company",

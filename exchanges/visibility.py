@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, Region, Site
 from matching import catalogue, selectors
+from matching.engine import UNITS, canonical_amount, format_amount
 from matching.engine.geo import haversine_km
-from matching.engine.quantity import UNITS, canonical_amount, format_amount
 from matching.models import Listing, Match
 
 GRID_KM = 2.0

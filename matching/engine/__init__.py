@@ -35,7 +35,7 @@ from matching.engine.config import (
     Tuning,
     parse_components,
 )
-from matching.engine.geo import EARTH_RADIUS_KM, GeoIndex, haversine_km
+from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.index import MatchIndex, Selection
 from matching.engine.infer import InferenceModel, Profiles
 from matching.engine.knowledge import (
@@ -141,7 +141,6 @@ __all__ = [
     "EwcEntry",
     "EwcSuggester",
     "ForkedBatches",
-    "GeoIndex",
     "InferenceModel",
     "Knowledge",
     "ListingRecord",

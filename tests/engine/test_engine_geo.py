@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.engine import EARTH_RADIUS_KM, GeoIndex, haversine_km
+from matching.engine import EARTH_RADIUS_KM, haversine_km
 
 lats = st.floats(min_value=-90, max_value=90, allow_nan=False)
 lons = st.floats(min_value=-180, max_value=180, allow_nan=False)
@@ -41,27 +41,3 @@ def test_haversine_symmetric_and_bounded(lat1, lon1, lat2, lon2):
 @given(lats, lons)
 def test_haversine_zero_on_identical_points(lat, lon):
     assert haversine_km(lat, lon, lat, lon) == 0.0
-
-
-@given(
-    st.lists(st.tuples(lats, lons), min_size=0, max_size=40),
-    lats,
-    lons,
-    st.floats(min_value=0, max_value=5000),
-)
-def test_radius_query_equals_brute_force(points, lat, lon, radius):
-    index = GeoIndex.build(lat=[p[0] for p in points], lon=[p[1] for p in points])
-    idx, dist = index.query_radius(lat=lat, lon=lon, radius_km=radius)
-    brute = [
-        i for i, (plat, plon) in enumerate(points) if haversine_km(lat, lon, plat, plon) <= radius
-    ]
-    assert idx.tolist() == brute
-    for i, d in zip(idx, dist, strict=True):
-        assert d == pytest.approx(haversine_km(lat, lon, *points[i]), abs=1e-9)
-
-
-def test_build_rejects_bad_coordinates():
-    with pytest.raises(ValueError):
-        GeoIndex.build(lat=[91.0], lon=[0.0])
-    with pytest.raises(ValueError):
-        GeoIndex.build(lat=[float("nan")], lon=[0.0])
