@@ -76,6 +76,21 @@ def _clear_per_test_caches() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _cache_of_its_own(settings, request):
+    """Each test gets a local-memory cache of its own (throttle counts, say).
+
+    Local memory even where REDIS_URL points the cache at Redis: clearing that would flush
+    the broker's database too. tests/api/test_throttles.py checks the Redis cache itself.
+    """
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
 def model_store(settings, tmp_path):
     """A model folder of this test's own (``settings.MATCH_MODEL_DIR``), and clean caches.
 

@@ -13,22 +13,6 @@ def client_for(user) -> APIClient:
     return client
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts(settings, request):
-    """Throttle counters live in the cache; each test starts with a cache of its own.
-
-    Local memory even where REDIS_URL points the cache at Redis: clearing that would flush
-    the broker's database too. tests/api/test_throttles.py checks the Redis cache itself.
-    """
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
-    }
-    yield
-
-
 @pytest.fixture
 def anonymous() -> APIClient:
     return APIClient()
