@@ -1,0 +1,53 @@
+"""Company API keys: a secret the company's own systems send instead of a person's token."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Company
+
+
+class ApiKey(models.Model):
+    """A key of a company. Only a sha256 of the secret is kept; ``prefix`` finds the row.
+
+    The full key is ``sym_<prefix>_<secret>``, shown once when created. Requests made with
+    it act for ``company`` as ``created_by`` (so company scoping is the people's), and the
+    key itself is ``request.auth``: what a key may not do (sign agreements) is checked on it.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read listings, matches and sites")
+        LISTINGS = "listings", _("Create, change and close listings")
+        SITES = "sites", _("Add and change sites")
+        EXCHANGES = "exchanges", _("Contact requests and exchanges")
+        WEBHOOKS = "webhooks", _("Manage webhooks")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="api_keys")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    # Read by permissions elsewhere without importing this app: a key, not a person.
+    is_api_key = True
+    can_sign_agreements = False
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
