@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from integrations.models import ApiKey
+from integrations.models import ApiKey, WebhookEndpoint
 
 
 class ApiKeyForm(forms.Form):
@@ -10,4 +10,12 @@ class ApiKeyForm(forms.Form):
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"), choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
         initial=[ApiKey.Scope.READ],
+    )
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(label=_("HTTPS address"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=WebhookEndpoint.Event.choices,
+        widget=forms.CheckboxSelectMultiple,
     )

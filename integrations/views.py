@@ -14,7 +14,7 @@ from accounts.models import Company, Membership
 from accounts.selectors import membership_role_for
 from accounts.views import company_required
 from integrations import selectors, services
-from integrations.forms import ApiKeyForm
+from integrations.forms import ApiKeyForm, WebhookEndpointForm
 
 
 @company_required
@@ -54,3 +54,39 @@ def api_key_revoke(request: HttpRequest, pk: int, *, company: Company) -> HttpRe
     services.api_key_revoke(key=key, user=request.user)
     messages.success(request, _("The key “%s” is revoked.") % key.name)
     return redirect("integrations:api_keys")
+
+
+@company_required
+@require_http_methods(["GET", "POST"])
+def webhooks(request: HttpRequest, *, company: Company) -> HttpResponse:
+    """The company's webhook endpoints (owners add them) and the latest deliveries."""
+    is_owner = membership_role_for(user=request.user, company=company) == Membership.Role.OWNER
+    form = WebhookEndpointForm(request.POST or None) if is_owner else None
+    if request.method == "POST":
+        if not is_owner:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.webhook_endpoint_create(company=company, user=request.user,
+                                                 **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Endpoint added."))
+                return redirect("integrations:webhooks")
+    return render(request, "integrations/webhooks.html", {
+        "company": company, "form": form, "is_owner": is_owner,
+        "endpoints": selectors.webhook_endpoint_list_for_company(company=company),
+        "deliveries": selectors.webhook_delivery_list_for_company(company=company),
+    })
+
+
+@company_required
+@require_POST
+def webhook_replay(request: HttpRequest, pk: int, *, company: Company) -> HttpResponse:
+    delivery = get_object_or_404(
+        selectors.webhook_delivery_list_for_company(company=company, limit=None), pk=pk
+    )
+    services.webhook_delivery_replay(delivery=delivery, user=request.user)
+    messages.success(request, _("Sent again."))
+    return redirect("integrations:webhooks")

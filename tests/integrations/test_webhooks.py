@@ -144,3 +144,20 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body():
     expected = hmac.new(b"s3", b'1700000000.{"a":1}', hashlib.sha256).hexdigest()
     assert header == f"t=1700000000,v1={expected}"
     assert not webhooks.verify(secret="s3", header=header, body=b'{"a":1}', now=1700009999)
+
+
+def test_the_portal_page_adds_an_endpoint_lists_deliveries_and_replays(client, owner,
+                                                                        private_allowed):
+    client.force_login(owner.user)
+    with Receiver() as receiver:
+        response = client.post("/accounts/company/webhooks/",
+                               {"url": receiver.url, "events": ["matches.changed"]})
+        assert response.status_code == 302
+        endpoint = WebhookEndpoint.objects.get(company=owner.company)
+        receiver.secret = endpoint.secret
+        events.matches_changed_announce(listing_ids=[owner.listing.pk])
+        delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+        page = client.get("/accounts/company/webhooks/").content.decode()
+        assert "matches.changed" in page and "204" in page
+        client.post(f"/accounts/company/webhooks/deliveries/{delivery.pk}/replay/")
+    assert len(receiver.received) == 2 and all(r["valid"] for r in receiver.received)
