@@ -43,6 +43,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         # Read by matching.api.permissions.request_company: the key's company, not the
         # creator's first one.
         request._api_company = key.company
+        # The actor of what this request writes (integrations.middleware records it).
+        request._request.api_key = key
         return user, key
 
     def authenticate_header(self, request) -> str:

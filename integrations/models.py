@@ -95,3 +95,20 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id} ({self.last_status or '—'})"
+
+
+class ApiKeyAction(models.Model):
+    """A write made with a key: the key is the actor (its creator only lends the scoping)."""
+
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="actions")
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["key", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} {self.method} {self.path} → {self.status}"

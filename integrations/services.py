@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Company, Membership, User
 from accounts.selectors import membership_role_for
 from integrations import webhooks
-from integrations.models import ApiKey, WebhookDelivery, WebhookEndpoint
+from integrations.models import ApiKey, ApiKeyAction, WebhookDelivery, WebhookEndpoint
 
 KEY_PREFIX = "sym"
 # last_used_at is written at most this often per key: a busy client must not turn every
@@ -192,3 +192,8 @@ def webhook_deliver(*, delivery_id: int) -> None:
     if delivery.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
         countdown = settings.WEBHOOK_RETRY_BASE_S * 2 ** (delivery.attempts - 1)
         deliver_webhook.apply_async((delivery.pk,), countdown=countdown)
+
+
+def api_key_action_record(*, key: ApiKey, method: str, path: str, status: int) -> None:
+    """Note a write made with ``key`` (who did what, for the company's records)."""
+    ApiKeyAction.objects.create(key=key, method=method, path=path[:500], status=status)

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idempotency-Key on every POST under /api/ (after the session user is known).
     "symbiosis.api.idempotency.IdempotencyMiddleware",
+    # Writes made with a company API key are recorded with the key as the actor.
+    "integrations.middleware.ApiKeyActionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -44,6 +44,8 @@ def test_a_key_creates_listings_as_its_company(owner):
     listing = Listing.objects.get(pk=response.json()["id"])
     assert listing.company == owner.company and listing.created_by == owner.user
     assert (listing.unit, listing.frequency, listing.amount_per_year) == ("t", "monthly", 120.0)
+    action = key.actions.get()
+    assert (action.method, action.path, action.status) == ("POST", "/api/v1/listings/", 201)
 
 
 def test_a_revoked_key_is_refused(owner):
