@@ -137,3 +137,19 @@ def test_idempotency_keys_are_per_caller(owner, partner):
                                  format="json", HTTP_IDEMPOTENCY_KEY="same")
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] != second.json()["id"]
+
+
+def test_the_portal_form_takes_a_rate_and_names_the_accepted_forms(client, owner):
+    client.force_login(owner.user)
+    form = {"kind": "offer", "site": owner.site.pk, "title": "Steam condensate",
+            "description": "", "category": "", "ewc_code": "", "quantity": "3",
+            "unit": "m3/day", "frequency": "yearly", "available_from": "",
+            "available_until": "", "physical_state": "liquid", "max_distance_km": "50",
+            "status": "active"}
+    response = client.post(reverse("matching:listing_create"), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    listing = Listing.objects.get(title="Steam condensate")
+    assert (listing.unit, listing.frequency, listing.amount_per_year) == ("m3", "daily", 1095.0)
+    bad = client.post(reverse("matching:listing_create"), {**form, "unit": "tons per moon"})
+    assert bad.status_code == 200
+    assert "t/month" in bad.content.decode()
