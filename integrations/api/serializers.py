@@ -28,3 +28,23 @@ class BulkResultSerializer(serializers.Serializer):
 
 class BulkResponseSerializer(serializers.Serializer):
     results = BulkResultSerializer(many=True, help_text=_("One per item, in the order sent."))
+
+
+class WebhookEndpointSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    url = serializers.URLField(max_length=500, help_text=_("An https:// address."))
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=["match.created", "match.updated",
+                                               "matches.changed"]),
+        min_length=1,
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    failing_since = serializers.DateTimeField(read_only=True, allow_null=True)
+    disabled_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    disabled_reason = serializers.CharField(read_only=True)
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text=_("Signing secret (HMAC-SHA256); also on the portal page.")
+    )

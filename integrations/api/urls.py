@@ -7,6 +7,7 @@ from integrations.api import views
 from matching.rules import EXTERNAL_ID_PATTERN
 
 router = SimpleRouter()
+router.register("webhooks", views.WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("listings/bulk/", views.BulkListingView.as_view(), name="listing-bulk"),

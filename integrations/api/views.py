@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations.api.serializers import BulkRequestSerializer, BulkResponseSerializer
+from integrations import selectors as integration_selectors
+from integrations import services as integration_services
+from integrations.api.serializers import (
+    BulkRequestSerializer,
+    BulkResponseSerializer,
+    WebhookEndpointCreatedSerializer,
+    WebhookEndpointSerializer,
+)
+from integrations.models import WebhookEndpoint
 from matching import selectors, services
 from matching.api.permissions import HasCompany, request_company
 from matching.api.serializers import ErrorSerializer, ListingInputSerializer, ListingSerializer
@@ -186,3 +196,59 @@ class ExternalListingView(_CompanyView):
             raise Http404
         services.listing_set_status(listing=listing, status=Listing.Status.CLOSED)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookEndpointViewSet(KnownQueryParamsMixin, mixins.ListModelMixin,
+                             mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your webhook endpoints (add them here or in the portal)."""
+
+    permission_classes = [HasCompany, KeyScope]
+    key_scope = "webhooks"
+    serializer_class = WebhookEndpointSerializer
+    filter_backends: list = []
+    queryset = WebhookEndpoint.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return WebhookEndpoint.objects.none()
+        return integration_selectors.webhook_endpoint_list_for_company(
+            company=request_company(self.request)
+        )
+
+    @extend_schema(
+        summary="Your webhook endpoints",
+        responses={200: WebhookEndpointSerializer(many=True), 401: ERRORS[401],
+                   403: ERRORS[403]},
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="One webhook endpoint",
+                   responses={200: WebhookEndpointSerializer, 401: ERRORS[401],
+                              403: ERRORS[403], 404: ERRORS[404]})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Add a webhook endpoint",
+        description="Needs an owner's key (or an owner) with the `webhooks` scope. The "
+                    "answer carries the signing secret.",
+        request=WebhookEndpointSerializer,
+        responses={201: WebhookEndpointCreatedSerializer, 400: ERRORS[400], 401: ERRORS[401],
+                   403: ERRORS[403]},
+        examples=[OpenApiExample("Match events", request_only=True, value={
+            "url": "https://erp.example.com/symbiosis/hooks",
+            "events": ["match.created", "matches.changed"]})],
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = WebhookEndpointSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            endpoint = integration_services.webhook_endpoint_create(
+                company=request_company(request), user=request.user,
+                **serializer.validated_data,
+            )
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
+        return Response(WebhookEndpointCreatedSerializer(endpoint).data,
+                        status=status.HTTP_201_CREATED)

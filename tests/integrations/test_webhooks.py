@@ -161,3 +161,20 @@ def test_the_portal_page_adds_an_endpoint_lists_deliveries_and_replays(client, o
         assert "matches.changed" in page and "204" in page
         client.post(f"/accounts/company/webhooks/deliveries/{delivery.pk}/replay/")
     assert len(receiver.received) == 2 and all(r["valid"] for r in receiver.received)
+
+
+@pytest.mark.django_db
+def test_the_webhooks_api_needs_the_webhooks_scope(owner, private_allowed):
+    from django.urls import reverse
+
+    from tests.integrations.conftest import key_client
+    body = {"url": "https://hooks.example/x", "events": ["match.created"]}
+    without, _k, _t = key_client(owner, scopes=["read", "listings"])
+    assert without.post(reverse("api:webhook-list"), body, format="json").status_code == 403
+    client, _k2, _t2 = key_client(owner, scopes=["read", "webhooks"])
+    created = client.post(reverse("api:webhook-list"), body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["secret"] == WebhookEndpoint.objects.get().secret
+    listed = client.get(reverse("api:webhook-list"))
+    assert listed.json()["count"] == 1 and "secret" not in listed.json()["results"][0]
+    assert client.get(reverse("api:webhook-list") + "?foo=1").status_code == 400
