@@ -178,3 +178,18 @@ def test_the_webhooks_api_needs_the_webhooks_scope(owner, private_allowed):
     listed = client.get(reverse("api:webhook-list"))
     assert listed.json()["count"] == 1 and "secret" not in listed.json()["results"][0]
     assert client.get(reverse("api:webhook-list") + "?foo=1").status_code == 400
+
+
+def test_a_full_rematch_sends_one_matches_changed_per_company(owner, partner, private_allowed):
+    from matching import services as matching_services
+    with Receiver() as mine, Receiver() as theirs:
+        _endpoint(owner, mine, events_=["matches.changed"])
+        _endpoint(partner, theirs, events_=["matches.changed"])
+        assert matching_services.match_rematch_all() > 0
+    assert [r["event"] for r in mine.received] == ["matches.changed"]
+    assert [r["event"] for r in theirs.received] == ["matches.changed"]
+    assert mine.received[0]["body"]["data"]["listings"] == [
+        {"id": owner.listing.pk, "external_id": None}]
+    assert theirs.received[0]["body"]["data"]["listings"] == [
+        {"id": partner.listing.pk, "external_id": None}]
+    assert all(r["valid"] for r in mine.received + theirs.received)
