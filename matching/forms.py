@@ -88,8 +88,10 @@ class ListingForm(forms.Form):
         label=_("Quantity"), required=False, min_value=0, max_digits=14, decimal_places=3,
         widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
     )
-    unit = forms.ChoiceField(
-        label=_("Unit"), required=False, choices=_blank(Listing.Unit.choices)
+    unit = forms.CharField(
+        label=_("Unit"), required=False, max_length=20,
+        help_text=_("t, kg, m3, l, MWh, kWh, GJ, MW, kW or unit with the frequency below, or a "
+                    "rate that sets it: t/month, t/week, m3/day, MWh/year, kg/h."),
     )
     frequency = forms.ChoiceField(
         label=_("Frequency"), choices=Listing.Frequency.choices,
@@ -153,6 +155,15 @@ class ListingForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        if cleaned.get("unit"):
+            # A rate ('t/month') says the frequency itself: it wins over the select.
+            try:
+                cleaned["unit"], implied = rules.clean_unit(unit=cleaned["unit"], frequency=None)
+            except ValidationError as exc:
+                self.add_error("unit", exc.error_dict["unit"])
+            else:
+                if implied:
+                    cleaned["frequency"] = implied
         try:
             rules.validate_availability_window(
                 available_from=cleaned.get("available_from"),

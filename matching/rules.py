@@ -7,6 +7,7 @@ about; the API's error handler and ``accounts.forms.add_service_errors`` show it
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -14,11 +15,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company
 from matching import catalogue
+from matching.engine import split_rate
 from matching.models import Listing
 
 # The database's check constraint says the same (``Listing.Meta.constraints``).
 WINDOW_MESSAGE = _("“Available until” must not be before “available from”.")
 EXTERNAL_ID_MESSAGE = _("Another of your listings already has this external id.")
+# Safe in a URL path unescaped (/api/v1/listings/external/<id>/).
+EXTERNAL_ID_PATTERN = r"[A-Za-z0-9._:-]{1,100}"
+EXTERNAL_ID_FORMAT_MESSAGE = _("Use 1 to 100 letters, digits and . _ : - only.")
 
 
 def validate_availability_window(
@@ -42,7 +47,10 @@ def external_id_taken(*, company: Company, external_id: str, exclude_pk: int | N
 
 def validate_external_id(*, company: Company, external_id: str, exclude_pk: int | None = None
                          ) -> None:
-    """A company's external ids (its own system's keys) are unique among its listings."""
+    """A company's external ids (its own system's keys) are unique among its listings,
+    1 to 100 letters, digits and ``._:-``."""
+    if external_id and not re.fullmatch(EXTERNAL_ID_PATTERN, external_id):
+        raise ValidationError({"external_id": EXTERNAL_ID_FORMAT_MESSAGE}, code="format")
     if external_id_taken(company=company, external_id=external_id, exclude_pk=exclude_pk):
         raise ValidationError({"external_id": EXTERNAL_ID_MESSAGE}, code="unique")
 
@@ -55,3 +63,25 @@ def clean_ewc_code(value: str | None) -> str:
     except ValidationError as exc:
         raise ValidationError({"ewc_code": exc.messages}, code="ewc") from None
     return code
+
+
+def clean_unit(*, unit: str | None, frequency: str | None) -> tuple[str, str | None]:
+    """A unit as firms write it ('t', 't/month', 'kg/h') → (unit code, frequency).
+
+    A rate sets the frequency; giving another frequency with it is refused. The frequency
+    returned is None when the unit implies none (the caller keeps its own). The conversion
+    is the engine's (``matching.engine.quantity.split_rate``), the one place for units.
+    """
+    if not unit:
+        return "", frequency
+    try:
+        code, implied = split_rate(unit)
+    except ValueError as exc:
+        raise ValidationError({"unit": str(exc)}, code="unit") from None
+    if implied is None:
+        return code, frequency
+    if frequency and frequency != implied and "/" in unit:
+        message = _("The unit %(unit)s already says how often; leave out the frequency or "
+                    "give “%(implied)s”.") % {"unit": unit, "implied": implied}
+        raise ValidationError({"frequency": message}, code="unit")
+    return code, implied

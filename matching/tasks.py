@@ -22,6 +22,12 @@ def match_listing(listing_id: int) -> int | None:
     return services.listing_rematch(listing_id=listing_id)
 
 
+@shared_task(name="matching.tasks.match_listings", **_RETRY)
+def match_listings(listing_ids: list[int]) -> int:
+    """Match the listings of one bulk submission, as one task (idempotent)."""
+    return services.listing_rematch_many(listing_ids=listing_ids)
+
+
 @shared_task(name="matching.tasks.rematch_all", **_RETRY)
 def rematch_all() -> int:
     """Periodic full rematch (Celery beat): in-process, or over cells when configured."""

@@ -49,6 +49,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idempotency-Key on every POST under /api/ (after the session user is known).
+    "symbiosis.api.idempotency.IdempotencyMiddleware",
+    # Writes made with a company API key are recorded with the key as the actor.
+    "integrations.middleware.ApiKeyActionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -201,11 +205,14 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # People: "Authorization: Token <token>" (POST /api/v1/auth/token/).
         "rest_framework.authentication.TokenAuthentication",
-        # Companies: "Authorization: Api-Key <key>", reserved (answered 401 for now).
-        "symbiosis.api.authentication.ApiKeyAuthentication",
+        # Companies' systems: "Authorization: Api-Key <key>" (integrations app).
+        "integrations.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "symbiosis.api.scopes.KeyScope",
+    ],
     "DEFAULT_PAGINATION_CLASS": "symbiosis.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
@@ -213,7 +220,11 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    # Every authenticated request counts against its key or person (symbiosis.api.throttles).
+    "DEFAULT_THROTTLE_CLASSES": ["symbiosis.api.throttles.CallerThrottle"],
     "DEFAULT_THROTTLE_RATES": {
+        "api-key": "600/minute",
+        "api-user": "300/minute",
         "api-token": "20/minute",
         "ewc-suggest": "120/minute",
     },
@@ -225,7 +236,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "List offers and wants, and read the matches the matcher found for them.\n\n"
         "Conventions of every endpoint: people authenticate with `Authorization: Token "
-        "<token>` (`Api-Key` is reserved for company keys, not available yet: 401); every "
+        "<token>`, company systems with `Authorization: Api-Key <key>` (scoped); every "
         "list is paginated (`page`, `page_size` from 1 to 500, default 25); the listing and "
         "match lists also sync by a cursor over (updated_at, id) (`updated_since`, "
         "`cursor`); an unknown query parameter is a 400 naming the accepted ones; every "
@@ -249,3 +260,9 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+
+# Webhooks (integrations): plain HTTP and private addresses only when allowed (tests, local
+# development); retries wait WEBHOOK_RETRY_BASE_S × 2^attempt.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_RETRY_BASE_S = env_int("WEBHOOK_RETRY_BASE_S", 30, minimum=0)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12, minimum=1)

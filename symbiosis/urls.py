@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("portal/", include("matching.urls")),
     path("exchanges/", include("exchanges.urls")),
+    path("accounts/", include("integrations.urls")),
     path("api/v1/", include("symbiosis.apiroot")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

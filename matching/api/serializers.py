@@ -134,6 +134,12 @@ class ListingInputSerializer(serializers.ModelSerializer):
         max_length=20, required=False, allow_blank=True,
         help_text=_("European List of Waste entry: '10 01 02' or '100102'. Returned as digits."),
     )
+    unit = serializers.CharField(
+        max_length=20, required=False, allow_blank=True,
+        help_text=_("A unit (t, kg, m3, l, MWh, kWh, GJ, MW, kW, unit) with `frequency`, or a "
+                    "rate that sets the frequency: t/month, t/week, m3/day, MWh/year, kg/h. "
+                    "Returned as the unit code, the rate's period in `frequency`."),
+    )
 
     class Meta:
         model = Listing
@@ -164,6 +170,13 @@ class ListingInputSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("unit"):
+            # A rate ('t/month') becomes unit and frequency here, so the output shows them.
+            attrs["unit"], frequency = rules.clean_unit(
+                unit=attrs["unit"], frequency=attrs.get("frequency")
+            )
+            if frequency:
+                attrs["frequency"] = frequency
         # DRF turns the rule's Django ValidationError into a 400 on available_until.
         rules.validate_availability_window(
             available_from=self._current(attrs, "available_from"),

@@ -45,6 +45,7 @@ from matching.api.serializers import (
 from matching.models import Listing, Match
 from symbiosis.api.pagination import PageNumberPagination, SyncPagination
 from symbiosis.api.params import KnownQueryParamsMixin
+from symbiosis.api.scopes import KeyScope
 from symbiosis.api.throttles import AnonScopedThrottle
 
 ERRORS = {
@@ -103,7 +104,7 @@ class TokenObtainView(KnownQueryParamsMixin, APIView):
 class CompanyScopedMixin(KnownQueryParamsMixin):
     """Everything here belongs to the caller's company; others' rows are simply absent."""
 
-    permission_classes = [IsAuthenticated, HasCompany]
+    permission_classes = [IsAuthenticated, HasCompany, KeyScope]
 
     @property
     def company(self):
@@ -166,6 +167,7 @@ class CompanyScopedMixin(KnownQueryParamsMixin):
 class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
     """Offers and wants of the caller's company."""
 
+    key_scope = "listings"
     serializer_class = ListingSerializer
     pagination_class = SyncPagination
     paginated_actions = ("matches",)
@@ -260,6 +262,7 @@ class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
 class MatchViewSet(CompanyScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Read-only matches; the only write is dismissing one."""
 
+    key_scope = "listings"
     serializer_class = MatchSerializer
     pagination_class = SyncPagination
     filterset_class = MatchFilter
@@ -342,6 +345,7 @@ class SiteViewSet(
 ):
     """Sites of the caller's company. Sites are not deleted through the API."""
 
+    key_scope = "sites"
     serializer_class = SiteSerializer
     filter_backends: list = []
     queryset = Site.objects.none()  # for the schema; get_queryset scopes to the company

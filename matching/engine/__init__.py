@@ -57,6 +57,7 @@ from matching.engine.quantity import (
     fit_arrays,
     format_amount,
     quantity_fit,
+    split_rate,
 )
 from matching.engine.records import (
     OFFER,
@@ -156,6 +157,7 @@ __all__ = [
     "amount_dimension",
     "can_fork",
     "canonical_amount",
+    "split_rate",
     "collector_paused",
     "combine",
     "embed_records",

@@ -80,6 +80,48 @@ def normalise_frequency(frequency: str) -> str:
     return text
 
 
+# The period after the slash of a rate as firms write it ("t/month", "kg/h") → frequency.
+_RATE_PERIODS: dict[str, str] = {
+    "h": "continuous", "hr": "continuous", "hour": "continuous",
+    "d": "daily", "day": "daily",
+    "wk": "weekly", "week": "weekly",
+    "mo": "monthly", "month": "monthly",
+    "a": "yearly", "y": "yearly", "yr": "yearly", "year": "yearly",
+}
+RATE_EXAMPLES = "t/month, t/week, m3/day, MWh/year, kg/h"
+
+
+def split_rate(unit: str) -> tuple[str, str | None]:
+    """A unit as firms write it → (unit code, frequency code or None when none is implied).
+
+    ``'t/month'`` → ``('t', 'monthly')``, ``'kg/h'`` → ``('kg', 'continuous')``, a plain
+    ``'MWh'`` → ``('MWh', None)``. Power (MW, kW) is already a rate and takes no period.
+    ``ValueError`` naming the accepted forms otherwise.
+    """
+    text = (unit or "").strip()
+    if "/" not in text:
+        try:
+            return normalise_unit(text), None
+        except ValueError:
+            raise ValueError(_unit_help(unit)) from None
+    amount, _slash, period = text.partition("/")
+    frequency = _RATE_PERIODS.get(period.strip().lower())
+    try:
+        code = normalise_unit(amount)
+    except ValueError:
+        code = None
+    if code is None or frequency is None or UNITS[code][0] == "power":
+        raise ValueError(_unit_help(unit))
+    return code, frequency
+
+
+def _unit_help(unit: str) -> str:
+    return (
+        f"Unknown unit {unit!r}. Give a unit ({', '.join(UNITS)}) with a frequency, or a "
+        f"rate: a unit per h, day, week, month or year, e.g. {RATE_EXAMPLES}."
+    )
+
+
 def _check_quantity(value: float, what: str) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{what} must be a number, not {value!r}.")

@@ -4,11 +4,19 @@
 - ``records``: listings as the engine's records, and the model version they give;
 - ``rematch``: the full rematch in one process, and one listing against the current model;
 - ``distributed``: the full rematch spread over Celery tasks, one per geographic cell;
-- ``dismissals``: a firm hides a match from itself.
+- ``dismissals``: a firm hides a match from itself;
+- ``bulk``: many listings saved at once, matched by one task for the batch.
 """
 
 from __future__ import annotations
 
+from matching.services.bulk import (
+    BulkItem,
+    BulkOutcome,
+    listing_queue_rematch_many,
+    listing_rematch_many,
+    listing_save_many,
+)
 from matching.services.dismissals import match_dismiss
 from matching.services.distributed import (
     DistributedRematch,
@@ -36,6 +44,11 @@ from matching.services.rematch import (
 )
 
 __all__ = [
+    "BulkItem",
+    "BulkOutcome",
+    "listing_queue_rematch_many",
+    "listing_rematch_many",
+    "listing_save_many",
     "LISTING_FIELDS",
     "DistributedRematch",
     "RematchReport",

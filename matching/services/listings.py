@@ -33,6 +33,11 @@ def _apply(listing: Listing, data: Mapping[str, Any]) -> None:
         raise ValidationError(_("Unknown fields: %s") % ", ".join(sorted(unknown)))
     for name, value in data.items():
         setattr(listing, name, value)
+    if "unit" in data:
+        explicit = data.get("frequency")
+        listing.unit, frequency = rules.clean_unit(unit=listing.unit, frequency=explicit)
+        if frequency:
+            listing.frequency = frequency
     listing.ewc_code = rules.clean_ewc_code(listing.ewc_code)
     if listing.ewc_code:
         entry = catalogue.knowledge().ewc[listing.ewc_code]

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from matching import modelstore
+from matching import events, modelstore
 from matching.bulkwrite import MatchRows, record_values, save_values, sync_matches
 from matching.engine import (
     OFFER,
@@ -119,6 +119,9 @@ def match_rematch_full(
     harness's ablations); ``store=False`` keeps the fitted model out of the model store, so
     it never becomes the version single listings are matched with.
     """
+    # Before the transaction's first statement: PostgreSQL stamps the rows it writes with
+    # that statement's time, so every match written here has updated_at after this.
+    written_from = timezone.now()
     seconds: dict[str, float] = {}
     clock = _Clock(seconds)
     model = _fit(clock, knowledge=knowledge)
@@ -172,6 +175,10 @@ def match_rematch_full(
         seconds=seconds,
         fit=dict(getattr(index, "fit_info", {})),
     )
+    if written:
+        pairs = Match.objects.filter(updated_at__gte=written_from).values_list("offer_id",
+                                                                               "want_id")
+        events.matches_changed_announce(listing_ids=sorted({pk for pair in pairs for pk in pair}))
     log.info("rematched %d listings: %d matches, %d written, %d deleted (%s, fitted on %s "
              "processes)", report.listings, report.matches, written, deleted, model.version,
              report.fit.get("processes", "?"))
@@ -250,5 +257,12 @@ def listing_rematch(*, listing_id: int) -> int | None:
     if found is None:
         model = _refit()
         found = _query_current(model, record) or []
+    before = set(Match.objects.filter(side).values_list("id", flat=True))
+    started = timezone.now()
     save_values(record_values(found), version=model.version, scope=side)
+    touched = Match.objects.filter(side, updated_at__gte=started).values_list("id", flat=True)
+    events.matches_saved_announce(
+        created=[pk for pk in touched if pk not in before],
+        updated=[pk for pk in touched if pk in before],
+    )
     return len(found)

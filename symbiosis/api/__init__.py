@@ -5,8 +5,7 @@
   ``(updated_at, id)`` cursor with ``updated_since`` on lists that clients sync;
 - ``params``: an unknown query parameter is a 400 naming the accepted ones;
 - ``throttles``: rates per scope, counted in the cache (Redis when ``REDIS_URL`` is set);
-- ``authentication``: ``Authorization: Token …`` for people; ``Api-Key …`` is reserved
-  for company keys.
+- ``scopes``: what a company API key may do (the key itself is ``integrations``').
 
 Import from the modules (``symbiosis.api.errors`` …): this package imports nothing, as
 Django REST framework loads the authentication class while ``rest_framework.views`` (which

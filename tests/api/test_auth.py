@@ -112,15 +112,15 @@ def test_password_guessing_is_throttled(anonymous, owner):
     assert "Retry-After" in response
 
 
-def test_company_api_keys_are_reserved_and_refused_with_401(anonymous, owner):
+def test_an_unknown_api_key_is_refused_with_401(anonymous, owner):
     anonymous.credentials(HTTP_AUTHORIZATION="Api-Key abc123")
 
     response = anonymous.get(reverse("api:listing-list"))
 
     assert response.status_code == 401
     error = response.json()["error"]
-    assert error["code"] == "api_key_unavailable"
-    assert error["message"].startswith("Company API keys are not available yet.")
+    assert error["code"] == "api_key_invalid"
+    assert error["message"] == "Unknown or revoked API key."
     assert response["WWW-Authenticate"] == "Token"
 
 
@@ -130,4 +130,4 @@ def test_an_api_key_is_refused_on_public_endpoints_too(anonymous, db):
     response = anonymous.get(reverse("api:category-list"))
 
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "api_key_unavailable"
+    assert response.json()["error"]["code"] == "api_key_invalid"

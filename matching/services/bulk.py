@@ -1,0 +1,109 @@
+"""Many listings saved at once (API clients' systems), matched once for the whole batch.
+
+Each item is created or updated on its own savepoint, so one that the rules refuse does
+not undo the others; ``atomic=True`` keeps nothing if any item fails. Unchanged items are
+not written (re-sending the same batch changes nothing). The rematch of every listing the
+batch wrote is queued once, after commit, as one task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Company, User
+from matching.models import Listing
+from matching.services.listings import listing_create, listing_update
+
+CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
+
+
+@dataclass
+class BulkItem:
+    """One listing to save: the stored one it replaces (None: new) and its fields."""
+
+    listing: Listing | None
+    data: Mapping[str, Any]
+
+
+@dataclass
+class BulkOutcome:
+    listing: Listing | None
+    result: str
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _same(listing: Listing, data: Mapping[str, Any]) -> bool:
+    for name, value in data.items():
+        current = getattr(listing, f"{name}_id" if name == "site" else name)
+        if name == "site":
+            value = getattr(value, "pk", value)
+        if isinstance(current, Decimal) and value is not None:
+            value = Decimal(str(value))
+        if current != value:
+            return False
+    return True
+
+
+def _messages(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {name: [m for e in errors for m in e.messages]
+                for name, errors in exc.error_dict.items()}
+    return {"non_field_errors": exc.messages}
+
+
+@transaction.atomic
+def listing_save_many(
+    *, company: Company, user: User | None, items: Sequence[BulkItem], atomic: bool = False
+) -> list[BulkOutcome]:
+    """Create or update each item; one rematch for all that changed, queued after commit.
+
+    With ``atomic``, any failed item rolls the whole batch back (the outcomes still say
+    what each item would have been).
+    """
+    outcomes: list[BulkOutcome] = []
+    for item in items:
+        if item.listing is not None and _same(item.listing, item.data):
+            outcomes.append(BulkOutcome(item.listing, UNCHANGED))
+            continue
+        try:
+            with transaction.atomic():
+                if item.listing is None:
+                    saved = listing_create(
+                        company=company, user=user, data=item.data, queue_rematch=False
+                    )
+                    outcomes.append(BulkOutcome(saved, CREATED))
+                else:
+                    saved = listing_update(
+                        listing=item.listing, data=item.data, queue_rematch=False
+                    )
+                    outcomes.append(BulkOutcome(saved, UPDATED))
+        except ValidationError as exc:
+            outcomes.append(BulkOutcome(item.listing, ERROR, _messages(exc)))
+    if atomic and any(o.result == ERROR for o in outcomes):
+        transaction.set_rollback(True)
+        return outcomes
+    written = [o.listing.pk for o in outcomes if o.result in (CREATED, UPDATED)]
+    if written:
+        listing_queue_rematch_many(listing_ids=written)
+    return outcomes
+
+
+def listing_queue_rematch_many(*, listing_ids: Sequence[int]) -> None:
+    """Queue one task matching all these listings once the transaction commits."""
+    from matching.tasks import match_listings
+
+    match_listings.delay_on_commit(list(listing_ids))
+
+
+def listing_rematch_many(*, listing_ids: Sequence[int]) -> int:
+    """Match each listing against the current model (one task for a batch). Returns how
+    many were still there."""
+    from matching.services.rematch import listing_rematch
+
+    return sum(listing_rematch(listing_id=pk) is not None for pk in listing_ids)
