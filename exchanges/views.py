@@ -480,10 +480,7 @@ def search_save(request: HttpRequest, *, company: Company) -> HttpResponse:
 @require_POST
 def search_contact(request: HttpRequest, *, company: Company) -> HttpResponse:
     """Start a contact from a search result: their listing with one of ours."""
-    from matching.models import Listing
-
-    listing = Listing.objects.filter(pk=request.POST.get("listing"),
-                                     status=Listing.Status.ACTIVE).first()
+    listing = matching_selectors.listing_get_active(pk=request.POST.get("listing"))
     own = matching_selectors.listing_get_for_company(
         company=company, pk=int(request.POST.get("own_listing") or 0))
     if listing is None or own is None:

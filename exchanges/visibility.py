@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
@@ -37,7 +38,9 @@ from matching.disclosure import (  # noqa: F401 - re-exported: exchanges reads t
     snapped_distance_km,
 )
 from matching.engine.quantity import canonical_amount, format_amount
-from matching.models import Listing, Match
+
+if TYPE_CHECKING:  # types only: another app's rows are read through its selectors
+    from matching.models import Listing, Match
 
 # The coarsening itself is matching's (its own pages need it too); this module adds the
 # owner's choice per listing, what an accepted contact reveals, and the agency's view.

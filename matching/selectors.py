@@ -122,6 +122,44 @@ def match_list_for_company(*, company: Company) -> QuerySet[Match]:
     )
 
 
+def listing_get_active(*, pk: int | str | None) -> Listing | None:
+    """An active listing of any firm by id, or ``None`` (what another app pairs with)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return (Listing.objects.select_related("site", "company")
+            .filter(pk=pk, status=Listing.Status.ACTIVE).first())
+
+
+def listing_list_active_of_others(*, company: Company) -> QuerySet[Listing]:
+    """Every other firm's active listings, with their sites and firms (search's base)."""
+    return (Listing.objects.filter(status=Listing.Status.ACTIVE).exclude(company=company)
+            .select_related("site", "company"))
+
+
+def match_list_between(*, company: Company, other: Company) -> QuerySet[Match]:
+    """The matches pairing a listing of ``company`` with one of ``other``, best first."""
+    return (
+        Match.objects.filter(Q(offer__company=company, want__company=other)
+                             | Q(offer__company=other, want__company=company))
+        .select_related(*_COUNTERPARTS)
+        .order_by("-score", "id")
+    )
+
+
+def match_partner_counts(*, company: Company) -> dict[int, int]:
+    """How many matches ``company`` has with each other firm, by that firm's id."""
+    counts: dict[int, int] = {}
+    for offer_company, want_company in Match.objects.filter(
+        Q(offer__company=company) | Q(want__company=company)
+    ).values_list("offer__company", "want__company"):
+        other = want_company if offer_company == company.id else offer_company
+        if other != company.id:
+            counts[other] = counts.get(other, 0) + 1
+    return counts
+
+
 def match_get_for_company(*, company: Company, pk: int) -> Match | None:
     return match_list_for_company(company=company).filter(pk=pk).first()
 

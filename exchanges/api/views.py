@@ -20,7 +20,9 @@ from exchanges import permissions, selectors, services
 from exchanges.api import serializers as s
 from exchanges.models import Agreement, Contact
 from exchanges.permissions import Role
-from matching.models import Listing
+from matching import selectors as matching_selectors
+from symbiosis.api.pagination import PageNumberPagination
+from symbiosis.api.params import KnownQueryParamsMixin
 
 
 def _valid(serializer_class, request, **kwargs) -> dict:
@@ -41,9 +43,15 @@ def _role_for(user, contact: Contact) -> Role:
     return Role.PARTY if permissions.is_party(company, contact) else Role.AGENCY
 
 
-class _Base(viewsets.GenericViewSet):
+class _Base(KnownQueryParamsMixin, viewsets.GenericViewSet):
+    """The project's conventions: unknown query parameters refused, page-number pagination
+    with a client-chosen ``page_size`` on every list, errors in the project's shape."""
+
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    pagination_class = PageNumberPagination
+    # Nested lists, paginated as the top-level ones (GET only; a POST reads no query).
+    paginated_actions = ("messages", "attachments", "versions", "deliveries")
 
     def _page(self, queryset, render):
         page = self.paginate_queryset(queryset)
@@ -101,9 +109,10 @@ class ContactViewSet(_Base):
         data = _valid(s.ContactCreateSerializer, request)
         listing = own = None
         if "match" not in data:
-            listing = Listing.objects.filter(pk=data["listing"]).first()
-            own = Listing.objects.filter(pk=data["own_listing"], company=company).first()
-            if listing is None or listing.status != Listing.Status.ACTIVE:
+            listing = matching_selectors.listing_get_active(pk=data["listing"])
+            own = matching_selectors.listing_get_for_company(company=company,
+                                                             pk=data["own_listing"])
+            if listing is None:
                 raise ValidationError({"listing": [_("No such active listing.")]})
             if own is None:
                 raise ValidationError({"own_listing": [_("Choose one of your own listings.")]})
@@ -269,10 +278,10 @@ class AgreementViewSet(_Base):
         self._party_only(role)
         viewer = permissions.user_company(request.user)
         versions = list(selectors.version_list(agreement=agreement))
-        return Response([
-            s.version_data(v, viewer=viewer, previous=versions[i - 1] if i else None)
-            for i, v in enumerate(versions)
-        ])
+        # Each version is shown with its diff against the one before it.
+        pairs = [(v, versions[i - 1] if i else None) for i, v in enumerate(versions)]
+        return self._page(pairs, lambda pair: s.version_data(pair[0], viewer=viewer,
+                                                             previous=pair[1]))
 
     @action(detail=True, methods=["get", "post"])
     def deliveries(self, request, pk=None):
