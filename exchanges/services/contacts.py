@@ -111,6 +111,11 @@ def contact_request(
     introduced_by: Agency | None = None,
 ) -> Contact:
     """Ask the other firm of a pair to get in touch; it sees the request anonymously."""
+    if not user.email_verified:
+        raise ValidationError(_(
+            "Verify your e-mail address before contacting other firms: follow the link we "
+            "sent to %(email)s, or ask for it again on your company page.")
+            % {"email": user.email})
     text = _clean_message(message)
     offer, want, other = _pair_for(company, match_id=match_id, listing=listing,
                                    own_listing=own_listing)
