@@ -300,7 +300,10 @@ def _versions(agreement: Agreement) -> list[dict]:
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agreement, role = _agreement_or_404(request, pk)
     if role is not Role.PARTY:
-        return render(request, "exchanges/agreement_agency.html", {"agreement": agreement})
+        audit = [entry for entry in visibility.audit_view(agreement.contact)
+                 if entry["subject"] == "agreement" and entry["subject_id"] == agreement.pk]
+        return render(request, "exchanges/agreement_agency.html",
+                      {"agreement": agreement, "audit": audit})
     company = permissions.user_company(request.user)
     versions = _versions(agreement)
     latest = versions[-1]["version"]

@@ -237,6 +237,7 @@ def contact_view(contact, *, viewer: Company | None, agency: bool = False) -> di
         }
         base["offer"] = {"id": contact.offer_id, "title": contact.offer.title}
         base["want"] = {"id": contact.want_id, "title": contact.want.title}
+        base["audit"] = audit_view(contact)
         return base
     pair = pair_view(offer=contact.offer, want=contact.want, viewer=viewer,
                      disclosed=contact.is_accepted, persons=contact_persons(contact))
@@ -247,6 +248,18 @@ def contact_view(contact, *, viewer: Company | None, agency: bool = False) -> di
         "pair": pair.as_dict(),
     })
     return base
+
+
+def audit_view(contact) -> list[dict]:
+    """The contact's and its agreements' state changes as region agency staff see them:
+    when, what, from and to, and which firm acted; never the notes (reasons may quote
+    terms or prices)."""
+    return [
+        {"at": entry.created_at, "subject": entry.subject, "subject_id": entry.subject_id,
+         "action": entry.action, "from_state": entry.from_state, "to_state": entry.to_state,
+         "firm": entry.company.name if entry.company_id else None}
+        for entry in contact.audit.select_related("company").order_by("created_at", "id")
+    ]
 
 
 def money_visible(role) -> bool:
