@@ -18,6 +18,7 @@ from exchanges.models import (
     Delivery,
     FeasibilityItem,
     Message,
+    Notification,
 )
 from exchanges.permissions import Role
 
@@ -265,3 +266,24 @@ class DeliveryOutSerializer(serializers.Serializer):
     recorded_by = serializers.CharField(help_text="you or them")
     note = serializers.CharField()
     dispute_reason = serializers.CharField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """One notification of the caller's: its text names only the caller's own listing."""
+
+    kind = serializers.CharField(read_only=True,
+                                 help_text="One of: " + ", ".join(Notification.Kind.values))
+    contact = serializers.IntegerField(source="contact_id", allow_null=True, read_only=True)
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "text", "url", "contact", "read", "read_at", "created_at"]
+        read_only_fields = fields
+
+    def get_read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+
+class MarkedReadSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many notifications were unread.")

@@ -8,6 +8,7 @@ router = SimpleRouter()
 router.register("contacts", views.ContactViewSet, basename="contact")
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("deliveries", views.DeliveryViewSet, basename="delivery")
+router.register("notifications", views.NotificationViewSet, basename="notification")
 
 # The project's API root (symbiosis.apiroot) mounts the router; no other paths.
 urlpatterns: list = []

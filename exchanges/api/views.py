@@ -8,7 +8,7 @@ not change (agency staff, the wrong side) answers 403. Every body is built by
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -18,8 +18,9 @@ from rest_framework.response import Response
 
 from exchanges import permissions, selectors, services
 from exchanges.api import serializers as s
-from exchanges.models import Agreement, Contact
+from exchanges.models import Agreement, Contact, Notification
 from exchanges.permissions import Role
+from exchanges.services import notifications as notification_services
 from matching import selectors as matching_selectors
 from symbiosis.api.pagination import PageNumberPagination
 from symbiosis.api.params import KnownQueryParamsMixin
@@ -337,3 +338,49 @@ class DeliveryViewSet(_Base):
         delivery = services.delivery_dispute(delivery=self._get(), user=request.user,
                                              reason=reason)
         return Response(s.delivery_data(delivery, viewer=permissions.user_company(request.user)))
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter(
+        "unread", bool, description=_("Only the notifications not read yet."))]),
+    read=extend_schema(request=None, responses=s.NotificationSerializer),
+    read_all=extend_schema(request=None, responses=s.MarkedReadSerializer),
+)
+class NotificationViewSet(_Base):
+    """The caller's notification centre: list, mark one or all read."""
+
+    serializer_class = s.NotificationSerializer
+    action_query_params = {"list": ("unread",)}
+    queryset = Notification.objects.none()  # for the schema; get_queryset scopes to the user
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.notification_list(user=self.request.user)
+
+    def list(self, request):
+        unread = request.query_params.get("unread", "").lower() in ("1", "true", "yes")
+        qs = selectors.notification_list(user=request.user, unread=unread)
+        return self._page(qs, lambda n: s.NotificationSerializer(n).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.NotificationSerializer(self._get()).data)
+
+    def _get(self):
+        notification = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if notification is None:
+            raise NotFound(_("No such notification."))
+        return notification
+
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self._get()
+        notification_services.notification_mark_read(user=request.user,
+                                                     notification_id=notification.pk)
+        notification.refresh_from_db()
+        return Response(s.NotificationSerializer(notification).data)
+
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        marked = notification_services.notification_mark_read(user=request.user)
+        return Response({"marked": marked})

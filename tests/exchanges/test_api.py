@@ -194,3 +194,22 @@ def test_nested_lists_take_a_page_size(owner_api, partner, agreement):
     assert body["count"] == 3
     assert [v["number"] for v in body["results"]] == [1, 2]
     assert body["next"] is not None
+
+
+def test_notifications_list_and_mark_read(owner_api, partner_api, owner, contact):
+    # The partner's request told the owner's firm.
+    body = owner_api.get("/api/v1/notifications/", {"unread": "true"}).json()
+    assert body["count"] == 1
+    [item] = body["results"]
+    assert item["contact"] == contact.pk and item["read"] is False
+    assert item["kind"] == "contact-requested"
+    assert "Kallio" not in item["text"]  # the asking firm stays anonymous
+    assert partner_api.get(f"/api/v1/notifications/{item['id']}/").status_code == 404
+    assert partner_api.post(f"/api/v1/notifications/{item['id']}/read/").status_code == 404
+
+    r = owner_api.post(f"/api/v1/notifications/{item['id']}/read/")
+    assert r.status_code == 200 and r.json()["read"] is True
+    assert owner_api.get("/api/v1/notifications/", {"unread": "true"}).json()["count"] == 0
+    assert owner_api.get("/api/v1/notifications/").json()["count"] == 1
+    assert owner_api.post("/api/v1/notifications/read-all/").json() == {"marked": 0}
+    assert owner_api.get("/api/v1/notifications/", {"unred": "1"}).status_code == 400
