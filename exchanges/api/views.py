@@ -18,9 +18,11 @@ from rest_framework.response import Response
 
 from exchanges import permissions, selectors, services
 from exchanges.api import serializers as s
-from exchanges.models import Agreement, Contact, Notification
+from exchanges.forms import SearchForm
+from exchanges.models import Agreement, Contact, Notification, SavedSearch
 from exchanges.permissions import Role
 from exchanges.services import notifications as notification_services
+from exchanges.services import searches as search_services
 from matching import selectors as matching_selectors
 from symbiosis.api.pagination import PageNumberPagination
 from symbiosis.api.params import KnownQueryParamsMixin
@@ -384,3 +386,69 @@ class NotificationViewSet(_Base):
     def read_all(self, request):
         marked = notification_services.notification_mark_read(user=request.user)
         return Response({"marked": marked})
+
+
+_SEARCH_PARAMS = ("q", "kind", "category", "ewc_chapter", "site", "distance_km")
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.SavedSearchInSerializer,
+                         responses={201: s.SavedSearchSerializer}),
+    run=extend_schema(parameters=[OpenApiParameter(name, str) for name in _SEARCH_PARAMS],
+                      responses={200: dict}),
+    new=extend_schema(responses={200: dict}),
+)
+class SearchViewSet(_Base):
+    """Search other firms' active listings, and keep searches for the daily digest."""
+
+    serializer_class = s.SavedSearchSerializer
+    queryset = SavedSearch.objects.none()  # for the schema; get_queryset scopes to the firm
+    action_query_params = {"run": _SEARCH_PARAMS}
+    paginated_actions = ("run", "new")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.saved_search_list(company=_company(self.request))
+
+    def _get(self) -> SavedSearch:
+        search = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if search is None:
+            raise NotFound(_("No such saved search."))
+        return search
+
+    def list(self, request):
+        return self._page(self.get_queryset(), lambda x: s.SavedSearchSerializer(x).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.SavedSearchSerializer(self._get()).data)
+
+    def create(self, request):
+        company = _company(request)
+        data = dict(_valid(s.SavedSearchInSerializer, request))
+        search = search_services.saved_search_create(
+            company=company, user=request.user, name=data.pop("name"), params=data)
+        return Response(s.SavedSearchSerializer(search).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, pk=None):
+        search_services.saved_search_delete(search=self._get(), company=_company(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=False, methods=["get"])
+    def run(self, request):
+        """The criteria are the portal's search form's, validated by it."""
+        company = _company(request)
+        form = SearchForm({k: v for k, v in request.query_params.items()
+                           if k in _SEARCH_PARAMS}, company=company)
+        if not form.is_valid():
+            raise ValidationError({field: [error["message"] for error in errors]
+                                   for field, errors in form.errors.get_json_data().items()})
+        params = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        results = selectors.listing_search(company=company, params=params)
+        return self._page(results, lambda r: s.search_result_data(r, viewer=company))
+
+    @action(detail=True, methods=["get"])
+    def new(self, request, pk=None):
+        company = _company(request)
+        results = selectors.saved_search_new(search=self._get())
+        return self._page(results, lambda r: s.search_result_data(r, viewer=company))
