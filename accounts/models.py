@@ -42,6 +42,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Accounts made by sign-up start unverified (``company_register`` clears it and mails
+    # a signed link); accounts made otherwise (administrators, the demo, invitations
+    # accepted from the mailbox) count as verified.
+    email_verified_at = models.DateTimeField(
+        _("e-mail verified at"), null=True, blank=True, default=timezone.now)
 
     objects = UserManager()
 
@@ -58,6 +63,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email

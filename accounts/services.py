@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
@@ -24,12 +30,15 @@ def company_register(
     registration_number: str = "",
     description: str = "",
     website: str = "",
+    base_url: str = "",
 ) -> User:
-    """Create a user, their company and the owner membership, or nothing at all."""
+    """Create a user, their company and the owner membership, or nothing at all; the user
+    is mailed a link (on ``base_url``) to verify the address."""
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("An account with this e-mail address already exists.")})
-    user = User(email=email, full_name=full_name)
+    # Unverified until the signed link mailed below is followed.
+    user = User(email=email, full_name=full_name, email_verified_at=None)
     validate_password(password, user)
     user.set_password(password)
     user.full_clean()
@@ -44,6 +53,45 @@ def company_register(
     company.full_clean()
     company.save()
     Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
+    email_verification_send(user=user, base_url=base_url)
+    return user
+
+
+EMAIL_VERIFICATION_SALT = "accounts.email-verification"
+EMAIL_VERIFICATION_MAX_AGE = timedelta(days=7)
+
+
+def email_verification_link(*, user: User) -> str:
+    """A signed path that verifies ``user``'s current address (void once it changes)."""
+    token = signing.dumps({"user": user.pk, "email": user.email}, salt=EMAIL_VERIFICATION_SALT)
+    return reverse("accounts:verify_email", args=[token])
+
+
+def email_verification_send(*, user: User, base_url: str = "") -> None:
+    """Mail the verification link once the transaction holding the account commits."""
+    link = base_url + email_verification_link(user=user)
+    subject = _("Verify your e-mail address for Symbiosis")
+    body = _(
+        "Follow this link to verify your e-mail address; until then you cannot contact "
+        "other firms. The link works for %(days)d days.\n\n%(link)s\n"
+    ) % {"days": EMAIL_VERIFICATION_MAX_AGE.days, "link": link}
+    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+
+
+def email_verify(*, token: str, max_age: timedelta = EMAIL_VERIFICATION_MAX_AGE) -> User:
+    """Mark the address in a signed link verified; a stale, forged or outdated link fails."""
+    try:
+        data = signing.loads(token, salt=EMAIL_VERIFICATION_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise ValidationError(_("This link has expired: ask for a new one.")) from exc
+    except signing.BadSignature as exc:
+        raise ValidationError(_("This link is not valid.")) from exc
+    user = User.objects.filter(pk=data.get("user"), email=data.get("email")).first()
+    if user is None:
+        raise ValidationError(_("This link is not valid."))
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
     return user
 
 

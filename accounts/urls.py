@@ -10,6 +10,8 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("verify/<str:token>/", views.verify_email, name="verify_email"),
+    path("verify-again/", views.verify_email_resend, name="verify_email_resend"),
     path(
         "login/",
         auth_views.LoginView.as_view(

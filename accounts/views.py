@@ -85,6 +85,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 full_name=data["full_name"],
                 nace_code=data["nace_code"],
                 registration_number=data["registration_number"],
+                base_url=request.build_absolute_uri("/")[:-1],
             )
         except ValidationError as exc:
             add_service_errors(
@@ -94,7 +95,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
                 request,
-                _("Welcome! Add a site, then list what you offer or need."),
+                _("Welcome! Add a site, then list what you offer or need. We sent you a "
+                  "link to verify your e-mail address: follow it before contacting other "
+                  "firms."),
             )
             return redirect("matching:dashboard")
     return render(request, "accounts/signup.html", {"form": form, **_nace_context()})
@@ -219,3 +222,27 @@ def site_edit(request: HttpRequest, pk: int, *, company: Company) -> HttpRespons
             messages.success(request, _located_message(site))
             return redirect("accounts:sites")
     return render(request, "accounts/site_form.html", {"form": form, "site": site, "next": ""})
+
+
+@require_http_methods(["GET"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """Follow the signed link mailed at sign-up: the address is verified."""
+    try:
+        services.email_verify(token=token)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your e-mail address is verified."))
+    return redirect("matching:dashboard" if request.user.is_authenticated else "accounts:login")
+
+
+@login_required
+@require_http_methods(["POST"])
+def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    """Mail the verification link again."""
+    if not request.user.email_verified:
+        services.email_verification_send(user=request.user,
+                                         base_url=request.build_absolute_uri("/")[:-1])
+        messages.success(request, _("We sent the link again to %(email)s.")
+                         % {"email": request.user.email})
+    return redirect("accounts:company")

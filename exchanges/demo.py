@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from django.db import transaction
 from django.db.models import Q
@@ -19,8 +19,11 @@ from django.utils import timezone
 from accounts.models import Company, Membership, User
 from exchanges import services
 from exchanges.models import Contact
-from matching.models import Match
+from matching import selectors as matching_selectors
 from symbiosis.demo import DemoReport
+
+if TYPE_CHECKING:  # the type only: matches are read through matching's selectors
+    from matching.models import Match
 
 DEMO_PASSWORD = "demo-pass-2026"
 FIRM_EMAIL = "demo@firm.example"
@@ -53,12 +56,7 @@ def _pair_q(a: Company, b: Company) -> Q:
 
 def _partner_company(firm: Company) -> Company | None:
     """The firm with the most matches with the demo firm (ties: by name)."""
-    counts = {}
-    for offer_company, want_company in Match.objects.filter(
-        Q(offer__company=firm) | Q(want__company=firm)
-    ).values_list("offer__company", "want__company"):
-        other = want_company if offer_company == firm.id else offer_company
-        counts[other] = counts.get(other, 0) + 1
+    counts = matching_selectors.match_partner_counts(company=firm)
     if not counts:
         return None
     ranked = Company.objects.filter(pk__in=counts).exclude(pk=firm.pk).order_by("name")
@@ -140,8 +138,7 @@ def load(*, stdout: TextIO | None = None) -> DemoSummary | None:
             _say(stdout, "Exchanges demo skipped: the demo firm has no matches.")
             return None
         partner = (_partner_user(company), company)
-        pairs = list(Match.objects.filter(_pair_q(firm[1], company))
-                     .select_related("offer__company", "want__company").order_by("-score", "id"))
+        pairs = list(matching_selectors.match_list_between(company=firm[1], other=company))
         created = 0
         # Keyed on the two firms: once they have contacts, the demo is in place.
         if not Contact.objects.filter(_pair_q(firm[1], company)).exists():

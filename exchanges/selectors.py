@@ -4,6 +4,7 @@ viewer is scoped here by ``permissions``: what a viewer may not see is never fet
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 
@@ -20,8 +21,11 @@ from exchanges.models import (
     Message,
     Notification,
 )
+from matching import selectors as matching_selectors
 from matching.engine import canonical_amount, format_amount
-from matching.models import Listing
+
+if TYPE_CHECKING:  # types only: another app's rows are read through its selectors
+    from matching.models import Listing
 
 _CONTACT_RELATED = ("offer__site", "offer__company", "want__site", "want__company",
                     "requester", "recipient", "requested_by", "accepted_by")
@@ -229,8 +233,8 @@ def listing_search(*, company: Company, params: dict, created_after=None
     from exchanges import visibility
     from exchanges.models import Block
 
-    qs = (Listing.objects.filter(status=Listing.Status.ACTIVE).exclude(company=company)
-          .select_related("site", "company", "disclosure"))
+    qs = matching_selectors.listing_list_active_of_others(company=company).select_related(
+        "disclosure")
     blocked = Block.objects.filter(Q(blocker=company) | Q(blocked=company)).values_list(
         "blocker", "blocked")
     qs = qs.exclude(company__in={c for pair in blocked for c in pair} - {company.pk})

@@ -300,7 +300,10 @@ def _versions(agreement: Agreement) -> list[dict]:
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agreement, role = _agreement_or_404(request, pk)
     if role is not Role.PARTY:
-        return render(request, "exchanges/agreement_agency.html", {"agreement": agreement})
+        audit = [entry for entry in visibility.audit_view(agreement.contact)
+                 if entry["subject"] == "agreement" and entry["subject_id"] == agreement.pk]
+        return render(request, "exchanges/agreement_agency.html",
+                      {"agreement": agreement, "audit": audit})
     company = permissions.user_company(request.user)
     versions = _versions(agreement)
     latest = versions[-1]["version"]
@@ -480,10 +483,7 @@ def search_save(request: HttpRequest, *, company: Company) -> HttpResponse:
 @require_POST
 def search_contact(request: HttpRequest, *, company: Company) -> HttpResponse:
     """Start a contact from a search result: their listing with one of ours."""
-    from matching.models import Listing
-
-    listing = Listing.objects.filter(pk=request.POST.get("listing"),
-                                     status=Listing.Status.ACTIVE).first()
+    listing = matching_selectors.listing_get_active(pk=request.POST.get("listing"))
     own = matching_selectors.listing_get_for_company(
         company=company, pk=int(request.POST.get("own_listing") or 0))
     if listing is None or own is None:

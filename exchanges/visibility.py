@@ -12,140 +12,55 @@ Pages, the API and anything else that shows these go through the functions here.
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from accounts.models import Company, Region, Site
-from matching import catalogue, selectors
-from matching.engine import UNITS, canonical_amount, format_amount
-from matching.engine.geo import haversine_km
-from matching.models import Listing, Match
+from accounts.models import Company
+from matching import catalogue
+from matching.disclosure import (  # noqa: F401 - re-exported: exchanges reads them here
+    GRID_KM,
+    ROUND_TO,
+    SMALL_PLACE_FIRMS,
+    area_name,
+    band_label,
+    distance_band,
+    explanation_text,
+    number_text,
+    quantity_band,
+    quantity_text,
+    rounded,
+    rounded_components,
+    sector_name,
+    snap,
+    snapped_distance_km,
+)
+from matching.engine import canonical_amount, format_amount
 
-GRID_KM = 2.0
-KM_PER_DEGREE = 111.32
-SMALL_PLACE_FIRMS = 3
-ROUND_TO = 0.05
+if TYPE_CHECKING:  # types only: another app's rows are read through its selectors
+    from matching.models import Listing, Match
 
-
-# --- coarsening ------------------------------------------------------------------------
-
-
-def snap(lat: float, lon: float) -> tuple[float, float]:
-    """The centre of the 2 km grid cell holding a point (longitude cells widen with it)."""
-    lat_step = GRID_KM / KM_PER_DEGREE
-    row = math.floor(lat / lat_step)
-    centre_lat = (row + 0.5) * lat_step
-    lon_step = GRID_KM / (KM_PER_DEGREE * max(math.cos(math.radians(centre_lat)), 0.01))
-    col = math.floor(lon / lon_step)
-    return centre_lat, (col + 0.5) * lon_step
-
-
-def snapped_distance_km(a: Site, b: Site) -> float:
-    """Distance between two sites after snapping: what banding and range checks use."""
-    return haversine_km(*snap(a.latitude, a.longitude), *snap(b.latitude, b.longitude))
-
-
-def distance_band(km: float) -> tuple[int, int]:
-    """(low, high) km: 5 km bands below 50 km, 10 km bands above."""
-    if km < 50:
-        low = int(km // 5) * 5
-        return low, low + 5
-    low = int(km // 10) * 10
-    return low, low + 10
-
-
-def band_label(band: tuple[int, int]) -> str:
-    return f"{band[0]}–{band[1]} km"
-
-
-def rounded(value: float | None) -> float | None:
-    """Rounded to the nearest 0.05 (the precision a counterpart's figures are shown in)."""
-    if value is None or not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    if math.isnan(value):
-        return None
-    return round(round(float(value) / ROUND_TO) * ROUND_TO, 2)
-
-
-_BANDS = (1, 2.5, 5)
-
-
-def quantity_band(amount: float) -> tuple[float, float]:
-    """A 1–2.5–5 band holding ``amount`` (e.g. 1,000–2,500)."""
-    if amount <= 0:
-        return 0.0, 0.0
-    power = 10 ** math.floor(math.log10(amount))
-    for low, high in zip(_BANDS, (*_BANDS[1:], 10), strict=True):
-        if amount < high * power:
-            return low * power, high * power
-    return 10 * power, 25 * power  # pragma: no cover - the loop always returns
-
-
-def _number(value: float) -> str:
-    return f"{value:,.3f}".rstrip("0").rstrip(".")
-
-
-def quantity_text(listing: Listing, *, exact: bool) -> str:
-    """The listing's quantity as a counterpart may read it."""
-    if listing.quantity is None:
-        return ""
-    frequency = listing.get_frequency_display().lower()
-    unit = UNITS[listing.unit][2] if listing.unit in UNITS else listing.unit
-    if exact:
-        return f"{_number(float(listing.quantity))} {unit}, {frequency}"
-    low, high = quantity_band(float(listing.quantity))
-    return f"{_number(low)}–{_number(high)} {unit}, {frequency}"
-
-
-def _division(nace: str) -> str:
-    return (nace or "")[:2]
-
-
-def sector_name(company: Company) -> str:
-    division = _division(company.nace_code)
-    if not division:
-        return ""
-    return selectors.nace_title(division)
-
-
-def area_name(site: Site, company: Company) -> str:
-    """The town, or the region (else the country) where the town has fewer than three
-    firms of the company's NACE division: one firm of a kind in a town names itself."""
-    division = _division(company.nace_code)
-    firms = (
-        Site.objects.filter(city__iexact=site.city, country=site.country,
-                            company__nace_code__startswith=division)
-        .values("company").distinct().count()
-        if division else 0
-    )
-    if firms >= SMALL_PLACE_FIRMS:
-        return site.city
-    for region in Region.objects.filter(country=site.country):
-        if region.contains(site.latitude, site.longitude):
-            return region.name
-    return site.country
-
-
-_DISTANCE_IN_TEXT = re.compile(r"(?<=, )\d[\d,]*(?:\.\d)? km(?=,|$)")
-_COVERAGE_IN_TEXT = re.compile(r"covers (\d+)% of the need")
-
-
-def explanation_text(explanation: str, band: tuple[int, int]) -> str:
-    """The engine's one-line explanation with the exact distance and share coarsened."""
-    text = _DISTANCE_IN_TEXT.sub(band_label(band), explanation)
-
-    def coverage(m: re.Match) -> str:
-        share = rounded(int(m.group(1)) / 100)
-        return f"covers about {round(share * 100)}% of the need"
-
-    return _COVERAGE_IN_TEXT.sub(coverage, text)
+# The coarsening itself is matching's (its own pages need it too); this module adds the
+# owner's choice per listing, what an accepted contact reveals, and the agency's view.
+_number = number_text
 
 
 # --- what a viewer sees ------------------------------------------------------------------
+
+
+def listing_policies(listing_ids: list[int]) -> dict[int, tuple[bool, bool]]:
+    """(public, exact quantity) of the listings whose owner chose, in one query; the hook
+    matching's pages read the owner's choice through."""
+    from exchanges.models import ListingDisclosure
+
+    return {
+        listing_id: (visibility == ListingDisclosure.Visibility.PUBLIC,
+                     shown == ListingDisclosure.QuantityShown.EXACT)
+        for listing_id, visibility, shown in ListingDisclosure.objects.filter(
+            listing_id__in=listing_ids).values_list("listing", "visibility", "quantity_shown")
+    }
 
 
 def _disclosure(listing: Listing) -> tuple[bool, bool]:
@@ -280,12 +195,7 @@ def pair_view(
     persons = persons or {}
     km = snapped_distance_km(offer.site, want.site)
     band = distance_band(km)
-    components: dict[str, float] = {}
-    if match is not None:
-        for key, value in (match.components or {}).items():
-            value = rounded(value)
-            if value is not None:
-                components[key] = value
+    components = rounded_components(match.components) if match is not None else {}
     return PairView(
         mine=listing_view(mine, viewer=viewer),
         theirs=listing_view(theirs, viewer=viewer, disclosed=disclosed,
@@ -327,6 +237,7 @@ def contact_view(contact, *, viewer: Company | None, agency: bool = False) -> di
         }
         base["offer"] = {"id": contact.offer_id, "title": contact.offer.title}
         base["want"] = {"id": contact.want_id, "title": contact.want.title}
+        base["audit"] = audit_view(contact)
         return base
     pair = pair_view(offer=contact.offer, want=contact.want, viewer=viewer,
                      disclosed=contact.is_accepted, persons=contact_persons(contact))
@@ -337,6 +248,18 @@ def contact_view(contact, *, viewer: Company | None, agency: bool = False) -> di
         "pair": pair.as_dict(),
     })
     return base
+
+
+def audit_view(contact) -> list[dict]:
+    """The contact's and its agreements' state changes as region agency staff see them:
+    when, what, from and to, and which firm acted; never the notes (reasons may quote
+    terms or prices)."""
+    return [
+        {"at": entry.created_at, "subject": entry.subject, "subject_id": entry.subject_id,
+         "action": entry.action, "from_state": entry.from_state, "to_state": entry.to_state,
+         "firm": entry.company.name if entry.company_id else None}
+        for entry in contact.audit.select_related("company").order_by("created_at", "id")
+    ]
 
 
 def money_visible(role) -> bool:

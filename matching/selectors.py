@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
@@ -21,7 +20,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 
 from accounts.models import Agency, Company
-from matching import catalogue
+from matching import catalogue, disclosure
+from matching.disclosure import CounterpartView
 from matching.models import Listing, Match, MatchDismissal
 
 _COUNTERPARTS = ("offer__site", "offer__company", "want__site", "want__company")
@@ -122,6 +122,44 @@ def match_list_for_company(*, company: Company) -> QuerySet[Match]:
     )
 
 
+def listing_get_active(*, pk: int | str | None) -> Listing | None:
+    """An active listing of any firm by id, or ``None`` (what another app pairs with)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return (Listing.objects.select_related("site", "company")
+            .filter(pk=pk, status=Listing.Status.ACTIVE).first())
+
+
+def listing_list_active_of_others(*, company: Company) -> QuerySet[Listing]:
+    """Every other firm's active listings, with their sites and firms (search's base)."""
+    return (Listing.objects.filter(status=Listing.Status.ACTIVE).exclude(company=company)
+            .select_related("site", "company"))
+
+
+def match_list_between(*, company: Company, other: Company) -> QuerySet[Match]:
+    """The matches pairing a listing of ``company`` with one of ``other``, best first."""
+    return (
+        Match.objects.filter(Q(offer__company=company, want__company=other)
+                             | Q(offer__company=other, want__company=company))
+        .select_related(*_COUNTERPARTS)
+        .order_by("-score", "id")
+    )
+
+
+def match_partner_counts(*, company: Company) -> dict[int, int]:
+    """How many matches ``company`` has with each other firm, by that firm's id."""
+    counts: dict[int, int] = {}
+    for offer_company, want_company in Match.objects.filter(
+        Q(offer__company=company) | Q(want__company=company)
+    ).values_list("offer__company", "want__company"):
+        other = want_company if offer_company == company.id else offer_company
+        if other != company.id:
+            counts[other] = counts.get(other, 0) + 1
+    return counts
+
+
 def match_get_for_company(*, company: Company, pk: int) -> Match | None:
     return match_list_for_company(company=company).filter(pk=pk).first()
 
@@ -131,42 +169,15 @@ def nace_title(code: str) -> str:
     return catalogue.nace_titles().get(code, code)
 
 
-@dataclass(frozen=True)
-class CounterpartView:
-    """The other side of a match as the viewer may see it (no firm name before contact)."""
-
-    listing_id: int
-    kind: str
-    title: str
-    description: str
-    category: str
-    ewc_code: str
-    quantity: str
-    sector: str
-    town: str
+def counterpart_list(*, matches: list[Match], viewer: Company) -> dict[int, CounterpartView]:
+    """The other side of each match from ``viewer``, anonymised, keyed by match id (a
+    fixed number of queries for a page of matches)."""
+    return disclosure.counterpart_views(matches, viewer=viewer)
 
 
 def counterpart_for(*, match: Match, viewer: Company) -> CounterpartView:
     """The listing on the other side of ``match`` from ``viewer``, anonymised."""
-    other = match.want if match.offer.company_id == viewer.id else match.offer
-    kb = catalogue.knowledge()
-    category = kb.categories[other.category].name if other.category in kb.categories else ""
-    quantity = ""
-    if other.quantity is not None:
-        amount = f"{float(other.quantity):,.3f}".rstrip("0").rstrip(".")
-        quantity = f"{amount} {other.unit}, {other.get_frequency_display().lower()}"
-    sector = nace_title(other.company.nace_code) if other.company.nace_code else ""
-    return CounterpartView(
-        listing_id=other.id,
-        kind=other.kind,
-        title=other.title,
-        description=other.description,
-        category=category,
-        ewc_code=catalogue.ewc_display(other.ewc_code),
-        quantity=quantity,
-        sector=sector,
-        town=other.site.city,
-    )
+    return counterpart_list(matches=[match], viewer=viewer)[match.pk]
 
 
 def match_list_for_agency(*, agency: Agency, search: str = "") -> QuerySet[Match]:

@@ -97,22 +97,27 @@ def _component_label(key: str) -> str:
     return str(COMPONENT_LABELS.get(key, key.replace("_", " ").capitalize()))
 
 
-def _match_row(match: Match, viewer: Company, *, dismissable: bool = False) -> MatchRow:
+def _match_rows(matches: list[Match], viewer: Company, *, dismissable: bool = False
+                ) -> list[MatchRow]:
+    """Rows for a page of matches; every figure shown comes from the coarsened counterpart
+    view (a band, rounded scores), never from the match's exact values."""
+    counterparts = selectors.counterpart_list(matches=matches, viewer=viewer)
     order = list(COMPONENT_LABELS)
-    numeric = {
-        key: value for key, value in (match.components or {}).items()
-        if isinstance(value, int | float) and not isinstance(value, bool)
-    }
-    keys = sorted(numeric, key=lambda k: (order.index(k) if k in order else len(order), k))
-    components = [Component(label=_component_label(k), percent=_percent(numeric[k])) for k in keys]
-    return MatchRow(
-        match=match,
-        counterpart=selectors.counterpart_for(match=match, viewer=viewer),
-        percent=_percent(match.score),
-        components=components,
-        # One form per match, with its own ids, so the labels point at the right inputs.
-        dismiss_form=DismissForm(auto_id=f"dismiss-{match.pk}-%s") if dismissable else None,
-    )
+    rows = []
+    for match in matches:
+        counterpart = counterparts[match.pk]
+        numeric = counterpart.components
+        keys = sorted(numeric, key=lambda k: (order.index(k) if k in order else len(order), k))
+        rows.append(MatchRow(
+            match=match,
+            counterpart=counterpart,
+            percent=_percent(counterpart.score or 0.0),
+            components=[Component(label=_component_label(k), percent=_percent(numeric[k]))
+                        for k in keys],
+            # One form per match, with its own ids, so the labels point at the right inputs.
+            dismiss_form=DismissForm(auto_id=f"dismiss-{match.pk}-%s") if dismissable else None,
+        ))
+    return rows
 
 
 def _quantity_text(listing: Listing) -> str:
@@ -160,11 +165,14 @@ def dashboard(request: HttpRequest, *, company: Company) -> HttpResponse:
     top = selectors.match_top_for_listings(
         listings=list(page), viewer=company, top=MATCHES_INLINE
     )
+    # One read of the counterparts for the whole page keeps the query count fixed.
+    shown = _match_rows([m for listing in page for m in top[listing.pk]], company)
+    by_match = {row.match.pk: row for row in shown}
     rows = [
         ListingRow(
             listing=listing,
             quantity=_quantity_text(listing),
-            matches=[_match_row(match, company) for match in top[listing.pk]],
+            matches=[by_match[match.pk] for match in top[listing.pk]],
             match_count=listing.match_count,
         )
         for listing in page
@@ -313,7 +321,7 @@ def listing_detail(request: HttpRequest, pk: int, *, company: Company) -> HttpRe
         "ewc": catalogue.ewc_display(listing.ewc_code),
         "ewc_description": kb.ewc_description(listing.ewc_code),
         "page": page,
-        "rows": [_match_row(match, company, dismissable=True) for match in page],
+        "rows": _match_rows(list(page), company, dismissable=True),
         "status_actions": STATUS_ACTIONS.get(listing.status, []),
         "is_energy": listing.physical_state == Listing.PhysicalState.ENERGY,
     }

@@ -18,6 +18,8 @@ from exchanges.models import (
     Delivery,
     FeasibilityItem,
     Message,
+    Notification,
+    SavedSearch,
 )
 from exchanges.permissions import Role
 
@@ -265,3 +267,53 @@ class DeliveryOutSerializer(serializers.Serializer):
     recorded_by = serializers.CharField(help_text="you or them")
     note = serializers.CharField()
     dispute_reason = serializers.CharField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """One notification of the caller's: its text names only the caller's own listing."""
+
+    kind = serializers.CharField(read_only=True,
+                                 help_text="One of: " + ", ".join(Notification.Kind.values))
+    contact = serializers.IntegerField(source="contact_id", allow_null=True, read_only=True)
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "text", "url", "contact", "read", "read_at", "created_at"]
+        read_only_fields = fields
+
+    def get_read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+
+class MarkedReadSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many notifications were unread.")
+
+
+class SavedSearchInSerializer(serializers.Serializer):
+    """A search to keep: a name and the criteria of ``/api/v1/searches/run/``."""
+
+    name = serializers.CharField(max_length=100)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    kind = serializers.RegexField(r"^(offer|want)$", required=False,
+                                  help_text="offer or want")
+    category = serializers.CharField(required=False, allow_blank=True)
+    ewc_chapter = serializers.RegexField(r"^\d{2}$", required=False)
+    site = serializers.IntegerField(required=False)
+    distance_km = serializers.ChoiceField(choices=[10, 25, 50, 100, 200], required=False)
+
+
+class SavedSearchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SavedSearch
+        fields = ["id", "name", "params", "created_at"]
+        read_only_fields = fields
+
+
+def search_result_data(result, *, viewer) -> dict:
+    """A search hit as the viewer may see it (anonymised unless public)."""
+    from exchanges import visibility
+
+    data = visibility.listing_view(result.listing, viewer=viewer).as_dict()
+    data["distance_band_km"] = list(result.band) if result.band else None
+    return data

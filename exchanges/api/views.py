@@ -8,7 +8,7 @@ not change (agency staff, the wrong side) answers 403. Every body is built by
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -18,9 +18,14 @@ from rest_framework.response import Response
 
 from exchanges import permissions, selectors, services
 from exchanges.api import serializers as s
-from exchanges.models import Agreement, Contact
+from exchanges.forms import SearchForm
+from exchanges.models import Agreement, Contact, Notification, SavedSearch
 from exchanges.permissions import Role
-from matching.models import Listing
+from exchanges.services import notifications as notification_services
+from exchanges.services import searches as search_services
+from matching import selectors as matching_selectors
+from symbiosis.api.pagination import PageNumberPagination
+from symbiosis.api.params import KnownQueryParamsMixin
 
 
 def _valid(serializer_class, request, **kwargs) -> dict:
@@ -41,9 +46,15 @@ def _role_for(user, contact: Contact) -> Role:
     return Role.PARTY if permissions.is_party(company, contact) else Role.AGENCY
 
 
-class _Base(viewsets.GenericViewSet):
+class _Base(KnownQueryParamsMixin, viewsets.GenericViewSet):
+    """The project's conventions: unknown query parameters refused, page-number pagination
+    with a client-chosen ``page_size`` on every list, errors in the project's shape."""
+
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    pagination_class = PageNumberPagination
+    # Nested lists, paginated as the top-level ones (GET only; a POST reads no query).
+    paginated_actions = ("messages", "attachments", "versions", "deliveries")
 
     def _page(self, queryset, render):
         page = self.paginate_queryset(queryset)
@@ -101,9 +112,10 @@ class ContactViewSet(_Base):
         data = _valid(s.ContactCreateSerializer, request)
         listing = own = None
         if "match" not in data:
-            listing = Listing.objects.filter(pk=data["listing"]).first()
-            own = Listing.objects.filter(pk=data["own_listing"], company=company).first()
-            if listing is None or listing.status != Listing.Status.ACTIVE:
+            listing = matching_selectors.listing_get_active(pk=data["listing"])
+            own = matching_selectors.listing_get_for_company(company=company,
+                                                             pk=data["own_listing"])
+            if listing is None:
                 raise ValidationError({"listing": [_("No such active listing.")]})
             if own is None:
                 raise ValidationError({"own_listing": [_("Choose one of your own listings.")]})
@@ -269,10 +281,10 @@ class AgreementViewSet(_Base):
         self._party_only(role)
         viewer = permissions.user_company(request.user)
         versions = list(selectors.version_list(agreement=agreement))
-        return Response([
-            s.version_data(v, viewer=viewer, previous=versions[i - 1] if i else None)
-            for i, v in enumerate(versions)
-        ])
+        # Each version is shown with its diff against the one before it.
+        pairs = [(v, versions[i - 1] if i else None) for i, v in enumerate(versions)]
+        return self._page(pairs, lambda pair: s.version_data(pair[0], viewer=viewer,
+                                                             previous=pair[1]))
 
     @action(detail=True, methods=["get", "post"])
     def deliveries(self, request, pk=None):
@@ -328,3 +340,115 @@ class DeliveryViewSet(_Base):
         delivery = services.delivery_dispute(delivery=self._get(), user=request.user,
                                              reason=reason)
         return Response(s.delivery_data(delivery, viewer=permissions.user_company(request.user)))
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter(
+        "unread", bool, description=_("Only the notifications not read yet."))]),
+    read=extend_schema(request=None, responses=s.NotificationSerializer),
+    read_all=extend_schema(request=None, responses=s.MarkedReadSerializer),
+)
+class NotificationViewSet(_Base):
+    """The caller's notification centre: list, mark one or all read."""
+
+    serializer_class = s.NotificationSerializer
+    action_query_params = {"list": ("unread",)}
+    queryset = Notification.objects.none()  # for the schema; get_queryset scopes to the user
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.notification_list(user=self.request.user)
+
+    def list(self, request):
+        unread = request.query_params.get("unread", "").lower() in ("1", "true", "yes")
+        qs = selectors.notification_list(user=request.user, unread=unread)
+        return self._page(qs, lambda n: s.NotificationSerializer(n).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.NotificationSerializer(self._get()).data)
+
+    def _get(self):
+        notification = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if notification is None:
+            raise NotFound(_("No such notification."))
+        return notification
+
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self._get()
+        notification_services.notification_mark_read(user=request.user,
+                                                     notification_id=notification.pk)
+        notification.refresh_from_db()
+        return Response(s.NotificationSerializer(notification).data)
+
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        marked = notification_services.notification_mark_read(user=request.user)
+        return Response({"marked": marked})
+
+
+_SEARCH_PARAMS = ("q", "kind", "category", "ewc_chapter", "site", "distance_km")
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.SavedSearchInSerializer,
+                         responses={201: s.SavedSearchSerializer}),
+    run=extend_schema(parameters=[OpenApiParameter(name, str) for name in _SEARCH_PARAMS],
+                      responses={200: dict}),
+    new=extend_schema(responses={200: dict}),
+)
+class SearchViewSet(_Base):
+    """Search other firms' active listings, and keep searches for the daily digest."""
+
+    serializer_class = s.SavedSearchSerializer
+    queryset = SavedSearch.objects.none()  # for the schema; get_queryset scopes to the firm
+    action_query_params = {"run": _SEARCH_PARAMS}
+    paginated_actions = ("run", "new")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.saved_search_list(company=_company(self.request))
+
+    def _get(self) -> SavedSearch:
+        search = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if search is None:
+            raise NotFound(_("No such saved search."))
+        return search
+
+    def list(self, request):
+        return self._page(self.get_queryset(), lambda x: s.SavedSearchSerializer(x).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.SavedSearchSerializer(self._get()).data)
+
+    def create(self, request):
+        company = _company(request)
+        data = dict(_valid(s.SavedSearchInSerializer, request))
+        search = search_services.saved_search_create(
+            company=company, user=request.user, name=data.pop("name"), params=data)
+        return Response(s.SavedSearchSerializer(search).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, pk=None):
+        search_services.saved_search_delete(search=self._get(), company=_company(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=False, methods=["get"])
+    def run(self, request):
+        """The criteria are the portal's search form's, validated by it."""
+        company = _company(request)
+        form = SearchForm({k: v for k, v in request.query_params.items()
+                           if k in _SEARCH_PARAMS}, company=company)
+        if not form.is_valid():
+            raise ValidationError({field: [error["message"] for error in errors]
+                                   for field, errors in form.errors.get_json_data().items()})
+        params = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        results = selectors.listing_search(company=company, params=params)
+        return self._page(results, lambda r: s.search_result_data(r, viewer=company))
+
+    @action(detail=True, methods=["get"])
+    def new(self, request, pk=None):
+        company = _company(request)
+        results = selectors.saved_search_new(search=self._get())
+        return self._page(results, lambda r: s.search_result_data(r, viewer=company))

@@ -30,7 +30,12 @@ from exchanges.models import (
     Message,
 )
 from exchanges.services.audit import audit_record
-from exchanges.services.notifications import Kind, notify_other
+from exchanges.services.notifications import (
+    Kind,
+    listing_title_for,
+    notify_company,
+    notify_other,
+)
 from matching import selectors as matching_selectors
 from matching.models import Listing
 
@@ -111,6 +116,11 @@ def contact_request(
     introduced_by: Agency | None = None,
 ) -> Contact:
     """Ask the other firm of a pair to get in touch; it sees the request anonymously."""
+    if not user.email_verified:
+        raise ValidationError(_(
+            "Verify your e-mail address before contacting other firms: follow the link we "
+            "sent to %(email)s, or ask for it again on your company page.")
+            % {"email": user.email})
     text = _clean_message(message)
     offer, want, other = _pair_for(company, match_id=match_id, listing=listing,
                                    own_listing=own_listing)
@@ -258,6 +268,16 @@ def contact_block(*, contact: Contact, user: User) -> Contact:
     return _refresh(contact, locked)
 
 
+def _notify_expired(contact: Contact) -> None:
+    """Both sides hear of it, each told of its own listing only (the request is anonymous)."""
+    for company_id, template in (
+        (contact.requester_id, _('Your contact request about "%(title)s" expired unanswered.')),
+        (contact.recipient_id, _('A contact request about "%(title)s" expired unanswered.')),
+    ):
+        notify_company(contact=contact, company_id=company_id, kind=Kind.CONTACT_ANSWERED,
+                       text=template % {"title": listing_title_for(contact, company_id)})
+
+
 def contact_expire_due(*, now=None) -> int:
     """Expire requests past their date; safe to run twice or in parallel (a periodic task)."""
     now = now or timezone.now()
@@ -273,6 +293,7 @@ def contact_expire_due(*, now=None) -> int:
                 continue
             _close(contact, state=Contact.State.EXPIRED, action="expire", user=None,
                    company=None, reason=Contact.StopReason.EXPIRED)
+            _notify_expired(contact)
             expired += 1
     return expired
 

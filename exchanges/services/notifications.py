@@ -74,11 +74,14 @@ def notification_email_send(*, notification_id: int) -> bool:
         return True
 
 
-def notification_mark_read(*, user: User, contact: Contact | None = None) -> int:
-    """Mark the user's notifications read (of one contact, or all)."""
+def notification_mark_read(*, user: User, contact: Contact | None = None,
+                           notification_id: int | None = None) -> int:
+    """Mark the user's notifications read (one, those of one contact, or all)."""
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if contact is not None:
         qs = qs.filter(contact=contact)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
     return qs.update(read_at=timezone.now())
 
 

@@ -19,7 +19,7 @@ from accounts.models import Site
 from accounts.selectors import site_list_for_company
 from matching import catalogue, rules, suggestions
 from matching.models import Listing, Match, MatchDismissal
-from matching.selectors import CounterpartView, counterpart_for
+from matching.selectors import CounterpartView, counterpart_for, counterpart_list
 
 # --- auth -----------------------------------------------------------------------------
 
@@ -216,7 +216,8 @@ class ListingSerializer(serializers.ModelSerializer):
 
 
 class CounterpartSerializer(serializers.Serializer):
-    """The other side of a match, anonymised: its sector and town, never the firm."""
+    """The other side of a match, anonymised: its sector and area, never the firm (unless
+    its owner made the listing public)."""
 
     listing_id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Listing.Kind.choices)
@@ -224,25 +225,35 @@ class CounterpartSerializer(serializers.Serializer):
     description = serializers.CharField()
     category = serializers.CharField(help_text=_("Material category name, or empty."))
     ewc_code = serializers.CharField(help_text=_("EWC code as displayed, or empty."))
-    quantity = serializers.CharField(help_text=_("Quantity, unit and frequency, or empty."))
+    quantity = serializers.CharField(
+        help_text=_("Quantity, unit and frequency (exact or banded, as the owner chose)."))
     sector = serializers.CharField(help_text=_("NACE sector of the firm, or empty."))
-    town = serializers.CharField()
+    area = serializers.CharField(
+        help_text=_("The town, or the region where few firms of the sector are in it."))
+    company = serializers.CharField(
+        allow_null=True, help_text=_("The firm's name when its listing is public."))
 
 
 class MatchSerializer(serializers.ModelSerializer):
-    """A match as one party sees it: its own listing id and the anonymised counterpart."""
+    """A match as one party sees it: its own listing id and the anonymised counterpart.
+
+    Figures are coarsened as for the pages: a distance band between sites snapped to a
+    2 km grid, score and components rounded to 0.05, the explanation with both.
+    """
 
     listing = serializers.SerializerMethodField(help_text=_("Your listing in this match."))
     counterpart = serializers.SerializerMethodField()
-    components = serializers.DictField(
-        child=serializers.FloatField(), read_only=True,
-        help_text=_("Score components, each between 0 and 1."),
-    )
+    score = serializers.SerializerMethodField(help_text=_("Match score, rounded to 0.05."))
+    distance_band_km = serializers.SerializerMethodField(
+        help_text=_("[low, high] km: 5 km bands below 50 km, 10 km above."))
+    components = serializers.SerializerMethodField(
+        help_text=_("Score components, each between 0 and 1, rounded to 0.05."))
+    explanation = serializers.SerializerMethodField()
 
     class Meta:
         model = Match
         fields = [
-            "id", "score", "distance_km", "components", "explanation", "model_version",
+            "id", "score", "distance_band_km", "components", "explanation", "model_version",
             "listing", "counterpart", "updated_at",
         ]
         read_only_fields = fields
@@ -250,17 +261,46 @@ class MatchSerializer(serializers.ModelSerializer):
     def _view(self, match: Match) -> CounterpartView:
         cached = getattr(match, "_api_counterpart", None)
         if cached is None:
-            cached = counterpart_for(match=match, viewer=self.context["company"])
-            match._api_counterpart = cached
+            # A whole page at once when the view handed it over; else this one match.
+            parent = self.parent
+            page = (list(parent.instance) if isinstance(parent, serializers.ListSerializer)
+                     and parent.instance is not None else [match])
+            views = counterpart_list(matches=page, viewer=self.context["company"])
+            for item in page:
+                item._api_counterpart = views.get(item.pk)
+            cached = match._api_counterpart
+            if cached is None:
+                cached = counterpart_for(match=match, viewer=self.context["company"])
+                match._api_counterpart = cached
         return cached
 
     def get_listing(self, match: Match) -> int:
         other = self._view(match).listing_id
         return match.offer_id if other == match.want_id else match.want_id
 
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_score(self, match: Match) -> float | None:
+        return self._view(match).score
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(),
+                                               min_length=2, max_length=2))
+    def get_distance_band_km(self, match: Match) -> list[int]:
+        return list(self._view(match).band)
+
+    @extend_schema_field(serializers.DictField(child=serializers.FloatField()))
+    def get_components(self, match: Match) -> dict[str, float]:
+        return self._view(match).components
+
+    @extend_schema_field(serializers.CharField())
+    def get_explanation(self, match: Match) -> str:
+        return self._view(match).explanation
+
     @extend_schema_field(CounterpartSerializer)
     def get_counterpart(self, match: Match) -> dict[str, Any]:
-        return CounterpartSerializer(self._view(match)).data
+        view = self._view(match)
+        data = CounterpartSerializer(view).data
+        data["company"] = view.company or None
+        return data
 
 
 class DismissSerializer(serializers.Serializer):

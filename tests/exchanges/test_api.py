@@ -97,7 +97,7 @@ def test_the_whole_flow(owner_api, partner_api, match, owner, partner):
     r = partner_api.post(f"/api/v1/agreements/{aid}/sign/", {"version": 3}, format="json")
     assert r.json()["state"] == "signed" and r.json()["signed_by"] == ["them", "you"]
 
-    versions = owner_api.get(f"/api/v1/agreements/{aid}/versions/").json()
+    versions = owner_api.get(f"/api/v1/agreements/{aid}/versions/").json()["results"]
     assert [v["number"] for v in versions] == [1, 2, 3]
     assert versions[2]["changes"] == [
         {"field": "price_per_unit", "before": "-11.00", "after": "-10.00"}]
@@ -168,3 +168,48 @@ def test_lists_are_paginated_and_scoped(owner_api, partner_api, outsider, contac
     body = owner_api.get("/api/v1/contacts/").json()
     assert body["count"] == 1 and body["results"][0]["id"] == contact.pk
     assert client_for(outsider.user).get("/api/v1/contacts/").json()["count"] == 0
+
+
+def test_unknown_query_parameters_are_refused_naming_the_accepted(owner_api, agreement,
+                                                                   contact):
+    for url in ("/api/v1/contacts/", f"/api/v1/contacts/{contact.pk}/messages/",
+                "/api/v1/agreements/", f"/api/v1/agreements/{agreement.pk}/versions/",
+                "/api/v1/deliveries/"):
+        r = owner_api.get(url, {"pgae": 2})
+        assert r.status_code == 400, url
+        error = r.json()["error"]
+        assert error["code"] == "unknown_parameter", url
+        assert error["message"].startswith("Unknown query parameter: pgae. Accepted here: ")
+        assert "page_size" in error["message"], url
+    r = owner_api.get(f"/api/v1/contacts/{contact.pk}/", {"page": 1})
+    assert r.status_code == 400  # one contact is no list: nothing to page through
+
+
+def test_nested_lists_take_a_page_size(owner_api, partner, agreement):
+    for price in ("-9.00", "-8.00"):
+        client_for(partner.user).patch(f"/api/v1/agreements/{agreement.pk}/",
+                                       {"price_per_unit": price}, format="json")
+    r = owner_api.get(f"/api/v1/agreements/{agreement.pk}/versions/", {"page_size": 2})
+    body = r.json()
+    assert body["count"] == 3
+    assert [v["number"] for v in body["results"]] == [1, 2]
+    assert body["next"] is not None
+
+
+def test_notifications_list_and_mark_read(owner_api, partner_api, owner, contact):
+    # The partner's request told the owner's firm.
+    body = owner_api.get("/api/v1/notifications/", {"unread": "true"}).json()
+    assert body["count"] == 1
+    [item] = body["results"]
+    assert item["contact"] == contact.pk and item["read"] is False
+    assert item["kind"] == "contact-requested"
+    assert "Kallio" not in item["text"]  # the asking firm stays anonymous
+    assert partner_api.get(f"/api/v1/notifications/{item['id']}/").status_code == 404
+    assert partner_api.post(f"/api/v1/notifications/{item['id']}/read/").status_code == 404
+
+    r = owner_api.post(f"/api/v1/notifications/{item['id']}/read/")
+    assert r.status_code == 200 and r.json()["read"] is True
+    assert owner_api.get("/api/v1/notifications/", {"unread": "true"}).json()["count"] == 0
+    assert owner_api.get("/api/v1/notifications/").json()["count"] == 1
+    assert owner_api.post("/api/v1/notifications/read-all/").json() == {"marked": 0}
+    assert owner_api.get("/api/v1/notifications/", {"unred": "1"}).status_code == 400

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exchanges import services
-from exchanges.models import AuditEntry, Contact, FeasibilityItem
+from exchanges.models import AuditEntry, Contact, FeasibilityItem, Notification
 from tests.factories import ListingFactory
 
 
@@ -217,3 +217,20 @@ def test_every_contact_state_change_is_audited(contact, owner, partner):
     assert rows == [("request", "", "requested", partner.user.pk),
                     ("accept", "requested", "accepted", owner.user.pk),
                     ("stop", "accepted", "stopped", partner.user.pk)]
+
+
+def test_expiry_notifies_both_sides_once_each_of_its_own_listing(contact, owner, partner):
+    Contact.objects.filter(pk=contact.pk).update(expires_at=timezone.now() - timedelta(1))
+
+    services.contact_expire_due()
+    services.contact_expire_due()  # a second run finds nothing and tells nobody again
+
+    asked = Notification.objects.filter(contact=contact, text__contains="expired")
+    by_user = {n.user_id: n.text for n in asked}
+    assert set(by_user) == {owner.user.pk, partner.user.pk}
+    assert by_user[partner.user.pk] == (
+        f'Your contact request about "{partner.listing.title}" expired unanswered.')
+    assert by_user[owner.user.pk] == (
+        f'A contact request about "{owner.listing.title}" expired unanswered.')
+    for text in by_user.values():
+        assert owner.company.name not in text and partner.company.name not in text

@@ -234,3 +234,23 @@ def test_a_member_without_signatory_rights_cannot_sign_through_the_api(agreement
                          format="json")
     assert r.status_code == 403 and "signatory" in r.json()["error"]["message"]
     assert not Signature.objects.filter(company=owner.company).exists()
+
+
+def test_region_agency_reads_the_audit_trail_without_notes(world, reviewer, owner, partner):
+    body = _api(reviewer.user).get(f"/api/v1/contacts/{world['contact'].pk}/").json()
+
+    trail = [(e["subject"], e["action"], e["from_state"], e["to_state"], e["firm"])
+             for e in body["audit"]]
+    assert ("contact", "request", "", "requested", partner.company.name) in trail
+    assert ("contact", "accept", "requested", "accepted", owner.company.name) in trail
+    assert any(s == "agreement" and to == "active" for s, _a, _f, to, _c in trail)
+    assert all("note" not in e for e in body["audit"])
+    assert SECRET not in str(body)
+
+    page = Client()
+    page.force_login(reviewer.user)
+    html = page.get(f"/exchanges/agreements/{world['agreement'].pk}/").content.decode()
+    assert "History" in html and "signed → active" in html
+    assert "-12.50" not in html and SECRET not in html
+    html = page.get(f"/exchanges/contacts/{world['contact'].pk}/").content.decode()
+    assert "requested → accepted" in html and SECRET not in html

@@ -88,3 +88,41 @@ def test_saved_search_digest_is_idempotent(owner, partner, django_capture_on_com
     assert [m.to for m in mail.outbox] == [[owner.user.email]]
     assert site.company.name not in mail.outbox[0].body
     assert fresh.pk  # listed after the search was saved
+
+
+def test_search_api_finds_anonymised_listings_and_keeps_searches(owner, partner, outsider):
+    from tests.api.conftest import client_for
+
+    api = client_for(owner.user)
+    far = ListingFactory(company=outsider.company, site=outsider.site, kind="want",
+                         title="Ash for road base", category="ash", ewc_code="100101")
+
+    r = api.get("/api/v1/searches/run/", {"q": "ash", "kind": "want", "site": owner.site.pk,
+                                           "distance_km": 50, "page_size": 10})
+    assert r.status_code == 200
+    body = r.json()
+    assert [item["id"] for item in body["results"]] == [partner.listing.pk]  # Turku is far
+    [hit] = body["results"]
+    assert hit["company"] is None and partner.company.name not in r.content.decode()
+    assert hit["distance_band_km"][1] - hit["distance_band_km"][0] in (5, 10)
+    assert far.pk in [i["id"] for i in api.get("/api/v1/searches/run/",
+                                               {"q": "ash"}).json()["results"]]
+    bad = api.get("/api/v1/searches/run/", {"ewc_chapter": "1"})
+    assert bad.status_code == 400 and "ewc_chapter" in bad.json()["error"]["fields"]
+    assert api.get("/api/v1/searches/run/", {"words": "ash"}).status_code == 400
+
+    r = api.post("/api/v1/searches/", {"name": "Ash nearby", "q": "ash", "kind": "want"},
+                 format="json")
+    assert r.status_code == 201
+    sid = r.json()["id"]
+    assert r.json()["params"] == {"q": "ash", "kind": "want"}
+    assert api.get(f"/api/v1/searches/{sid}/new/").json()["count"] == 0
+    fresh = ListingFactory(company=outsider.company, site=outsider.site, kind="want",
+                           title="More ash wanted", category="ash")
+    assert [i["id"] for i in api.get(f"/api/v1/searches/{sid}/new/").json()["results"]] == [
+        fresh.pk]
+    other = client_for(partner.user)
+    assert other.get(f"/api/v1/searches/{sid}/").status_code == 404
+    assert other.delete(f"/api/v1/searches/{sid}/").status_code == 404
+    assert api.delete(f"/api/v1/searches/{sid}/").status_code == 204
+    assert not SavedSearch.objects.filter(pk=sid).exists()

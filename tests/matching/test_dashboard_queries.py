@@ -12,8 +12,10 @@ from tests.factories import ListingFactory
 pytestmark = pytest.mark.django_db
 
 # Session, user, company, the listing page (count and rows), the best matches of all its
-# listings, and the header figures (has listings, has sites, offers, wants, matches).
-DASHBOARD_QUERIES = 13
+# listings, what the page may show of their counterparts (firms of the sector in their
+# towns, the regions of the small places, the owners' disclosure choices), and the header
+# figures (has listings, has sites, offers, wants, matches).
+DASHBOARD_QUERIES = 16
 
 
 def _wants(partner, n):

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from matching import services
+from matching import disclosure, services
 from matching.models import Listing, Match, MatchDismissal
 from tests.factories import PASSWORD, CompanyFactory, ListingFactory, MembershipFactory, UserFactory
 
@@ -136,10 +136,14 @@ def test_owner_sees_partners_want_as_a_match_without_its_name(owner_client, owne
     page = owner_client.get(reverse("matching:dashboard")).content.decode()
 
     assert "Fly ash for blended cement" in page
-    assert "Rauma" in page
-    assert "Manufacture of cement" in page
-    assert f"{round(match.score * 100)}%" in page
-    assert match.explanation[:30].lower() in page.lower()
+    # Alone of its sector in its town, and no region defined: the country stands for it.
+    assert "Rauma" not in page
+    assert 'data-label="Area">FI<' in page
+    # The sector is the NACE division (23), not the firm's exact class (23.51, cement).
+    assert "Manufacture of other non-metallic mineral products" in page
+    assert f"{round(disclosure.rounded(match.score) * 100)}%" in page
+    assert "EWC entry 10 01 02, 40–45 km" in page  # the engine's "43 km", banded
+    assert f"{round(match.distance_km)} km" not in page
     assert "Kallio Cement" not in page
 
 

@@ -47,7 +47,7 @@ def test_the_root_lists_every_route_the_apps_contribute(owner):
     assert response.status_code == 200
     assert set(response.json()) == {
         "listings", "matches", "sites", "ewc-codes", "categories",  # matching
-        "contacts", "agreements", "deliveries",  # exchanges
+        "contacts", "agreements", "deliveries", "notifications", "searches",  # exchanges
         "webhooks",  # integrations
     }
 
