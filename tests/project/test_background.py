@@ -246,7 +246,10 @@ def test_scheduler_thread_submits_due_jobs_until_stopped():
 
 def test_beat_schedule_becomes_periodic_jobs(settings):
     jobs = background.periodic_jobs(settings.CELERY_BEAT_SCHEDULE)
-    assert [(job.name, job.task) for job in jobs] == [("rematch-all", "matching.tasks.rematch_all")]
+    assert [(job.name, job.task) for job in jobs] == [
+        (name, entry["task"]) for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+    ]
+    assert jobs[0].task == "matching.tasks.rematch_all"
     assert jobs[0].every_s == settings.CELERY_BEAT_SCHEDULE["rematch-all"]["schedule"]
     assert background.periodic_jobs(
         {"x": {"task": "t", "schedule": timedelta(minutes=5)}}
@@ -274,7 +277,7 @@ def test_serve_starts_the_scheduler_only_without_a_broker(settings):
         scheduler = background.serve()
         assert scheduler.running
         assert background.serve() is scheduler  # once per process
-        assert [job.name for job in scheduler.jobs] == ["rematch-all"]
+        assert [job.name for job in scheduler.jobs] == list(settings.CELERY_BEAT_SCHEDULE)
     finally:
         background.stop_serving()
     assert not scheduler.running
