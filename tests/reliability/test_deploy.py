@@ -31,6 +31,8 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "SECURE_SSL_REDIRECT": "1",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
+    # Set by the browser tests' fixtures in this process; no deployment sets it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         env=env, cwd=ROOT, capture_output=True, text=True,
