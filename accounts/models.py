@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +65,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs) -> None:
+        # set_password() keeps the new password until the save (AbstractBaseUser): a
+        # changed or reset password ends every API token, as it ends other sessions.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from rest_framework.authtoken.models import Token
+
+            Token.objects.filter(user=self).delete()
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
@@ -141,7 +156,10 @@ class Company(models.Model):
     nace_code = models.CharField(
         _("NACE sector"), max_length=5, blank=True, validators=[nace_validator]
     )
-    description = models.TextField(_("description"), blank=True)
+    # A TextField's max_length is only a form hint; the validator makes it a rule everywhere.
+    description = models.TextField(
+        _("description"), blank=True, max_length=5000, validators=[MaxLengthValidator(5000)]
+    )
     website = models.URLField(_("website"), blank=True)
     verified = models.BooleanField(_("verified"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)

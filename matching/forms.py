@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Company
 from accounts.selectors import site_list_for_company
 from matching import catalogue, rules
+from matching.engine import MAX_DESCRIPTION_CHARS
 from matching.models import Listing, MatchDismissal
 
 EWC_DATALIST_ID = "ewc-codes"
@@ -72,7 +73,7 @@ class ListingForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("e.g. Coal fly ash")}),
     )
     description = forms.CharField(
-        label=_("Description"), required=False,
+        label=_("Description"), required=False, max_length=MAX_DESCRIPTION_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Composition, quality, how it is stored or delivered. Matching reads this."),
     )

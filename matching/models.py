@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, Site
 from matching.catalogue import validate_category, validate_ewc
-from matching.engine import COMPONENTS
+from matching.engine import COMPONENTS, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
 
 
 class Listing(models.Model):
@@ -62,8 +62,12 @@ class Listing(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    title = models.CharField(_("title"), max_length=MAX_TITLE_CHARS)
+    # Refused beyond the limit (never cut): the engine reads no more than this of it.
+    description = models.TextField(
+        _("description"), blank=True, max_length=MAX_DESCRIPTION_CHARS,
+        validators=[MaxLengthValidator(MAX_DESCRIPTION_CHARS)],
+    )
     category = models.CharField(
         _("material category"), max_length=40, blank=True, validators=[validate_category]
     )
@@ -116,6 +120,12 @@ class Listing(models.Model):
         _("external id"), max_length=100, blank=True,
         help_text=_("Your own reference, unique within your company (API clients)."),
     )
+    # Matching's bookkeeping (not the firm's to edit): queuing its rematch failed (the
+    # broker was down; the periodic sweep matches it), or the matcher could not process
+    # it (why, in words; it is left out of matching until saved again).
+    needs_match = models.BooleanField(default=False, db_default=False, editable=False)
+    match_skipped = models.CharField(max_length=300, blank=True, default="", db_default="",
+                                     editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -123,7 +133,12 @@ class Listing(models.Model):
         ordering = ["-updated_at", "-id"]
         verbose_name = _("listing")
         verbose_name_plural = _("listings")
-        indexes = [models.Index(fields=["status", "kind"]), models.Index(fields=["company"])]
+        indexes = [
+            models.Index(fields=["status", "kind"]),
+            models.Index(fields=["company"]),
+            models.Index(fields=["needs_match"], condition=Q(needs_match=True),
+                         name="listing_needs_match"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(available_until__isnull=True)

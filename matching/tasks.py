@@ -28,6 +28,12 @@ def match_listings(listing_ids: list[int]) -> int:
     return services.listing_rematch_many(listing_ids=listing_ids)
 
 
+@shared_task(name="matching.tasks.match_pending", **_RETRY)
+def match_pending() -> int:
+    """Periodic sweep: match the listings whose rematch could not be queued."""
+    return services.match_pending()
+
+
 @shared_task(name="matching.tasks.rematch_all", **_RETRY)
 def rematch_all() -> int:
     """Periodic full rematch (Celery beat): in-process, or over cells when configured."""

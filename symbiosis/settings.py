@@ -34,7 +34,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "axes",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     # The project itself (manage.py load_demo), then its apps lowest first.
     "symbiosis",
     *APPS,
@@ -42,6 +44,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body; answers API failures in the API's error shape.
+    "symbiosis.api.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -54,6 +58,9 @@ MIDDLEWARE = [
     # Writes made with a company API key are recorded with the key as the actor.
     "integrations.middleware.ApiKeyActionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "symbiosis.security.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: answers a locked-out log-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "symbiosis.urls"
@@ -84,8 +91,11 @@ try:
 except (ValueError, KeyError) as exc:  # unknown scheme or malformed URL
     raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} is not usable: {exc}") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Tasks run in-process next to web requests; wait on locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Tasks run in-process next to web requests; wait on locks instead of failing. WAL:
+    # readers never wait on the writer, nor the writer on readers (issue 19).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, init_command="PRAGMA journal_mode=WAL;"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -95,6 +105,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Log-in lock-out (django-axes): after AXES_FAILURE_LIMIT failed attempts on one account,
+# or from one client address, further attempts are refused for AXES_COOLOFF_MINUTES;
+# the portal's log-in form and the API's token endpoint alike (both authenticate()).
+AUTHENTICATION_BACKENDS = [
+    "symbiosis.clientip.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_MINUTES = env_float("AXES_COOLOFF_MINUTES", 15.0, minimum=0.1)
+AXES_COOLOFF_TIME = AXES_COOLOFF_MINUTES / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_USERNAME_CALLABLE = "symbiosis.clientip.attempt_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "symbiosis.clientip.client_ip"
+AXES_VERBOSE = False
+# Proxies in front of the server that append to X-Forwarded-For (symbiosis.clientip):
+# 0 = none, the header is ignored (a client could write any address there).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "matching:dashboard"
 LOGOUT_REDIRECT_URL = "home"
@@ -145,7 +173,21 @@ CELERY_BEAT_SCHEDULE = {
     },
     "exchanges-daily": {"task": "exchanges.tasks.exchanges_daily", "schedule": 3600.0},
     "exchanges-digest": {"task": "exchanges.tasks.saved_search_digest", "schedule": 86400.0},
+    # Listings saved while the broker was down (their match could not be queued).
+    "match-pending": {
+        "task": "matching.tasks.match_pending",
+        "schedule": env_float("MATCH_PENDING_EVERY_S", 60.0, minimum=1.0),
+    },
 }
+if CELERY_BROKER_URL:
+    # A worker notes the time (symbiosis.health); /readyz checks it is recent. In-process
+    # runs need none: the serving process is the worker.
+    CELERY_BEAT_SCHEDULE["heartbeat"] = {
+        "task": "symbiosis.tasks.heartbeat",
+        "schedule": env_float("WORKER_HEARTBEAT_EVERY_S", 30.0, minimum=1.0),
+    }
+# /readyz fails, with a broker configured, when no worker has beaten for this long.
+WORKER_HEARTBEAT_MAX_AGE_S = env_float("WORKER_HEARTBEAT_MAX_AGE_S", 120.0, minimum=1.0)
 
 # Matching.
 MATCH_TOP_K = env_int("MATCH_TOP_K", 20, minimum=1)
@@ -230,7 +272,18 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "symbiosis.api.errors.exception_handler",
+    # Throttles count by the address symbiosis.clientip trusts (None would take
+    # X-Forwarded-For from the client).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+# Request bodies (symbiosis.api.middleware): larger ones are refused with 413; paths that
+# start with one of REQUEST_BULK_PATHS (bulk and import endpoints) take the larger limit.
+API_PATH_PREFIXES = ["/api/"]
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024, minimum=1024)
+REQUEST_MAX_BYTES_BULK = env_int("REQUEST_MAX_BYTES_BULK", 10 * 1024 * 1024, minimum=1024)
+REQUEST_BULK_PATHS = env_list("REQUEST_BULK_PATHS", [])
+# Django's own check (an HTML 400) must not refuse first what the middleware allows.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_MAX_BYTES, REQUEST_MAX_BYTES_BULK)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Symbiosis API",
     "DESCRIPTION": (
@@ -244,18 +297,45 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from our static files, not a CDN (drf-spectacular-sidecar).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Input and output serializers differ where the API says so; these keep
     # request and response shapes apart where one serializer serves both (sites).
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# LOG_FORMAT: "text" (default) or "json", one object per line (symbiosis.logs).
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "symbiosis.logs.JsonFormatter"}},
+    "handlers": {"console": {
+        "class": "logging.StreamHandler",
+        **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+    }},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+# Deployment (docs/deploy.md): a deployer behind HTTPS sets these; `manage.py check
+# --deploy` is clean with DEBUG=0, SECURE_HSTS_SECONDS and SECURE_SSL_REDIRECT=1.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# The health checks answer plain HTTP from the load balancer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Style attributes carry the score bars' widths, hence 'unsafe-inline' for styles only.
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+    "form-action 'self'",
+)
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

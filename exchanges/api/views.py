@@ -26,6 +26,7 @@ from exchanges.services import searches as search_services
 from matching import selectors as matching_selectors
 from symbiosis.api.pagination import PageNumberPagination
 from symbiosis.api.params import KnownQueryParamsMixin
+from symbiosis.api.scopes import KeyScope, is_api_key
 
 
 def _valid(serializer_class, request, **kwargs) -> dict:
@@ -50,7 +51,9 @@ class _Base(KnownQueryParamsMixin, viewsets.GenericViewSet):
     """The project's conventions: unknown query parameters refused, page-number pagination
     with a client-chosen ``page_size`` on every list, errors in the project's shape."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, KeyScope]
+    # A company API key writes here with the "exchanges" scope (symbiosis.api.scopes).
+    key_scope = "exchanges"
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     pagination_class = PageNumberPagination
     # Nested lists, paginated as the top-level ones (GET only; a POST reads no query).
@@ -257,6 +260,10 @@ class AgreementViewSet(_Base):
 
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
+        if is_api_key(request):
+            # A signature binds the firm: it is a signatory's act, never a system's.
+            raise PermissionDenied(_("An API key cannot sign agreements; a signatory signs "
+                                     "in person."))
         return self._act(services.agreement_sign, **_valid(s.SignSerializer, request))
 
     @action(detail=True, methods=["post"])

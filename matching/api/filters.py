@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from matching import catalogue
 from matching.api.permissions import request_company
 from matching.models import Listing, Match
+from symbiosis.api.params import IdFilter
 
 
 class ListingFilter(django_filters.FilterSet):
@@ -19,7 +20,7 @@ class ListingFilter(django_filters.FilterSet):
         method="filter_ewc_code",
         help_text=_("European List of Waste entry, with or without spaces: 10 01 02 or 100102."),
     )
-    site = django_filters.NumberFilter(field_name="site_id", help_text=_("One of your site ids."))
+    site = IdFilter(field_name="site_id", help_text=_("One of your site ids."))
 
     class Meta:
         model = Listing
@@ -30,7 +31,7 @@ class ListingFilter(django_filters.FilterSet):
 
 
 class MatchFilter(django_filters.FilterSet):
-    listing = django_filters.NumberFilter(
+    listing = IdFilter(
         method="filter_listing", help_text=_("Only the matches of this listing of yours.")
     )
     min_score = django_filters.NumberFilter(

@@ -13,7 +13,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
 from accounts.models import Site
 from accounts.selectors import site_list_for_company
@@ -38,6 +38,11 @@ class TokenObtainSerializer(serializers.Serializer):
             email=attrs["email"].strip().lower(),
             password=attrs["password"],
         )
+        if user is None and getattr(self.context.get("request"), "axes_locked_out", False):
+            # django-axes refused the attempt: this account or address tried too often.
+            raise exceptions.Throttled(
+                detail=_("Too many failed log-ins; try again later.")
+            )
         if user is None:
             # One message for unknown e-mail and wrong password: no account probing.
             raise serializers.ValidationError(

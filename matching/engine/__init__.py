@@ -60,12 +60,15 @@ from matching.engine.quantity import (
     split_rate,
 )
 from matching.engine.records import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_TITLE_CHARS,
     OFFER,
     WANT,
     ListingRecord,
     MatchColumns,
     MatchRecord,
     pack_records,
+    record_problem,
     unpack_records,
 )
 from matching.engine.runtime import ForkedBatches, can_fork, collector_paused
@@ -145,6 +148,8 @@ __all__ = [
     "InferenceModel",
     "Knowledge",
     "ListingRecord",
+    "MAX_DESCRIPTION_CHARS",
+    "MAX_TITLE_CHARS",
     "MatchColumns",
     "MatchIndex",
     "MatchRecord",
@@ -172,6 +177,7 @@ __all__ = [
     "load_embedder",
     "normalise_ewc",
     "pack_records",
+    "record_problem",
     "parse_components",
     "plan_cells",
     "quantity_fit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -11,6 +12,13 @@ import numpy as np
 
 OFFER = "offer"
 WANT = "want"
+
+# The most of a listing's title and description the engine reads. Inference and the text
+# model cost more than linearly in a text's length (a 1 MB description took over ten
+# minutes), so whatever is stored, one listing's cost stays bounded. The app refuses longer
+# texts with these limits (``Listing`` field validators); older rows are cut here.
+MAX_TITLE_CHARS = 200
+MAX_DESCRIPTION_CHARS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,24 @@ class ListingRecord:
     temperature_c: float | None = None
     company_id: int | None = None  # a firm's own offer and want are never matched
     sector: str = ""  # the firm's NACE Rev. 2 code ("23.51", "23.5", "23") or ""
+
+
+def record_problem(record: ListingRecord) -> str | None:
+    """Why the engine cannot process ``record``, or None when it can.
+
+    Validators compare with < and >, which NaN passes; a NaN or infinite coordinate would
+    stop a whole rematch (the radius trees refuse it), so such a record is left out of
+    the fit and its listing marked instead."""
+    lat, lon, max_km = record.lat, record.lon, record.max_km
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return f"the site's position ({lat}, {lon}) is not a valid latitude and longitude"
+    if max_km is None or not 0 < max_km < math.inf:
+        return f"the transport distance {max_km} km is not a positive number"
+    for name in ("amount_per_year", "density_t_per_m3", "temperature_c"):
+        value = getattr(record, name)
+        if value is not None and not math.isfinite(value):
+            return f"{name} is {value}, not a finite number"
+    return None
 
 
 def pack_records(records: Sequence[ListingRecord]) -> tuple[list, ...]:

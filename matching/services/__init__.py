@@ -39,6 +39,7 @@ from matching.services.records import listing_to_record
 from matching.services.rematch import (
     RematchReport,
     listing_rematch,
+    match_pending,
     match_rematch_all,
     match_rematch_full,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "listing_to_record",
     "listing_update",
     "match_dismiss",
+    "match_pending",
     "match_rematch_all",
     "match_rematch_assemble",
     "match_rematch_cell",

@@ -7,7 +7,9 @@ transaction commits, so a worker never sees a half-written row.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,6 +20,8 @@ from accounts.models import Company, User
 from matching import catalogue, rules
 from matching.engine import canonical_amount
 from matching.models import Listing
+
+logger = logging.getLogger(__name__)
 
 LISTING_FIELDS = (
     "kind", "site", "title", "description", "category", "ewc_code", "quantity", "unit",
@@ -143,8 +147,20 @@ def listing_set_status(*, listing: Listing, status: str) -> Listing:
     return listing_update(listing=listing, data={"status": status})
 
 
-def listing_queue_rematch(*, listing_id: int) -> None:
-    """Queue matching of one listing once the current transaction commits."""
+def _enqueue_match(listing_id: int) -> None:
     from matching.tasks import match_listing
 
-    match_listing.delay_on_commit(listing_id)
+    try:
+        match_listing.delay(listing_id)
+    except Exception as exc:  # the broker is down (kombu, redis-py: no common base)
+        # The listing is saved: the request must not fail now. The periodic sweep
+        # (matching.tasks.match_pending) matches it once the broker is back.
+        logger.warning("Could not queue the match of listing %s (%s); the sweep will",
+                       listing_id, exc, extra={"listing_id": listing_id})
+        Listing.objects.filter(pk=listing_id).update(needs_match=True)
+
+
+def listing_queue_rematch(*, listing_id: int) -> None:
+    """Queue matching of one listing once the current transaction commits; if the broker
+    cannot take it, mark the listing ``needs_match`` instead (never an error to the caller)."""
+    transaction.on_commit(partial(_enqueue_match, listing_id))

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from functools import partial
 
 from accounts.models import Site
 from matching import catalogue
-from matching.engine import ENGINE_VERSION, Knowledge, ListingRecord, MatchIndex
+from matching.engine import (
+    ENGINE_VERSION,
+    MAX_DESCRIPTION_CHARS,
+    MAX_TITLE_CHARS,
+    Knowledge,
+    ListingRecord,
+    MatchIndex,
+    record_problem,
+)
 from matching.models import Listing
+
+logger = logging.getLogger(__name__)
 
 
 def listing_to_record(listing: Listing, site: Site | None = None) -> ListingRecord:
@@ -18,8 +29,8 @@ def listing_to_record(listing: Listing, site: Site | None = None) -> ListingReco
     return ListingRecord(
         id=listing.id,
         kind=listing.kind,
-        title=listing.title,
-        description=listing.description,
+        title=listing.title[:MAX_TITLE_CHARS],
+        description=listing.description[:MAX_DESCRIPTION_CHARS],
         lat=site.latitude,
         lon=site.longitude,
         max_km=listing.max_distance_km,
@@ -53,7 +64,8 @@ def record_from_row(row: tuple) -> ListingRecord:
     (pk, kind, title, description, lat, lon, max_km, category, ewc_code, amount, unit, density,
      start, end, hazardous, accepts, state, temperature, sector, company_id) = row
     return ListingRecord(
-        id=pk, kind=kind, title=title, description=description, lat=lat, lon=lon,
+        id=pk, kind=kind, title=title[:MAX_TITLE_CHARS],
+        description=description[:MAX_DESCRIPTION_CHARS], lat=lat, lon=lon,
         max_km=max_km, category=category, ewc_code=ewc_code, amount_per_year=amount,
         canonical_unit=unit, density_t_per_m3=density, available_from=start,
         available_until=end, hazardous=hazardous, accepts_hazardous=accepts,
@@ -62,14 +74,30 @@ def record_from_row(row: tuple) -> ListingRecord:
     )
 
 
+def listing_mark_skipped(*, listing_id: int, reason: str) -> None:
+    """Note, and log, that the matcher cannot process the listing (it is left out)."""
+    logger.warning("Listing %s is skipped by the matcher: %s", listing_id, reason,
+                   extra={"listing_id": listing_id})
+    # update(): no updated_at change, so no rematch of it is set off by the mark.
+    Listing.objects.filter(pk=listing_id).update(match_skipped=reason[:300])
+
+
 def active_records() -> list[ListingRecord]:
-    """Records of every active listing, by id (one query, no model instances)."""
+    """Records of every active listing the engine can process, by id (one query, no model
+    instances); the others are marked skipped, with the reason, and logged."""
     rows = (
         Listing.objects.filter(status=Listing.Status.ACTIVE)
         .order_by("id")
         .values_list(*RECORD_COLUMNS)
     )
-    return [record_from_row(row) for row in rows.iterator(chunk_size=20_000)]
+    records = [record_from_row(row) for row in rows.iterator(chunk_size=20_000)]
+    problems = {record.id: problem for record in records
+                if (problem := record_problem(record)) is not None}
+    for listing_id, problem in problems.items():
+        listing_mark_skipped(listing_id=listing_id, reason=problem)
+    if not problems:
+        return records
+    return [record for record in records if record.id not in problems]
 
 
 def model_version(records: Sequence[ListingRecord], knowledge: Knowledge) -> str:

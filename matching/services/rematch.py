@@ -29,6 +29,7 @@ from matching.engine import (
     MatchRecord,
     Selection,
     collector_paused,
+    record_problem,
 )
 from matching.models import Listing, Match
 from matching.modelstore import StoredModel
@@ -36,6 +37,7 @@ from matching.services.records import (
     RECORD_COLUMNS,
     active_records,
     build_index,
+    listing_mark_skipped,
     listing_to_record,
     record_from_row,
 )
@@ -252,6 +254,13 @@ def listing_rematch(*, listing_id: int) -> int | None:
         Match.objects.filter(side).delete()
         return 0
     record = listing_to_record(listing)
+    problem = record_problem(record)
+    if problem is not None:
+        listing_mark_skipped(listing_id=listing_id, reason=problem)
+        Match.objects.filter(side).delete()
+        return 0
+    if listing.match_skipped:
+        Listing.objects.filter(pk=listing_id).update(match_skipped="")
     model = modelstore.current()
     found = _query_current(model, record) if model is not None else None
     if found is None:
@@ -266,3 +275,14 @@ def listing_rematch(*, listing_id: int) -> int | None:
         updated=[pk for pk in touched if pk in before],
     )
     return len(found)
+
+
+def match_pending(*, limit: int = 1000) -> int:
+    """Match the listings whose rematch could not be queued (``needs_match``: the broker
+    was down when they were saved). The periodic sweep calls it; returns how many."""
+    ids = list(Listing.objects.filter(needs_match=True).order_by("id")
+               .values_list("id", flat=True)[:limit])
+    for listing_id in ids:
+        Listing.objects.filter(pk=listing_id).update(needs_match=False)
+        listing_rematch(listing_id=listing_id)
+    return len(ids)

@@ -16,9 +16,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -68,11 +68,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's handler, plus Django validation errors as 400 and the JSON error envelope."""
     if isinstance(exc, DjangoValidationError):
         exc = _from_django_validation_error(exc)
+    elif isinstance(exc, OverflowError | DataError):
+        # A number past what the database holds (?site=1e20, an id of 2**63): the
+        # client's input, not our failure.
+        set_rollback()
+        exc = exceptions.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: [_("A number is out of range.")]}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
-        if settings.DEBUG:
-            # Developers get Django's technical 500 page with the traceback.
-            return None
+        # Never a traceback to an API client, DEBUG or not: it is in the log.
         log.exception("Unhandled error in API view %s", context.get("view"), exc_info=exc)
         set_rollback()
         response = Response(

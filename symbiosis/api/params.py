@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
@@ -72,3 +74,18 @@ class KnownQueryParamsMixin:
             elif issubclass(backend, OrderingFilter):
                 names.add(api_settings.ORDERING_PARAM)
         return names
+
+
+# The largest id a bigint column holds: a larger one is a 400, not a database error.
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A filter on a row id: a whole number from 1 to ``MAX_ID`` (``?site=1e20``: 400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
