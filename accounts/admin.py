@@ -1,4 +1,4 @@
-"""Admin for people, companies, sites, regions and agencies."""
+"""Admin for people, companies, invitations, sites, regions and agencies."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -6,7 +6,16 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Agency, AgencyMembership, Company, Membership, Region, Site, User
+from accounts.models import (
+    Agency,
+    AgencyMembership,
+    Company,
+    Invitation,
+    Membership,
+    Region,
+    Site,
+    User,
+)
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -95,6 +104,22 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role",)
     search_fields = ("user__email", "company__name")
     raw_id_fields = ("user", "company")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read and revoke by date; invitations are made on the company page, which mails the
+    only copy of the link (the admin could not)."""
+
+    list_display = ("email", "company", "role", "created_at", "expires_at", "accepted_at",
+                    "revoked_at")
+    list_filter = ("role",)
+    search_fields = ("email", "company__name")
+    raw_id_fields = ("company", "invited_by")
+    readonly_fields = ("created_at", "accepted_at", "accepted_by")
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(Site)

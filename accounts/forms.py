@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.geocoding import countries
-from accounts.models import Company, nace_validator
+from accounts.models import Company, Membership, nace_validator
 
 NACE_DATALIST_ID = "nace-codes"
 
@@ -84,6 +84,46 @@ class SignUpForm(forms.Form):
 
     # Model field names the service may report, as this form calls them.
     service_field_map = {"name": "company_name", "password": "password1"}
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords differ."))
+        return cleaned
+
+
+class InvitationForm(forms.Form):
+    """An owner invites a colleague by e-mail, as owner or member."""
+
+    email = forms.EmailField(
+        label=_("Colleague's e-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(
+        label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER,
+        help_text=_("Owners edit the profile, invite people and choose who signs."),
+    )
+
+
+class InvitationSignUpForm(forms.Form):
+    """An account for an invited address: the address comes from the invitation."""
+
+    full_name = forms.CharField(
+        label=_("Your name"), max_length=150, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters; not only digits, not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    service_field_map = {"password": "password1"}
 
     def clean(self) -> dict:
         cleaned = super().clean()

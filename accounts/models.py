@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import (
     MaxLengthValidator,
@@ -195,6 +197,69 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.company} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An owner's invitation for an e-mail address to join the company with a role.
+
+    Only a hash of the token is stored: the link in the e-mail is the sole copy, so a
+    database read does not hand out working links. Open means neither accepted nor revoked;
+    an open invitation past ``expires_at`` is expired and gives way to a new one.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(
+        _("role"), max_length=20, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_address",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.company} ({self.role})"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    def closed_message(self) -> str:
+        """Why the invitation can no longer be accepted, or "" while it can."""
+        if self.revoked_at is not None:
+            return str(_("This invitation was withdrawn by %(company)s.")
+                       % {"company": self.company.name})
+        if self.accepted_at is not None:
+            return str(_("This invitation has already been used."))
+        if self.is_expired:
+            return str(_("This invitation has expired: ask %(company)s for a new one.")
+                       % {"company": self.company.name})
+        return ""
 
 
 class Site(models.Model):

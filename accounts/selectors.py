@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import Agency, Company, Membership, Site, User
+from accounts.models import Agency, Company, Invitation, Membership, Site, User
 
 
 def company_for_user(*, user: User) -> Company | None:
@@ -39,4 +39,23 @@ def membership_role_for(*, user: User, company: Company) -> str | None:
 def membership_list_for_company(*, company: Company) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(company=company).select_related("user").order_by("created_at")
+    )
+
+
+def invitation_list_open_for_company(*, company: Company) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor revoked (expired ones included, marked so)."""
+    return (
+        Invitation.objects.filter(company=company, accepted_at__isnull=True,
+                                  revoked_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def invitation_for_token(*, token: str) -> Invitation | None:
+    """The invitation a link's token names, whatever its state, or None."""
+    return (
+        Invitation.objects.select_related("company", "invited_by")
+        .filter(token_hash=Invitation.hash_token(token))
+        .first()
     )

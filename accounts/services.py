@@ -1,14 +1,17 @@
-"""Writes for accounts: registration and sites. Each runs in one transaction."""
+"""Writes for accounts: registration, invitations and sites. Each runs in one transaction."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import events
 from accounts.geocoding import Geocoder, countries, get_geocoder
-from accounts.models import Company, Membership, Site, User
+from accounts.models import Company, Invitation, Membership, Site, User
 
 
 @transaction.atomic
@@ -93,6 +96,183 @@ def email_verify(*, token: str, max_age: timedelta = EMAIL_VERIFICATION_MAX_AGE)
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
     return user
+
+
+def _is_owner(*, user: User, company: Company) -> bool:
+    return Membership.objects.filter(
+        user=user, company=company, role=Membership.Role.OWNER
+    ).exists()
+
+
+def _invitation_send(*, invitation: Invitation, token: str, base_url: str) -> None:
+    link = base_url + reverse("accounts:invitation", args=[token])
+    inviter = invitation.invited_by.get_full_name() if invitation.invited_by else ""
+    subject = _("%(inviter)s invites you to %(company)s on Symbiosis") % {
+        "inviter": inviter or _("A colleague"), "company": invitation.company.name}
+    body = _(
+        "%(inviter)s invites you to join %(company)s on Symbiosis as %(role)s.\n\n"
+        "Follow this link to accept; it works until %(expires)s (UTC):\n\n%(link)s\n\n"
+        "If you do not know this company, ignore this e-mail.\n"
+    ) % {
+        "inviter": inviter or _("A colleague"),
+        "company": invitation.company.name,
+        "role": invitation.get_role_display().lower(),
+        "expires": invitation.expires_at.strftime("%Y-%m-%d %H:%M"),
+        "link": link,
+    }
+    recipient = invitation.email
+    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
+
+
+@transaction.atomic
+def invitation_create(
+    *, company: Company, user: User, email: str, role: str, base_url: str = ""
+) -> Invitation:
+    """Invite ``email`` to join ``company`` with ``role``; only an owner may.
+
+    The invitee is mailed a link (on ``base_url``) once the transaction commits. The raw
+    token exists only in that link and, for the caller, as ``invitation.token``.
+    """
+    if not _is_owner(user=user, company=company):
+        raise PermissionDenied(_("Only an owner of the company can invite colleagues."))
+    email = User.objects.normalize_email(email.strip()).lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from exc
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": _("Choose owner or member.")})
+    if Membership.objects.filter(company=company, user__email__iexact=email).exists():
+        raise ValidationError({"email": _("%(email)s is already a member of %(company)s.")
+                               % {"email": email, "company": company.name}})
+    # Whether the address has an account at another firm is not said here: that would
+    # tell one firm who works at another. Accepting refuses it instead.
+    already = _("%(email)s already has an open invitation; revoke it to send a new one.") % {
+        "email": email}
+    now = timezone.now()
+    previous = (
+        Invitation.objects.select_for_update()
+        .filter(company=company, email=email, accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
+    if previous is not None:
+        if not previous.is_expired:
+            raise ValidationError({"email": already})
+        # An expired invitation gives way to the new one (the constraint allows one open).
+        previous.revoked_at = now
+        previous.save(update_fields=["revoked_at"])
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        company=company,
+        email=email,
+        role=role,
+        token_hash=Invitation.hash_token(token),
+        invited_by=user,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.INVITATION_EXPIRY_DAYS),
+    )
+    try:
+        # A concurrent invitation of the same address loses on the partial constraint.
+        with transaction.atomic():
+            invitation.save()
+    except IntegrityError as exc:
+        raise ValidationError({"email": already}) from exc
+    _invitation_send(invitation=invitation, token=token, base_url=base_url)
+    invitation.token = token
+    return invitation
+
+
+def _invitation_open_locked(*, token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("company")
+        .filter(token_hash=Invitation.hash_token(token))
+        .first()
+    )
+    if invitation is None:
+        raise ValidationError(_("This invitation link is not valid."))
+    closed = invitation.closed_message()
+    if closed:
+        raise ValidationError(closed)
+    return invitation
+
+
+def _invitation_join(*, invitation: Invitation, user: User) -> Membership:
+    if user.email.lower() != invitation.email.lower():
+        raise ValidationError(
+            _("This invitation is for %(invited)s, but you are logged in as %(user)s. Log "
+              "out and open the link again, or ask for an invitation to your address.")
+            % {"invited": invitation.email, "user": user.email}
+        )
+    elsewhere = (
+        Membership.objects.filter(user=user).select_related("company").order_by("created_at")
+    ).first()
+    if elsewhere is not None and elsewhere.company_id == invitation.company_id:
+        raise ValidationError(_("You are already a member of %(company)s.")
+                              % {"company": invitation.company.name})
+    if elsewhere is not None:
+        # company_for_user acts for one company per person; a second would be ignored.
+        raise ValidationError(
+            _("Your account already belongs to %(other)s, and an account acts for one company "
+              "only. Ask %(company)s to invite another address of yours.")
+            % {"other": elsewhere.company.name, "company": invitation.company.name}
+        )
+    now = timezone.now()
+    membership = Membership.objects.create(user=user, company=invitation.company,
+                                           role=invitation.role)
+    invitation.accepted_at, invitation.accepted_by = now, user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    if user.email_verified_at is None:
+        # The link reached this mailbox: that proves the address.
+        user.email_verified_at = now
+        user.save(update_fields=["email_verified_at"])
+    return membership
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """The logged-in ``user`` joins the inviting company with the invited role.
+
+    Refused when the link is unknown, expired, revoked or used, when the user's address is
+    not the invited one (case-insensitive), and when the user already belongs to a company.
+    """
+    invitation = _invitation_open_locked(token=token)
+    return _invitation_join(invitation=invitation, user=user)
+
+
+@transaction.atomic
+def invitation_register(*, token: str, password: str, full_name: str = "") -> User:
+    """Open an account for the invited address, without a company of its own, and join the
+    inviting company; the address counts as verified (the link reached it)."""
+    invitation = _invitation_open_locked(token=token)
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ValidationError(_("An account with %(email)s already exists: log in to accept "
+                                "the invitation.") % {"email": invitation.email})
+    user = User(email=invitation.email, full_name=full_name, email_verified_at=timezone.now())
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from exc
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    _invitation_join(invitation=invitation, user=user)
+    return user
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, user: User) -> Invitation:
+    """Withdraw an open invitation so its link stops working; only an owner may."""
+    if not _is_owner(user=user, company=invitation.company):
+        raise PermissionDenied(_("Only an owner of the company can revoke invitations."))
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.accepted_at is not None:
+        raise ValidationError(_("%(email)s has already accepted this invitation.")
+                              % {"email": locked.email})
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+    return locked
 
 
 def _place_site(site: Site, *, geocoder: Geocoder | None) -> None:
@@ -191,9 +371,7 @@ def company_create(*, user: User, data: dict) -> Company:
 @transaction.atomic
 def company_update(*, company: Company, user: User, data: dict) -> Company:
     """Change the profile; only an owner may."""
-    if not Membership.objects.filter(
-        user=user, company=company, role=Membership.Role.OWNER
-    ).exists():
+    if not _is_owner(user=user, company=company):
         raise ValidationError(_("Only an owner of the company can change its profile."))
     unknown = set(data) - set(COMPANY_FIELDS)
     if unknown:

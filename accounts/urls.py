@@ -1,4 +1,4 @@
-"""Accounts: sign-up, log-in/out, password reset, the company profile and its sites."""
+"""Accounts: sign-up, log-in/out, password reset, the company profile, invitations and sites."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
@@ -48,6 +48,10 @@ urlpatterns = [
     ),
     path("company/", views.company_profile, name="company"),
     path("company/new/", views.company_create, name="company_create"),
+    path("company/invitations/", views.invitation_create, name="invitation_create"),
+    path("company/invitations/<int:pk>/revoke/", views.invitation_revoke,
+         name="invitation_revoke"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("sites/", views.site_list, name="sites"),
     path("sites/new/", views.site_create, name="site_create"),
     path("sites/<int:pk>/edit/", views.site_edit, name="site_edit"),

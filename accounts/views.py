@@ -1,4 +1,5 @@
-"""Accounts pages: sign-up, the company profile and its sites. Thin: services do the work."""
+"""Accounts pages: sign-up, the company profile, its people and invitations, and its sites.
+Thin: services do the work."""
 
 from __future__ import annotations
 
@@ -8,26 +9,30 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
 from accounts.forms import (
     NACE_DATALIST_ID,
     CompanyForm,
+    InvitationForm,
+    InvitationSignUpForm,
     SignUpForm,
     SiteForm,
     add_service_errors,
 )
 from accounts.geocoding import countries
-from accounts.models import Company, Membership
+from accounts.models import Company, Invitation, Membership
 from accounts.selectors import (
     agency_list_for_user,
     company_for_user,
+    invitation_for_token,
+    invitation_list_open_for_company,
     membership_list_for_company,
     membership_role_for,
     site_list_for_company,
@@ -146,17 +151,125 @@ def company_profile(request: HttpRequest, *, company: Company) -> HttpResponse:
     elif request.method == "POST":
         messages.error(request, _("Only an owner of the company can change its profile."))
         return redirect("accounts:company")
-    members = membership_list_for_company(company=company)
+    return _company_page(request, company, form=form, can_edit=can_edit)
+
+
+def _company_page(request: HttpRequest, company: Company, *, form: CompanyForm | None,
+                  can_edit: bool, invite_form: InvitationForm | None = None,
+                  status: int = 200) -> HttpResponse:
     context = {
         "company": company,
         "form": form,
         "can_edit": can_edit,
         "sector": nace_title(company.nace_code) if company.nace_code else "",
-        "members": members,
+        "members": membership_list_for_company(company=company),
         "sites": site_list_for_company(company=company),
         **_nace_context(),
     }
-    return render(request, "accounts/company_detail.html", context)
+    if can_edit:
+        # Only owners see who is invited: the addresses are the owners' business.
+        context["invitations"] = invitation_list_open_for_company(company=company)
+        context["invite_form"] = invite_form or InvitationForm()
+    return render(request, "accounts/company_detail.html", context, status=status)
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")[:-1]
+
+
+@company_required
+@require_POST
+def invitation_create(request: HttpRequest, *, company: Company) -> HttpResponse:
+    """An owner invites a colleague; the link goes out by e-mail."""
+    if not _is_owner(request.user, company):
+        messages.error(request, _("Only an owner of the company can invite colleagues."))
+        return redirect("accounts:company")
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = services.invitation_create(
+                company=company, user=request.user, email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"], base_url=_base_url(request),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Invitation sent to %(email)s as %(role)s; the link works until %(date)s.")
+                % {"email": invitation.email, "role": invitation.get_role_display().lower(),
+                   "date": invitation.expires_at.strftime("%Y-%m-%d")},
+            )
+            return redirect("accounts:company")
+    company_form = CompanyForm(instance=company)
+    return _company_page(request, company, form=company_form, can_edit=True, invite_form=form,
+                         status=400)
+
+
+@company_required
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int, *, company: Company) -> HttpResponse:
+    """An owner withdraws an open invitation of their company."""
+    invitation = get_object_or_404(invitation_list_open_for_company(company=company), pk=pk)
+    try:
+        services.invitation_revoke(invitation=invitation, user=request.user)
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, _("The invitation to %(email)s is withdrawn; its link no "
+                                    "longer works.") % {"email": invitation.email})
+    return redirect("accounts:company")
+
+
+def _joined(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    messages.success(request, _("Welcome to %(company)s: you joined as %(role)s.")
+                     % {"company": invitation.company.name,
+                        "role": invitation.get_role_display().lower()})
+    return redirect("accounts:company")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation: accept it (logged in as the invited address), or sign up
+    with that address into the inviting company, or log in and come back."""
+    found = invitation_for_token(token=token)
+    if found is None:
+        return render(request, "accounts/invitation.html",
+                      {"problem": _("This invitation link is not valid.")}, status=404)
+    problem = found.closed_message()
+    if problem:
+        return render(request, "accounts/invitation.html",
+                      {"invitation": found, "problem": problem}, status=410)
+    signup_form = None
+    if not request.user.is_authenticated:
+        signup_form = InvitationSignUpForm(request.POST or None)
+    if request.method == "POST":
+        if request.user.is_authenticated:
+            try:
+                services.invitation_accept(token=token, user=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                return _joined(request, found)
+        elif signup_form.is_valid():
+            try:
+                user = services.invitation_register(
+                    token=token, password=signup_form.cleaned_data["password1"],
+                    full_name=signup_form.cleaned_data["full_name"],
+                )
+            except ValidationError as exc:
+                add_service_errors(signup_form, exc,
+                                   field_map=InvitationSignUpForm.service_field_map)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return _joined(request, found)
+    context = {
+        "invitation": found,
+        "signup_form": signup_form,
+        "wrong_address": (request.user.is_authenticated
+                          and request.user.email.lower() != found.email.lower()),
+    }
+    return render(request, "accounts/invitation.html", context)
 
 
 @company_required

@@ -147,6 +147,8 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Symbiosis <noreply@symbiosis.local>")
+# Accounts: an invitation to join a company works for this many days.
+INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 7, minimum=1)
 
 # Celery. With no broker configured, tasks run in this process (symbiosis.background):
 # queued during a request, after its response, on TASK_THREADS threads; the beat schedule
