@@ -273,3 +273,10 @@ def counterpart_views(
             explanation=explanation_text(match.explanation, band),
         )
     return out
+
+
+def shown_score_floor(threshold: float) -> float:
+    """The lowest exact score whose shown (rounded) score reaches ``threshold``: filters
+    compare shown scores, so probing with thresholds learns nothing finer than the rounding."""
+    steps = math.ceil(round(threshold / ROUND_TO, 9))
+    return steps * ROUND_TO - ROUND_TO / 2

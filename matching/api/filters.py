@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from matching import catalogue
+from matching import catalogue, disclosure
 from matching.api.permissions import request_company
 from matching.models import Listing, Match
 from symbiosis.api.params import IdFilter
@@ -35,12 +35,18 @@ class MatchFilter(django_filters.FilterSet):
         method="filter_listing", help_text=_("Only the matches of this listing of yours.")
     )
     min_score = django_filters.NumberFilter(
-        field_name="score", lookup_expr="gte", help_text=_("Only matches scoring at least this.")
+        method="filter_min_score",
+        help_text=_("Only matches whose score, as shown (rounded to 0.05), is at least this."),
     )
 
     class Meta:
         model = Match
         fields = ["listing", "min_score"]
+
+    def filter_min_score(self, queryset: QuerySet[Match], name: str, value):
+        # On the shown score, not the exact one: thresholds a hair apart would otherwise
+        # bracket a counterpart's exact score (docs: disclosure rules).
+        return queryset.filter(score__gte=disclosure.shown_score_floor(float(value)))
 
     def filter_listing(self, queryset: QuerySet[Match], name: str, value):
         # Only the caller's side counts: filtering by the counterpart's id would let a

@@ -267,7 +267,9 @@ class MatchViewSet(CompanyScopedMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = SyncPagination
     filterset_class = MatchFilter
     filter_backends = [DjangoFilterBackend, OrderingFilter]
-    ordering_fields = ["score", "distance_km", "updated_at"]
+    # No ordering by the exact distance: the order of two counterparts in one band would
+    # tell which is nearer (only bands are shown).
+    ordering_fields = ["score", "updated_at"]
     ordering = ["-score", "id"]
     queryset = Match.objects.none()  # for the schema; get_queryset scopes to the company
 

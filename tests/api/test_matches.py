@@ -116,3 +116,24 @@ def test_matches_are_read_only(owner_api, match):
     assert response.status_code == 405
     match.refresh_from_db()
     assert match.score < 1.0
+
+
+def test_min_score_filters_on_the_shown_score_so_thresholds_cannot_bracket_it(
+        owner_api, match):
+    shown = disclosure.rounded(match.score)
+    # Any threshold at or below the shown score finds it; just above it, none does, however
+    # close to the exact score the threshold is.
+    for threshold in (shown - 0.05, shown - 0.001, shown):
+        response = owner_api.get(MATCHES_URL, {"min_score": threshold})
+        assert [item["id"] for item in response.json()["results"]] == [match.id]
+    for threshold in (shown + 0.001, match.score + 1e-9 if match.score > shown else shown + 0.01):
+        response = owner_api.get(MATCHES_URL, {"min_score": threshold})
+        assert response.json()["results"] == []
+
+
+def test_matches_cannot_be_ordered_by_the_exact_distance(owner_api, match):
+    response = owner_api.get(MATCHES_URL, {"ordering": "distance_km"})
+    ids = [item["id"] for item in response.json()["results"]]
+    default = [item["id"] for item in owner_api.get(MATCHES_URL).json()["results"]]
+    # The parameter is accepted (ordering is a known one) but the field is not an ordering.
+    assert response.status_code == 200 and ids == default
