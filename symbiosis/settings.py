@@ -92,9 +92,12 @@ except (ValueError, KeyError) as exc:  # unknown scheme or malformed URL
     raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} is not usable: {exc}") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tasks run in-process next to web requests; wait on locks instead of failing. WAL:
-    # readers never wait on the writer, nor the writer on readers (issue 19).
+    # readers never wait on the writer, nor the writer on readers (issue 19). IMMEDIATE:
+    # a transaction takes the write lock when it begins, so two threads that both write
+    # (pool tasks, a request) queue on the timeout instead of one failing at once with
+    # "database is locked" when it upgrades its read lock.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20, init_command="PRAGMA journal_mode=WAL;"
+        timeout=20, init_command="PRAGMA journal_mode=WAL;", transaction_mode="IMMEDIATE"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
