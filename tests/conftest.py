@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.browser.fixtures import browser  # noqa: F401 - one Chromium per session
 from tests.factories import (
     PASSWORD,
     AgencyMembershipFactory,

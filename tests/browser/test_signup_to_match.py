@@ -7,8 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from matching import disclosure
 from matching.models import Listing, Match
-from tests.browser.conftest import PHONE
+from tests.browser.fixtures import PHONE
 from tests.factories import CompanyFactory, ListingFactory, SiteFactory
 
 pytestmark = pytest.mark.browser
@@ -61,7 +62,7 @@ def test_firm_signs_up_lists_offer_and_sees_match(cement_want, page, live_server
     page.get_by_label("Material category").select_option("ash")
     page.get_by_label("EWC code").fill("10 01 02")
     page.get_by_label("Quantity").fill("4000")
-    page.get_by_label("Unit").select_option("t")
+    page.get_by_label("Unit").fill("t")
     page.get_by_label("Frequency").select_option("yearly")
     page.get_by_label("Physical state").select_option("solid")
     page.get_by_role("button", name="Publish listing").click()
@@ -71,16 +72,24 @@ def test_firm_signs_up_lists_offer_and_sees_match(cement_want, page, live_server
     assert match.offer.title == "Coal fly ash"
     card = page.locator(f"#match-{match.pk}")
     expect(card).to_contain_text("Fly ash for blended cement")
-    expect(card).to_contain_text("Manufacture of cement")
-    expect(card).to_contain_text("Ulvila")
-    expect(card.locator(".why")).to_have_text(re.compile(re.escape(match.explanation), re.I))
+    expect(card).to_contain_text("Manufacture of other non-metallic mineral products")
+    # One cement works in Ulvila: the town would name it, so the area is coarsened.
+    expect(card).not_to_contain_text("Ulvila")
+    expect(card).to_contain_text("FI")
+    # The explanation as a counterpart reads it: the exact distance and share coarsened.
+    shown = disclosure.explanation_text(
+        match.explanation,
+        disclosure.distance_band(disclosure.snapped_distance_km(match.offer.site, match.want.site)),
+    )
+    expect(card.locator(".why")).to_have_text(re.compile(re.escape(shown), re.I))
+    expect(card.locator(".why")).not_to_contain_text(match.explanation)
     expect(page.locator("body")).not_to_contain_text(SECRET_NAME)
     page.screenshot(path="/tmp/portal-listing.png", full_page=True)
 
     page.get_by_role("link", name="Dashboard", exact=True).first.click()
     row = page.locator("table.matches tbody tr").first
     expect(row).to_contain_text("Fly ash for blended cement")
-    expect(row).to_contain_text(f"{round(match.score * 100)}%")
+    expect(row).to_contain_text(f"{round(disclosure.rounded(match.score) * 100)}%")
     expect(page.locator("body")).not_to_contain_text(SECRET_NAME)
     page.screenshot(path="/tmp/portal-dashboard.png", full_page=True)
 

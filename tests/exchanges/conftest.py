@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from exchanges import services
-from tests.browser.conftest import browser  # noqa: F401 - Chromium for test_browser_flow
 from tests.exchanges.factories import MatchFactory, terms
 
 

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from exchanges.models import Agreement, Contact, Delivery
-from tests.browser.conftest import DESKTOP
+from tests.browser.fixtures import DESKTOP
 from tests.exchanges.factories import MatchFactory
 from tests.factories import PASSWORD
 

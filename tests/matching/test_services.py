@@ -167,8 +167,8 @@ def test_saving_a_listing_matches_it_after_commit(
             data=_offer_data(owner.site, title="Coal fly ash, dry", ewc_code="100102"),
         )
     # One rematch queued; the other callback is the rematch announcing its matches.
-    from matching import tasks
-    queued = [c for c in callbacks if getattr(c, "func", None) == tasks.match_listing.delay]
+    from matching.services import listings
+    queued = [c for c in callbacks if getattr(c, "func", None) is listings._enqueue_match]
     assert len(queued) == 1 and len(callbacks) == 2
     assert Match.objects.filter(offer=listing, want=partner.listing).exists()
 

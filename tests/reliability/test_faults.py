@@ -82,8 +82,14 @@ class PrivateRedis:
 
 
 def _reset_connections() -> None:
-    """Celery keeps its broker connections and producers in pools: start them afresh."""
-    app.pool.force_close_all()
+    """Celery keeps its broker connections and producers in pools: start them afresh.
+
+    The pools live in kombu's process-wide registry keyed by broker URL: closing one and
+    asking again would hand back the same closed pool, so the registry is emptied too.
+    """
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
