@@ -15,6 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import geometry
+
 nace_validator = RegexValidator(
     r"^(\d{2}(\.\d{1,2})?)?$", _("Use a NACE Rev. 2 code such as 23.51, 23.5 or 23.")
 )
@@ -90,7 +92,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Region(models.Model):
-    """An area an agency looks after; the bounding box decides which sites fall in it."""
+    """An area an agency looks after: a GeoJSON boundary, or towns with a radius.
+
+    The bounding box is kept for fast filtering (it is computed from the boundary or the
+    towns when one is given; a region with neither is its box). Which sites lie inside
+    is stored in ``Site.regions`` (kept current by ``accounts.regions``), so every query
+    "in this region" is a join, not geometry.
+    """
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
@@ -100,6 +108,14 @@ class Region(models.Model):
     min_lon = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
     max_lon = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
     boundary = models.JSONField(_("GeoJSON boundary"), null=True, blank=True)
+    towns = models.JSONField(
+        _("towns"), default=list, blank=True,
+        help_text=_("Towns with coordinates; the region is every place within the radius."),
+    )
+    radius_km = models.FloatField(
+        _("radius around the towns (km)"), null=True, blank=True,
+        validators=[MinValueValidator(0.1), MaxValueValidator(500)],
+    )
 
     class Meta:
         ordering = ["name"]
@@ -109,8 +125,55 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def contains(self, lat: float, lon: float) -> bool:
+    def save(self, *args, **kwargs) -> None:
+        # The box is derived: whoever writes the shape (form, admin, demo) gets it right.
+        self.fit_bbox()
+        super().save(*args, **kwargs)
+
+    @property
+    def shape(self) -> str:
+        """``polygon``, ``towns`` or ``box``: what decides membership."""
+        if self.boundary:
+            return "polygon"
+        if self.towns and self.radius_km:
+            return "towns"
+        return "box"
+
+    def in_bbox(self, lat: float, lon: float) -> bool:
         return self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
+
+    def contains(self, lat: float | None, lon: float | None) -> bool:
+        """Whether a point lies in the region (box first, then the exact shape)."""
+        if lat is None or lon is None or not self.in_bbox(lat, lon):
+            return False
+        if self.shape == "polygon":
+            return geometry.boundary_contains(self.boundary, lat, lon)
+        if self.shape == "towns":
+            return geometry.towns_contain(self.towns, self.radius_km, lat, lon)
+        return True
+
+    def fit_bbox(self) -> None:
+        """Set the bounding box from the boundary or the towns, where one is given."""
+        if self.shape == "polygon":
+            box = geometry.boundary_bbox(self.boundary)
+        elif self.shape == "towns":
+            box = geometry.towns_bbox(self.towns, self.radius_km)
+        else:
+            return
+        self.min_lat, self.max_lat, self.min_lon, self.max_lon = box
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        try:
+            if self.boundary:
+                self.boundary = geometry.boundary_clean(self.boundary)
+            if self.towns or self.radius_km:
+                self.towns = geometry.towns_clean(self.towns, self.radius_km)
+        except geometry.GeometryError as exc:
+            field = "boundary" if self.boundary else "towns"
+            raise ValidationError({field: str(exc)}) from exc
+        self.fit_bbox()
 
 
 class Agency(models.Model):
@@ -277,6 +340,10 @@ class Site(models.Model):
         _("longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)]
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Every region whose shape holds the site; written by accounts.regions on save.
+    regions = models.ManyToManyField(
+        Region, related_name="sites", blank=True, editable=False, verbose_name=_("regions")
+    )
 
     class Meta:
         ordering = ["company__name", "name"]

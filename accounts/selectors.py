@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
 
-from accounts.models import Agency, Company, Invitation, Membership, Site, User
+from django.db.models import Q, QuerySet
+
+from accounts.models import Agency, Company, Invitation, Membership, Region, Site, User
 
 
 def company_for_user(*, user: User) -> Company | None:
@@ -59,3 +61,33 @@ def invitation_for_token(*, token: str) -> Invitation | None:
         .filter(token_hash=Invitation.hash_token(token))
         .first()
     )
+
+
+def region_list_for_agency(*, agency: Agency) -> QuerySet[Region]:
+    return agency.regions.all()
+
+
+def region_list_for_user(*, user: User) -> QuerySet[Region]:
+    """The regions of every agency the user works for."""
+    if user is None or not user.is_authenticated:
+        return Region.objects.none()
+    return Region.objects.filter(agencies__members=user).distinct()
+
+
+def site_list_in_regions(*, regions: Iterable[Region] | QuerySet[Region]) -> QuerySet[Site]:
+    """Sites inside any of the regions (``Site.regions``), for ``pk__in`` subqueries."""
+    return Site.objects.filter(regions__in=regions).values("pk")
+
+
+def in_regions_q(*, regions: Iterable[Region] | QuerySet[Region], site_path: str) -> Q:
+    """Rows whose site at ``site_path`` (e.g. ``offer__site``) lies in one of the regions."""
+    return Q(**{f"{site_path}__in": site_list_in_regions(regions=regions)})
+
+
+def company_list_in_regions(*, regions: Iterable[Region] | QuerySet[Region]) -> QuerySet[Company]:
+    """Firms with at least one site in one of the regions."""
+    return Company.objects.filter(sites__in=site_list_in_regions(regions=regions)).distinct()
+
+
+def site_region_ids(*, site: Site) -> set[int]:
+    return set(site.regions.values_list("pk", flat=True))

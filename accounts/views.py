@@ -49,7 +49,7 @@ def company_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         company = company_for_user(user=request.user)
         if company is None and agency_list_for_user(user=request.user).exists():
             # Agency staff without a firm of their own work from the region's matches.
-            return redirect("matching:agency_matches")
+            return redirect("agency:matches")
         if company is None:
             messages.info(request, _("Tell us about your company first."))
             return redirect("accounts:company_create")

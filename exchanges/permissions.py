@@ -14,7 +14,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency, Company, Membership, Region, User
-from accounts.selectors import agency_list_for_user, company_for_user
+from accounts.selectors import (
+    agency_list_for_user,
+    company_for_user,
+    in_regions_q,
+    site_region_ids,
+)
 from exchanges.models import Contact
 
 
@@ -51,16 +56,8 @@ def is_owner(user: User, company: Company) -> bool:
 
 
 def region_q(regions, prefix: str) -> Q:
-    """Rows whose ``prefix`` site lies inside one of ``regions`` (bounding boxes)."""
-    inside = Q(pk__in=[])
-    for region in regions:
-        inside |= Q(**{
-            f"{prefix}__latitude__gte": region.min_lat,
-            f"{prefix}__latitude__lte": region.max_lat,
-            f"{prefix}__longitude__gte": region.min_lon,
-            f"{prefix}__longitude__lte": region.max_lon,
-        })
-    return inside
+    """Rows whose ``prefix`` site lies inside one of ``regions`` (``Site.regions``)."""
+    return in_regions_q(regions=regions, site_path=prefix)
 
 
 def agency_regions(user: User) -> list[Region]:
@@ -72,8 +69,11 @@ def agency_regions(user: User) -> list[Region]:
 def agency_sees(user: User, contact: Contact) -> bool:
     """Staff of an agency whose region holds either site of the pair."""
     regions = agency_regions(user)
+    if not regions:
+        return False
+    ids = {r.pk for r in regions}
     sites = (contact.offer.site, contact.want.site)
-    return any(r.contains(s.latitude, s.longitude) for r in regions for s in sites)
+    return any(ids & site_region_ids(site=s) for s in sites)
 
 
 def contact_role(user: User, contact: Contact) -> Role | None:

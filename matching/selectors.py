@@ -20,6 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 
 from accounts.models import Agency, Company
+from accounts.selectors import in_regions_q
 from matching import catalogue, disclosure
 from matching.disclosure import CounterpartView
 from matching.models import Listing, Match, MatchDismissal
@@ -186,17 +187,10 @@ def match_list_for_agency(*, agency: Agency, search: str = "") -> QuerySet[Match
     Agency staff facilitate introductions, so they see both firms (unlike the firms
     themselves, who see each other anonymised until contact is agreed).
     """
-    inside = Q(pk__in=[])
-    for region in agency.regions.all():
-        for side in ("offer", "want"):
-            inside |= Q(
-                **{
-                    f"{side}__site__latitude__gte": region.min_lat,
-                    f"{side}__site__latitude__lte": region.max_lat,
-                    f"{side}__site__longitude__gte": region.min_lon,
-                    f"{side}__site__longitude__lte": region.max_lon,
-                }
-            )
+    regions = agency.regions.all()
+    inside = in_regions_q(regions=regions, site_path="offer__site") | in_regions_q(
+        regions=regions, site_path="want__site"
+    )
     qs = Match.objects.filter(inside)
     if search:
         qs = qs.filter(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from matching import agency_views, views
+from matching import views
 
 app_name = "matching"
 
@@ -14,5 +14,4 @@ urlpatterns = [
     path("listings/<int:pk>/status/", views.listing_status, name="listing_status"),
     path("ewc-suggest/", views.ewc_suggest, name="ewc_suggest"),
     path("matches/<int:pk>/dismiss/", views.match_dismiss, name="match_dismiss"),
-    path("agency/", agency_views.agency_matches, name="agency_matches"),
 ]

@@ -8,4 +8,4 @@ integrations) is added at the end, above the apps it builds on.
 
 from __future__ import annotations
 
-APPS: tuple[str, ...] = ("accounts", "matching", "exchanges", "integrations")
+APPS: tuple[str, ...] = ("accounts", "matching", "exchanges", "agency", "integrations")

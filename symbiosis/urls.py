@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("portal/", include("matching.urls")),
     path("exchanges/", include("exchanges.urls")),
+    path("agency/", include("agency.urls")),
     path("accounts/", include("integrations.urls")),
     path("api/v1/", include("symbiosis.apiroot")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

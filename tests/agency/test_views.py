@@ -19,7 +19,7 @@ def _login(client, user):
 def test_reviewer_sees_region_matches_with_both_firms(client, owner, partner, reviewer):
     services.match_rematch_all()
     _login(client, reviewer.user)
-    response = client.get(reverse("matching:agency_matches"))
+    response = client.get(reverse("agency:matches"))
     assert response.status_code == 200
     body = response.content.decode()
     assert owner.listing.title in body and partner.listing.title in body
@@ -38,7 +38,7 @@ def test_reviewer_does_not_see_matches_outside_the_region(client, reviewer):
     services.match_rematch_all()
     assert Match.objects.filter(offer=offer).exists()  # the pair exists, just elsewhere
     _login(client, reviewer.user)
-    response = client.get(reverse("matching:agency_matches"))
+    response = client.get(reverse("agency:matches"))
     assert "Sawdust from Rovaniemi" not in response.content.decode()
     assert "No matches in this region yet" in response.content.decode()
 
@@ -46,19 +46,19 @@ def test_reviewer_does_not_see_matches_outside_the_region(client, reviewer):
 def test_search_filters_region_matches(client, owner, partner, reviewer):
     services.match_rematch_all()
     _login(client, reviewer.user)
-    hit = client.get(reverse("matching:agency_matches"), {"q": "fly ash"})
-    miss = client.get(reverse("matching:agency_matches"), {"q": "textiles"})
+    hit = client.get(reverse("agency:matches"), {"q": "fly ash"})
+    miss = client.get(reverse("agency:matches"), {"q": "textiles"})
     assert owner.listing.title in hit.content.decode()
     assert owner.listing.title not in miss.content.decode()
 
 
 def test_firm_user_cannot_open_the_agency_page(client, owner):
     _login(client, owner.user)
-    assert client.get(reverse("matching:agency_matches")).status_code == 404
+    assert client.get(reverse("agency:matches")).status_code == 404
 
 
 def test_reviewer_without_company_lands_on_region_page(client, reviewer):
     _login(client, reviewer.user)
     response = client.get(reverse("matching:dashboard"))
     assert response.status_code == 302
-    assert response.url == reverse("matching:agency_matches")
+    assert response.url == reverse("agency:matches")

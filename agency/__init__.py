@@ -1,0 +1,1 @@
+"""The regional agency's workspace: review queue, decisions, introductions, impact."""

@@ -1,0 +1,1 @@
+"""What an agency records about its region: decisions on (offer, want) pairs and more."""
