@@ -1,9 +1,9 @@
 from django.urls import path
 
-from agency import views
+from agency.views import matches
 
 app_name = "agency"
 
 urlpatterns = [
-    path("", views.matches, name="matches"),
+    path("", matches.matches, name="matches"),
 ]

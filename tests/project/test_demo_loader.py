@@ -46,8 +46,8 @@ def test_load_demo_is_the_projects_command():
     assert get_commands()["load_demo"] == "symbiosis"
 
 
-def test_matching_and_exchanges_contribute_demo_steps_in_arrow_order():
-    assert [app for app, _step in demo.demo_steps()] == ["matching", "exchanges"]
+def test_matching_exchanges_and_agency_contribute_demo_steps_in_arrow_order():
+    assert [app for app, _step in demo.demo_steps()] == ["matching", "exchanges", "agency"]
     assert layers.APPS.index("accounts") < layers.APPS.index("matching")
 
 

@@ -1,1 +1,0 @@
-"""What an agency records about its region: decisions on (offer, want) pairs and more."""

@@ -1,0 +1,2 @@
+"""What an agency records about its region, one module per area (imported here so Django
+finds every model)."""

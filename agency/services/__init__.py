@@ -1,0 +1,1 @@
+"""Writes of the agency app, one module per area; each function runs in one transaction."""
