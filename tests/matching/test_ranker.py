@@ -295,3 +295,54 @@ def test_the_retrain_is_on_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["retrain-ranker"]
     assert entry["task"] == "matching.tasks.retrain_ranker"
     assert entry["schedule"] >= 60
+
+
+# --- a judged set -----------------------------------------------------------------------
+
+
+def _judged_region() -> list[dict]:
+    """Three wants and four offers of ash (every pair passes the hard rules) with external
+    ids, and grades for every pair."""
+    titles = [("Coal fly ash", "100102"), ("Bottom ash and slag", "100101"),
+              ("Wood ash from a bark boiler", "100103"), ("Boiler dust", "100104")]
+    offers = [ListingFactory(external_id=f"o-{i}", title=title, ewc_code=code,
+                             description=title)
+              for i, (title, code) in enumerate(titles)]
+    wants = [ListingFactory(external_id=f"w-{i}", kind=Listing.Kind.WANT, title=title,
+                            description=title, ewc_code="")
+             for i, title in enumerate(["Fly ash for cement", "Ash for road building",
+                                        "Wood ash as forest fertiliser"])]
+    good = {(0, 0): 2, (3, 0): 1, (1, 1): 2, (0, 1): 1, (2, 2): 2}
+    return [{"offer": offer.external_id, "want": want.external_id,
+             "grade": good.get((i, j), 0)}
+            for j, want in enumerate(wants) for i, offer in enumerate(offers)]
+
+
+def test_train_ranker_judged_reports_learned_against_hand_set_on_the_judged_pairs(tmp_path):
+    import json
+
+    path = tmp_path / "judged.json"
+    path.write_text(json.dumps({"pairs": _judged_region()}))
+    services.match_rematch_all(k=2)  # some judged pairs are stored matches, some not
+    out = io.StringIO()
+    call_command("train_ranker", "--judged", str(path), stdout=out)
+    printed = out.getvalue()
+    assert "12 pairs (5 good) of 3 wants" in printed
+    assert "hand-set" in printed and "learned" in printed
+    model = RankerModel.objects.get()
+    assert model.trained_on == "judged" and model.version.startswith("judged-")
+    assert not model.active  # a judged set is for measuring, not for use by default
+    assert model.quality["hand_set"]["wants_ranked"] == 3
+    assert not MatchLabel.objects.exists()  # judged pairs are no labels
+
+
+def test_train_ranker_judged_refuses_pairs_not_in_the_database(tmp_path):
+    import json
+
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "judged.json"
+    path.write_text(json.dumps({"pairs": [{"offer": "demo-001", "want": "demo-999",
+                                           "grade": 2}]}))
+    with pytest.raises(CommandError, match="not in the database"):
+        call_command("train_ranker", "--judged", str(path), stdout=io.StringIO())
