@@ -1,6 +1,7 @@
 """Uploaded spreadsheets (CSV or XLSX) → a header and rows of plain strings.
 
-No Django here: the import services call ``parse_upload`` and turn ``ImportFileError``
+Rows whose first cell starts with ``#`` are notes and skipped (the CSV template explains
+its columns that way). No Django here: the import services call ``parse_upload`` and turn ``ImportFileError``
 into a form or API error. Every cell comes out as a stripped string ('' for empty), so
 importers validate text the same way whichever format the firm saved.
 """
@@ -103,13 +104,15 @@ def _csv_rows(data: bytes, *, max_rows: int) -> tuple[list[str], list[tuple[int,
     text = _decode(data)
     if "\x00" in text:
         raise ImportFileError("The file holds binary data, not CSV text.")
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    lines = (line for line in text.splitlines() if line.strip()
+             and not line.lstrip().lstrip('"').startswith("#"))
+    first_line = next(lines, "")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     try:
         for cells in reader:
-            if not any(cell.strip() for cell in cells):
+            if not any(cell.strip() for cell in cells) or _comment(cells):
                 continue
             if header is None:
                 header = cells
@@ -123,6 +126,11 @@ def _csv_rows(data: bytes, *, max_rows: int) -> tuple[list[str], list[tuple[int,
     if header is None:
         raise ImportFileError("The file is empty.")
     return header, rows
+
+
+def _comment(cells: list[str]) -> bool:
+    """A row whose first cell starts with '#' is a note (the templates' column help)."""
+    return bool(cells) and cells[0].strip().startswith("#")
 
 
 def _cell_text(value: object) -> str:
@@ -153,7 +161,7 @@ def _xlsx_rows(data: bytes, *, max_rows: int) -> tuple[list[str], list[tuple[int
         rows: list[tuple[int, list[str]]] = []
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
             texts = [_cell_text(c) for c in cells[: MAX_COLUMNS + 1]]
-            if not any(t.strip() for t in texts):
+            if not any(t.strip() for t in texts) or _comment(texts):
                 continue
             if header is None:
                 header = texts

@@ -33,3 +33,26 @@ def import_job_previous_same_file(*, job: ImportJob) -> ImportJob | None:
     return (import_job_list(company=job.company, agency_id=job.agency_id, kind=job.kind)
             .filter(sha256=job.sha256, created_at__lt=job.created_at)
             .exclude(pk=job.pk).first())
+
+
+def import_job_progress(*, job: ImportJob) -> dict:
+    """What a progress bar polls, and the API's view of a job (no rows, no values)."""
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "file_name": job.file_name,
+        "status": job.status,
+        "status_display": job.get_status_display(),
+        "total": job.total,
+        "processed": job.processed,
+        "percent": job.percent,
+        "finished": job.finished,
+        "preview_counts": (job.preview or {}).get("counts", {}),
+        "summary": job.summary or {},
+        "error_count": ((job.summary or {}).get("error")
+                        if job.status in (ImportJob.Status.RUNNING, ImportJob.Status.DONE)
+                        else (job.preview or {}).get("counts", {}).get("error", 0)) or 0,
+        "error": job.error,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }

@@ -220,3 +220,10 @@ def test_a_job_cut_off_half_way_resumes_after_its_last_chunk(owner):
     done = import_job_run(job_id=job.pk, chunk_rows=2)
     assert done.summary == {"created": 5, "updated": 0, "unchanged": 0, "error": 0}
     assert Listing.objects.filter(company=owner.company, external_id__startswith="K-").count() == 5
+
+
+def test_rows_starting_with_a_hash_are_notes_and_skipped():
+    data = b'"# kind; offer or want"\n# help, more\nexternal_id;kind\n# a note\nA-1;offer\n'
+    parsed = parsing.parse_upload(name="x.csv", data=data)
+    assert parsed.columns == ["external_id", "kind"]
+    assert [r.values for r in parsed.rows] == [{"external_id": "A-1", "kind": "offer"}]
