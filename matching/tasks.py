@@ -72,3 +72,12 @@ def retrain_ranker() -> str:
     model (``RANKER_RETRAIN_NEW_LABELS``)."""
     outcome = services.ranker_retrain_due()
     return outcome.message if outcome is not None else ""
+
+
+@shared_task(name="matching.tasks.run_import", **_RETRY)
+def run_import(job_id: int) -> str | None:
+    """Apply a confirmed import job's rows (idempotent: resumes, or leaves a done job)."""
+    from matching.imports.services import import_job_run
+
+    job = import_job_run(job_id=job_id)
+    return job.status if job is not None else None
