@@ -360,3 +360,20 @@ def reviewed_pairs(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], tu
         if (offer, want) in wanted:
             found.setdefault((offer, want), set()).add(name)
     return {pair: tuple(sorted(agencies)) for pair, agencies in found.items()}
+
+
+def decision_current_map(*, agency: Agency, pairs: Iterable[tuple[int, int]]
+                         ) -> dict[tuple[int, int], Decision]:
+    """The agency's current (latest) decision on each of the pairs that has one."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    found: dict[tuple[int, int], Decision] = {}
+    for decision in (Decision.objects.filter(
+            agency=agency, offer_id__in={o for o, _w in wanted},
+            want_id__in={w for _o, w in wanted}).select_related("decided_by")
+            .order_by("offer_id", "want_id", "-decided_at", "-id")):
+        pair = (decision.offer_id, decision.want_id)
+        if pair in wanted:
+            found.setdefault(pair, decision)
+    return found
