@@ -77,7 +77,7 @@ class Factor:
     @property
     def short_source(self) -> str:
         text = self.source
-        for marker in (" (", ",", " - "):
+        for marker in (",", " - ", " as "):
             if marker in text:
                 text = text.split(marker)[0]
         return text.strip()
