@@ -333,6 +333,22 @@ class Agreement(models.Model):
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     end_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # Cost figures the two firms chose to share with the region's agency for its impact
+    # reports (never the price, which stays between them). Empty: nothing shared.
+    shared_savings = models.DecimalField(
+        _("yearly savings shared"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("What the exchange saves both firms together per year (avoided disposal "
+                    "fees and purchases, less new costs)."),
+    )
+    shared_costs = models.DecimalField(
+        _("one-off costs shared"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("Investment or set-up costs of the exchange, both firms together."),
+    )
+    shared_currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    shared_by = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shared_at = models.DateTimeField(null=True, blank=True)
     proposed_at = models.DateTimeField(null=True, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)

@@ -3,6 +3,7 @@
 from exchanges.services.agreements import (
     agreement_activate,
     agreement_complete,
+    agreement_costs_share,
     agreement_create,
     agreement_latest_version,
     agreement_propose,
@@ -37,7 +38,8 @@ from exchanges.services.searches import (
 )
 
 __all__ = [
-    "agreement_activate", "agreement_complete", "agreement_create", "agreement_latest_version",
+    "agreement_activate", "agreement_complete", "agreement_costs_share", "agreement_create",
+    "agreement_latest_version",
     "agreement_propose", "agreement_run_due", "agreement_sign", "agreement_terminate",
     "agreement_update", "agreement_withdraw", "attachment_add", "attachment_check",
     "company_block", "contact_accept", "contact_block", "contact_decline",
