@@ -3,19 +3,15 @@ the review queue (the region's matches with the agency's own decisions on them).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib.util import find_spec
-from pathlib import Path
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import Agency, Region, User
 from accounts.selectors import agency_list_for_user
+from agency.impact.factors import Factor, avoided_factor
 from agency.models import Assignment, Decision, Introduction, ReviewNote
 from matching.models import Listing, Match
 from matching.selectors import match_list_for_agency
@@ -55,81 +51,46 @@ def staff_get_for_agency(*, agency: Agency, user_id: int | str | None) -> User |
 # --- estimated impact --------------------------------------------------------------------
 
 
-def _factor_source():
-    """``agency.impact.factors.avoided_factor`` where the impact module is installed."""
-    if find_spec("agency.impact") is not None and find_spec("agency.impact.factors") is not None:
-        from agency.impact import factors  # noqa: PLC0415 - present once h-impact lands
+@dataclass(frozen=True)
+class ImpactBasis:
+    """What an estimate multiplies: the smaller side's yearly amount and the factor."""
 
-        return factors.avoided_factor
-    return _temporary_avoided_factor
+    amount: float
+    unit: str
+    category: str
+    factor: Factor
 
-
-# TEMPORARY (until agency.impact.factors is merged from h-impact): a few material
-# categories mapped to rows of data/emission_factors.csv, in t CO2e per tonne.
-_TEMPORARY_ROWS = {
-    "ash": "Fly ash replacing CEM I", "slag": "GGBS replacing CEM I",
-    "aggregates": "Aggregates: primary minus", "gypsum": "Plasterboard: primary minus",
-    "metals": "Metals: primary minus", "ferrous-metals": "Metal: scrap metal",
-    "non-ferrous-metals": "Metals: primary minus", "plastics": "Plastics: average plastics",
-    "paper-fibre": "Paper and board: mixed", "wood": "Wood: primary minus",
-    "wood-fibre": "Wood: primary minus", "glass": "Glass: primary minus closed-loop",
-    "textiles": "Clothing: primary minus", "rubber": "Tyres: primary minus",
-    "oils": "Mineral oil: primary minus",
-}
+    @property
+    def t_co2e(self) -> float:
+        # Factors are kg CO2e per canonical unit (agency.impact.factors); tonnes out.
+        return self.amount * self.factor.value / 1000
 
 
-@lru_cache(maxsize=1)
-def _temporary_table() -> dict[str, float]:
-    path = Path(settings.DATA_DIR) / "emission_factors.csv"
-    rows = list(csv.DictReader(path.open(encoding="utf-8")))
-    table = {}
-    for category, prefix in _TEMPORARY_ROWS.items():
-        row = next((r for r in rows if r["category"] == "material_avoided"
-                    and r["item"].startswith(prefix)), None)
-        if row is not None:
-            table[category] = float(row["value"]) / 1000  # kg per tonne → t per tonne
-    return table
-
-
-def _temporary_avoided_factor(*, category: str, unit: str):
-    if unit != "t":
-        return None
-    return _temporary_table().get(category)
-
-
-def _factor_value(found) -> float | None:
-    """A factor as a number (the impact module may answer with a sourced record)."""
-    if found is None:
-        return None
-    if isinstance(found, int | float):
-        return float(found)
-    for name in ("t_co2e_per_unit", "value", "factor"):
-        value = getattr(found, name, None)
-        if isinstance(value, int | float):
-            return float(value)
-    return None
-
-
-def estimated_impact_t(offer, want) -> float | None:
-    """Estimated avoided CO2e per year (t) of a pair: the smaller side's yearly amount
-    (``amount_per_year`` in its canonical unit) times the avoided-CO2e factor of that
-    side's material (its category, else the other side's). None when either the amount or
-    a factor is unknown, or the two sides are in different units. The one place the
-    queue's impact figure and its sort come from."""
+def impact_basis(offer, want) -> ImpactBasis | None:
+    """The smaller side's yearly amount (``amount_per_year`` in its canonical unit) and
+    the avoided-CO2e factor of that side's material (its category, else the other side's);
+    None when an amount or a factor is unknown, or the sides are in different units."""
     sides = [s for s in (offer, want) if s.amount_per_year is not None and s.canonical_unit]
-    if not sides:
-        return None
-    if len({s.canonical_unit for s in sides}) > 1:
+    if not sides or len({s.canonical_unit for s in sides}) > 1:
         return None
     smaller = min(sides, key=lambda s: s.amount_per_year)
     other = want if smaller is offer else offer
     category = smaller.category or other.category
     if not category:
         return None
-    factor = _factor_value(_factor_source()(category=category, unit=smaller.canonical_unit))
+    factor = avoided_factor(category=category, unit=smaller.canonical_unit)
     if factor is None:
         return None
-    return smaller.amount_per_year * factor
+    return ImpactBasis(amount=smaller.amount_per_year, unit=smaller.canonical_unit,
+                       category=category, factor=factor)
+
+
+def estimated_impact_t(offer, want) -> float | None:
+    """Estimated avoided CO2e per year (t) of a pair: the smaller side's yearly amount
+    times the avoided-CO2e factor of its material (``impact_basis``). The one place the
+    queue's impact figure and its sort come from."""
+    basis = impact_basis(offer, want)
+    return basis.t_co2e if basis is not None else None
 
 
 # --- the review queue --------------------------------------------------------------------

@@ -21,7 +21,11 @@ from accounts.selectors import agency_list_for_user
 from agency import selectors
 from agency.models import Assignment, Decision, Introduction, ReviewNote
 from exchanges import services as exchange_services
-from matching.models import Listing
+from matching import services as matching_services
+from matching.models import Listing, MatchLabel
+
+_LABELS = {Decision.Verdict.APPROVE: MatchLabel.Source.AGENCY_APPROVE,
+           Decision.Verdict.REJECT: MatchLabel.Source.AGENCY_REJECT}
 
 TEXT_MAX = 1000
 NOTE_MAX = 2000
@@ -66,8 +70,14 @@ def decision_record(*, agency: Agency, user: User, offer: Listing, want: Listing
         score=match.score if match is not None else None,
         components=dict(match.components) if match is not None else {},
     )
-    # A ranker label (issue 18, item 8) is recorded by matching.services.label_record
-    # once branch h-ranker lands; see the coordinator note in docs/architecture.md.
+    # Approvals and rejections teach the learned ranker (a hold says neither); the
+    # agency's newer verdict replaces its older one on the pair.
+    source = _LABELS.get(decision)
+    if source is not None:
+        matching_services.label_record(
+            offer_id=offer.pk, want_id=want.pk, source=source, agency=agency, user=user,
+            note=reason, components=made.components if match is not None else None,
+            score=made.score)
     return made
 
 

@@ -174,7 +174,7 @@ def pair_detail(request: HttpRequest, offer: int, want: int) -> HttpResponse:
         "agency": agency, "offer": offer_listing, "want": want_listing, "match": match,
         "components": _components(match), "review": review,
         "status_label": STATUS_LABELS[review.status],
-        "impact_t": selectors.estimated_impact_t(offer_listing, want_listing),
+        "impact": selectors.impact_basis(offer_listing, want_listing),
         "plot": _site_plot(offer_listing, want_listing),
         "contact": exchange_selectors.contact_open_for_pair(offer=offer_listing,
                                                             want=want_listing),

@@ -38,7 +38,8 @@ from exchanges.services.notifications import (
     notify_other,
 )
 from matching import selectors as matching_selectors
-from matching.models import Listing
+from matching.models import Listing, MatchLabel
+from matching.services import label_record
 
 MESSAGE_MAX = 5000
 
@@ -217,6 +218,9 @@ def contact_accept(*, contact: Contact, user: User) -> Contact:
         [FeasibilityItem(contact=locked, key=key) for key in FeasibilityItem.Key.values]
     )
     _audit(locked, "accept", Contact.State.REQUESTED, user, company)
+    # Both firms want to talk about the pair: a positive label for the learned ranker.
+    label_record(offer_id=locked.offer_id, want_id=locked.want_id,
+                 source=MatchLabel.Source.CONTACT_ACCEPTED, company=company, user=user)
     if locked.is_introduction:
         notify_other(contact=locked, actor_company_id=None, kind=Kind.CONTACT_ANSWERED,
                      template=_("Both firms accepted the introduction about “%(title)s”: "
