@@ -30,6 +30,7 @@ from agency import review_forms as forms
 from agency import selectors, services
 from agency.review_forms import STATUS_LABELS
 from exchanges import selectors as exchange_selectors
+from matching import catalogue
 from matching.engine import haversine_km
 from matching.models import Listing, Match
 
@@ -162,6 +163,16 @@ def _components(match: Match | None) -> list[tuple[str, float]]:
             if isinstance(value, int | float)]
 
 
+def _labels(offer: Listing, want: Listing) -> dict[str, str]:
+    """Category names and printed EWC codes of both listings."""
+    kb = catalogue.knowledge()
+    out = {}
+    for side, listing in (("offer", offer), ("want", want)):
+        out[f"{side}_category"] = kb.category_name(listing.category) if listing.category else ""
+        out[f"{side}_ewc"] = catalogue.ewc_display(listing.ewc_code)
+    return out
+
+
 @login_required
 def pair_detail(request: HttpRequest, offer: int, want: int) -> HttpResponse:
     agency = _agency(request)
@@ -175,6 +186,7 @@ def pair_detail(request: HttpRequest, offer: int, want: int) -> HttpResponse:
         "components": _components(match), "review": review,
         "status_label": STATUS_LABELS[review.status],
         "impact": selectors.impact_basis(offer_listing, want_listing),
+        "labels": _labels(offer_listing, want_listing),
         "plot": _site_plot(offer_listing, want_listing),
         "contact": exchange_selectors.contact_open_for_pair(offer=offer_listing,
                                                             want=want_listing),
