@@ -1,9 +1,14 @@
 from django.urls import path
 
-from agency.views import matches
+from agency.views import queue
 
 app_name = "agency"
 
 urlpatterns = [
-    path("", matches.matches, name="matches"),
+    # The review queue is the agency's home ("matches" kept for the links that name it).
+    path("", queue.queue, name="matches"),
+    path("bulk/", queue.bulk, name="bulk"),
+    path("matches/<int:pk>/", queue.match_redirect, name="match"),
+    path("pairs/<int:offer>/<int:want>/", queue.pair_detail, name="pair"),
+    path("pairs/<int:offer>/<int:want>/<str:action>/", queue.pair_action, name="pair_action"),
 ]

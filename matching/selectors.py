@@ -249,6 +249,25 @@ def ewc_entry_get(*, code: str) -> Any | None:
     return catalogue.knowledge().ewc.get(catalogue.normalise_ewc(code))
 
 
+# --- a region's listings and matches, for agency dashboards ----------------------------
+
+
+def listing_list_in_regions(*, regions, status: str | None = "active") -> QuerySet[Listing]:
+    """Listings whose site lies in one of ``regions`` (active ones unless ``status=None``)."""
+    qs = Listing.objects.filter(in_regions_q(regions=regions, site_path="site"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("site", "company")
+
+
+def match_list_in_regions(*, regions) -> QuerySet[Match]:
+    """Current matches with the offer's or the want's site in one of ``regions``."""
+    inside = in_regions_q(regions=regions, site_path="offer__site") | in_regions_q(
+        regions=regions, site_path="want__site"
+    )
+    return Match.objects.filter(inside)
+
+
 # --- the learned ranker -------------------------------------------------------------------
 
 _ranker_cache: dict[tuple[int, str], LearnedRanker] = {}

@@ -321,6 +321,15 @@ SPECTACULAR_SETTINGS = {
     # Input and output serializers differ where the API says so; these keep
     # request and response shapes apart where one serializer serves both (sites).
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names other apps use too (agency's review queue); the
+    # first two keep the names they had before the agency's enums came.
+    "ENUM_NAME_OVERRIDES": {
+        "ReasonEnum": "matching.models.MatchDismissal.Reason",
+        "StatusEnum": "matching.models.Listing.Status",
+        "AgencyDecisionEnum": "agency.models.review.Decision.Verdict",
+        "AgencyDecisionReasonEnum": "agency.models.review.Decision.Reason",
+        "AgencyReviewStatusEnum": "agency.selectors.STATUSES",
+    },
 }
 
 # LOG_FORMAT: "text" (default) or "json", one object per line (symbiosis.logs).

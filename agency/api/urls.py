@@ -2,7 +2,11 @@
 
 from rest_framework.routers import SimpleRouter
 
+from agency.api import views
+
 # Prefixes start with "agency/" (the root router is shared by every app).
 router = SimpleRouter()
+router.register("agency/matches", views.AgencyMatchViewSet, basename="agency-match")
+router.register("agency/decisions", views.AgencyDecisionViewSet, basename="agency-decision")
 
 urlpatterns: list = []

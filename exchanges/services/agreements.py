@@ -307,3 +307,41 @@ def agreement_run_due(*, today: date | None = None) -> tuple[int, int]:
                                   user=None, company=None)
                 completed += 1
     return activated, completed
+
+
+def _shared_amount(value: Any, field: str):
+    from decimal import Decimal, InvalidOperation
+
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({field: _("Enter a number.")}) from exc
+    if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
+        raise ValidationError({field: _("Enter a number.")})
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def agreement_costs_share(*, agreement: Agreement, user: User, savings: Any = None,
+                          costs: Any = None, currency: str = "EUR") -> Agreement:
+    """Either firm records the cost figures both chose to share with the region's agency
+    (yearly savings, one-off costs); empty values withdraw a figure. The agreed price is
+    never shared this way."""
+    company = _party(user, agreement)
+    _locked(agreement)
+    code = (currency or "EUR").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ValidationError({"currency": _("Use a three-letter currency code such as EUR.")})
+    agreement.shared_savings = _shared_amount(savings, "savings")
+    agreement.shared_costs = _shared_amount(costs, "costs")
+    agreement.shared_currency = code
+    shared = agreement.shared_savings is not None or agreement.shared_costs is not None
+    agreement.shared_by = company if shared else None
+    agreement.shared_at = timezone.now() if shared else None
+    agreement.save(update_fields=["shared_savings", "shared_costs", "shared_currency",
+                                  "shared_by", "shared_at", "updated_at"])
+    _audit(agreement, "share-costs" if shared else "unshare-costs", agreement.state, user,
+           company)
+    return agreement
