@@ -265,3 +265,8 @@ def match_list_in_regions(*, regions) -> QuerySet[Match]:
         regions=regions, site_path="want__site"
     )
     return Match.objects.filter(inside)
+
+
+def ewc_chapter_title(*, chapter: str) -> str:
+    """The title of a List of Waste chapter ('10' → 'Wastes from thermal processes')."""
+    return catalogue.knowledge().chapters.get(chapter, "")

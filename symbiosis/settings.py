@@ -222,6 +222,7 @@ MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, available_cpus()), minimum=1
 # (covers transactions still open while the snapshot was read, and clock skew).
 MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 
 # Exchanges: contact requests lapse after this many days; thread attachments' limits.
 CONTACT_EXPIRY_DAYS = env_int("CONTACT_EXPIRY_DAYS", 30, minimum=1)

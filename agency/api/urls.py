@@ -2,7 +2,10 @@
 
 from rest_framework.routers import SimpleRouter
 
+from agency.api import impact
+
 # Prefixes start with "agency/" (the root router is shared by every app).
 router = SimpleRouter()
+router.register("agency/impact", impact.ImpactViewSet, basename="agency-impact")
 
 urlpatterns: list = []

@@ -65,6 +65,7 @@ class Figure:
 
 @dataclass(frozen=True)
 class SiteView:
+    site_id: int
     name: str
     company: str
     company_id: int
@@ -103,8 +104,9 @@ class AgreementImpact:
 
 
 def _site(site) -> SiteView:
-    return SiteView(name=site.name, company=site.company.name, company_id=site.company_id,
-                    latitude=site.latitude, longitude=site.longitude)
+    return SiteView(site_id=site.pk, name=site.name, company=site.company.name,
+                    company_id=site.company_id, latitude=site.latitude,
+                    longitude=site.longitude)
 
 
 def _is_water(category: str) -> bool:
