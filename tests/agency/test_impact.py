@@ -89,8 +89,9 @@ def test_volume_with_density_moves_its_tonnes():
                          title="Crushed cullet", deliveries=[(TODAY, "10")], density=1.6)
     impact = impact_for_agreement(agreement=agreement)
     assert impact.tonne_km.value == pytest.approx(10 * 1.6 * km_along_meridian(60.0, 60.2))
-    assert impact.avoided_co2e.value is None                # the glass factor is per tonne
-    assert "none claimed" in impact.avoided_co2e.formula
+    # The glass factor is per tonne: the volume is credited through its mass.
+    assert impact.avoided_co2e.value == pytest.approx(10 * 1.6 * 579.57713 / 1000)
+    assert "1.6 t/m³" in impact.avoided_co2e.formula
 
 
 def test_category_without_factor_claims_nothing_but_counts_transport():
