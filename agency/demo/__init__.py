@@ -9,6 +9,10 @@ from symbiosis.demo import DemoReport
 # Each entry: a function (*, stdout) -> tuple[str, ...] of report lines, run in order.
 PARTS: list = []
 
+from agency.demo.impact import impact_part  # noqa: E402 - each area appends its part
+
+PARTS.append(impact_part)
+
 
 def demo_step(*, stdout: TextIO | None = None) -> DemoReport:
     lines: list[str] = []
