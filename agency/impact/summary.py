@@ -248,6 +248,13 @@ def map_features(*, regions: list[Region], impacts: list[AgreementImpact]) -> di
         if region.boundary:
             features.append({"type": "Feature", "geometry": region.boundary,
                              "properties": {"kind": "region", "name": region.name}})
+        if region.shape == "box":
+            box = [[region.min_lon, region.min_lat], [region.max_lon, region.min_lat],
+                   [region.max_lon, region.max_lat], [region.min_lon, region.max_lat],
+                   [region.min_lon, region.min_lat]]
+            features.append({"type": "Feature",
+                             "geometry": {"type": "Polygon", "coordinates": [box]},
+                             "properties": {"kind": "region", "name": region.name}})
         for town in region.towns or []:
             features.append({
                 "type": "Feature",

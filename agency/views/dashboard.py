@@ -92,11 +92,11 @@ def _funnel_bars(data: Summary) -> dict:
     bars, y = [], 8
     for stage in data.funnel:
         value = stage.count or 0
-        width = 0 if stage.count is None else max(2.0, 420.0 * value / top)
+        width = 0 if stage.count is None else max(2.0, 190.0 * value / top)
         bars.append({"label": stage.label, "count": "–" if stage.count is None else value,
-                     "x": 190, "y": y, "width": round(width, 1), "note": stage.note,
-                     "text_x": 190 + round(width, 1) + 8})
-        y += 34
+                     "x": 172, "y": y, "width": round(width, 1), "note": stage.note,
+                     "text_x": 172 + round(width, 1) + 6})
+        y += 30
     return {"bars": bars, "height": y + 4}
 
 

@@ -22,7 +22,10 @@
     style: function (feature) {
       var kind = feature.properties.kind;
       if (kind === "exchange") { return { color: "#d9822b", weight: 4, opacity: 0.9 }; }
-      return { color: "#1b6b52", weight: 1.5, fillOpacity: 0.06, dashArray: "4 4" };
+      if (kind === "site") {
+        return { radius: 6, color: "#ffffff", weight: 1.5, fillColor: "#1b6b52", fillOpacity: 0.95 };
+      }
+      return { color: "#1b6b52", weight: 1.5, fillOpacity: 0.04, dashArray: "6 5" };
     },
     pointToLayer: function (feature, latlng) {
       var p = feature.properties;
@@ -30,8 +33,7 @@
         return L.circle(latlng, { radius: (p.radius_km || 0) * 1000, color: "#1b6b52", weight: 1.5,
                                   fillOpacity: 0.05, dashArray: "4 4" });
       }
-      return L.circleMarker(latlng, { radius: 5, color: "#ffffff", weight: 1, fillColor: "#1b6b52",
-                                      fillOpacity: 0.95 });
+      return L.circleMarker(latlng, { radius: 6 });
     },
     onEachFeature: function (feature, item) {
       var p = feature.properties;
