@@ -300,3 +300,8 @@ def label_count(*, since=None) -> int:
     if since is not None:
         labels = labels.filter(updated_at__gt=since)
     return labels.values("offer_id", "want_id").distinct().count()
+
+
+def ewc_chapter_title(*, chapter: str) -> str:
+    """The title of a List of Waste chapter ('10' → 'Wastes from thermal processes')."""
+    return catalogue.knowledge().chapters.get(chapter, "")

@@ -232,6 +232,7 @@ MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 # last model.
 RANKER_MIN_LABELS = env_int("RANKER_MIN_LABELS", 200, minimum=2)
 RANKER_RETRAIN_NEW_LABELS = env_int("RANKER_RETRAIN_NEW_LABELS", 50, minimum=1)
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 
 # Exchanges: contact requests lapse after this many days; thread attachments' limits.
 CONTACT_EXPIRY_DAYS = env_int("CONTACT_EXPIRY_DAYS", 30, minimum=1)

@@ -48,7 +48,7 @@ def test_the_root_lists_every_route_the_apps_contribute(owner):
     assert set(response.json()) == {
         "listings", "matches", "sites", "ewc-codes", "categories", "imports",  # matching
         "contacts", "agreements", "deliveries", "notifications", "searches",  # exchanges
-        "agency/matches",  # agency (agency/decisions/bulk/ is an action without a list)
+        "agency/matches", "agency/impact",  # agency (agency/decisions/bulk/: an action)
         "webhooks",  # integrations
     }
 
