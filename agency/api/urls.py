@@ -2,7 +2,14 @@
 
 from rest_framework.routers import SimpleRouter
 
+from agency.api import firms
+
 # Prefixes start with "agency/" (the root router is shared by every app).
 router = SimpleRouter()
+router.register("agency/firms", firms.FirmViewSet, basename="agency-firm")
+router.register("agency/listings", firms.ListingViewSet, basename="agency-listing")
+router.register("agency/contacts", firms.ContactViewSet, basename="agency-contact")
+router.register("agency/agreements", firms.AgreementViewSet, basename="agency-agreement")
+router.register("agency/deliveries", firms.DeliveryViewSet, basename="agency-delivery")
 
 urlpatterns: list = []

@@ -49,6 +49,8 @@ def test_the_root_lists_every_route_the_apps_contribute(owner):
         "listings", "matches", "sites", "ewc-codes", "categories",  # matching
         "contacts", "agreements", "deliveries", "notifications", "searches",  # exchanges
         "webhooks",  # integrations
+        "agency/firms", "agency/listings", "agency/contacts", "agency/agreements",  # agency
+        "agency/deliveries",
     }
 
 
