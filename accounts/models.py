@@ -227,6 +227,16 @@ class Company(models.Model):
     )
     website = models.URLField(_("website"), blank=True)
     verified = models.BooleanField(_("verified"), default=False)
+    # Who vouched for the firm: the agency (named on the badge) and the person, and when.
+    verified_by = models.ForeignKey(
+        "Agency", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("verified by agency"),
+    )
+    verified_by_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("verified by"),
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
         User, through="Membership", related_name="companies", verbose_name=_("members")
@@ -352,3 +362,42 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.city})"
+
+
+class AgencyConsent(models.Model):
+    """A firm's consent that an agency's staff enter and edit its listings on its behalf.
+
+    Granted and revoked by an owner of the firm in its company settings; kept after
+    revocation as the record of when the agency was allowed. Open means not revoked: at
+    most one open consent per firm and agency.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="agency_consents")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="consents")
+    granted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("granted by")
+    )
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("revoked by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        verbose_name = _("agency consent")
+        verbose_name_plural = _("agency consents")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "agency"], condition=models.Q(revoked_at__isnull=True),
+                name="one_open_consent_per_agency",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} → {self.agency}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.revoked_at is None

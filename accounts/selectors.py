@@ -6,7 +6,16 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Agency, Company, Invitation, Membership, Region, Site, User
+from accounts.models import (
+    Agency,
+    AgencyConsent,
+    Company,
+    Invitation,
+    Membership,
+    Region,
+    Site,
+    User,
+)
 
 
 def company_for_user(*, user: User) -> Company | None:
@@ -91,3 +100,21 @@ def company_list_in_regions(*, regions: Iterable[Region] | QuerySet[Region]) -> 
 
 def site_region_ids(*, site: Site) -> set[int]:
     return set(site.regions.values_list("pk", flat=True))
+
+
+def agency_list_for_company(*, company: Company) -> QuerySet[Agency]:
+    """Agencies whose regions hold at least one of the firm's sites."""
+    return Agency.objects.filter(
+        regions__sites__company=company).distinct().order_by("name")
+
+
+def agency_consent_open(*, company: Company, agency: Agency) -> AgencyConsent | None:
+    """The firm's open consent for the agency to edit its listings, or None."""
+    return AgencyConsent.objects.filter(
+        company=company, agency=agency, revoked_at__isnull=True).first()
+
+
+def agency_consent_list_for_company(*, company: Company) -> QuerySet[AgencyConsent]:
+    """Every consent the firm gave, open and revoked, newest first."""
+    return AgencyConsent.objects.filter(company=company).select_related(
+        "agency", "granted_by", "revoked_by")

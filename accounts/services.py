@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import events
 from accounts.geocoding import Geocoder, countries, get_geocoder
-from accounts.models import Company, Invitation, Membership, Site, User
+from accounts.models import Agency, AgencyConsent, Company, Invitation, Membership, Site, User
 
 
 @transaction.atomic
@@ -388,3 +388,37 @@ def token_get_or_create(*, user: User) -> str:
     """The user's API token for ``Authorization: Token …`` (created on first use)."""
     token, _created = Token.objects.get_or_create(user=user)
     return token.key
+
+
+@transaction.atomic
+def agency_consent_grant(*, company: Company, agency: Agency, user: User) -> AgencyConsent:
+    """Let ``agency``'s staff enter and edit the firm's listings on its behalf; only an
+    owner may grant it, and only to an agency whose regions hold one of the firm's sites.
+    Granting again while a consent is open returns that consent."""
+    if not _is_owner(user=user, company=company):
+        raise PermissionDenied(_("Only an owner of the company can grant an agency consent."))
+    from accounts.selectors import agency_list_for_company
+
+    if not agency_list_for_company(company=company).filter(pk=agency.pk).exists():
+        raise ValidationError({"agency": _("%(agency)s covers none of your sites.")
+                               % {"agency": agency.name}})
+    Company.objects.select_for_update().get(pk=company.pk)
+    consent = AgencyConsent.objects.filter(
+        company=company, agency=agency, revoked_at__isnull=True).first()
+    if consent is None:
+        consent = AgencyConsent.objects.create(company=company, agency=agency, granted_by=user)
+    return consent
+
+
+@transaction.atomic
+def agency_consent_revoke(*, company: Company, agency: Agency, user: User) -> AgencyConsent | None:
+    """End the agency's consent (kept, marked revoked): from now on its staff can no longer
+    enter or edit the firm's listings. None when no consent was open."""
+    if not _is_owner(user=user, company=company):
+        raise PermissionDenied(_("Only an owner of the company can revoke an agency consent."))
+    consent = (AgencyConsent.objects.select_for_update()
+               .filter(company=company, agency=agency, revoked_at__isnull=True).first())
+    if consent is not None:
+        consent.revoked_at, consent.revoked_by = timezone.now(), user
+        consent.save(update_fields=["revoked_at", "revoked_by"])
+    return consent

@@ -51,6 +51,8 @@ urlpatterns = [
     path("company/invitations/", views.invitation_create, name="invitation_create"),
     path("company/invitations/<int:pk>/revoke/", views.invitation_revoke,
          name="invitation_revoke"),
+    path("company/agencies/<int:agency_id>/consent/", views.agency_consent,
+         name="agency_consent"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("sites/", views.site_list, name="sites"),
     path("sites/new/", views.site_create, name="site_create"),

@@ -29,6 +29,8 @@ from accounts.forms import (
 from accounts.geocoding import countries
 from accounts.models import Company, Invitation, Membership
 from accounts.selectors import (
+    agency_consent_list_for_company,
+    agency_list_for_company,
     agency_list_for_user,
     company_for_user,
     invitation_for_token,
@@ -164,6 +166,7 @@ def _company_page(request: HttpRequest, company: Company, *, form: CompanyForm |
         "sector": nace_title(company.nace_code) if company.nace_code else "",
         "members": membership_list_for_company(company=company),
         "sites": site_list_for_company(company=company),
+        "agency_consents": _agency_consents(company),
         **_nace_context(),
     }
     if can_edit:
@@ -171,6 +174,35 @@ def _company_page(request: HttpRequest, company: Company, *, form: CompanyForm |
         context["invitations"] = invitation_list_open_for_company(company=company)
         context["invite_form"] = invite_form or InvitationForm()
     return render(request, "accounts/company_detail.html", context, status=status)
+
+
+def _agency_consents(company: Company) -> list[dict]:
+    """Each agency covering the firm's sites, with its open consent (if any)."""
+    consents = list(agency_consent_list_for_company(company=company))
+    return [
+        {"agency": agency,
+         "consent": next((c for c in consents if c.agency_id == agency.pk and c.is_open), None)}
+        for agency in agency_list_for_company(company=company)
+    ]
+
+
+@company_required
+@require_POST
+def agency_consent(request: HttpRequest, agency_id: int, *, company: Company) -> HttpResponse:
+    """An owner grants (``action=grant``) or revokes the agency's consent to edit listings."""
+    agency = get_object_or_404(agency_list_for_company(company=company), pk=agency_id)
+    try:
+        if request.POST.get("action") == "grant":
+            services.agency_consent_grant(company=company, agency=agency, user=request.user)
+            messages.success(request, _("%(agency)s may now enter and edit your listings on "
+                                        "your behalf.") % {"agency": agency.name})
+        else:
+            services.agency_consent_revoke(company=company, agency=agency, user=request.user)
+            messages.success(request, _("%(agency)s can no longer edit your listings.")
+                             % {"agency": agency.name})
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect("accounts:company")
 
 
 def _base_url(request: HttpRequest) -> str:

@@ -36,6 +36,7 @@ from matching.disclosure import (  # noqa: F401 - re-exported: exchanges reads t
     sector_name,
     snap,
     snapped_distance_km,
+    verifying_agency_names,
 )
 from matching.engine import canonical_amount, format_amount
 
@@ -101,6 +102,9 @@ class ListingView:
     site_name: str = ""
     address: str = ""
     contact_persons: tuple[Person, ...] = field(default_factory=tuple)
+    # A neutral "verified" while anonymous; the agency is named with the firm's name.
+    verified: bool = False
+    verified_by: str = ""
 
     def as_dict(self) -> dict:
         data = {
@@ -109,6 +113,8 @@ class ListingView:
             "ewc_code": self.ewc_code, "quantity": self.quantity, "sector": self.sector,
             "area": self.area, "max_distance_km": self.max_distance_km,
             "company": self.company_name or None,
+            "verified": self.verified,
+            "verified_by": self.verified_by or None,
         }
         if self.site_name:
             data["site"] = {"name": self.site_name, "address": self.address}
@@ -146,7 +152,15 @@ def listing_view(
         site_name=site.name if revealed else "",
         address=", ".join(p for p in (site.address, site.city) if p) if revealed else "",
         contact_persons=persons if disclosed else (),
+        verified=listing.company.verified,
+        verified_by=(_verifier_name(listing.company) if revealed or public else ""),
     )
+
+
+def _verifier_name(company) -> str:
+    if not company.verified or not company.verified_by_id:
+        return ""
+    return verifying_agency_names([company]).get(company.verified_by_id, "")
 
 
 def range_text(km: float, band: tuple[int, int], mine: Listing, theirs: Listing) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from accounts.models import Company, Region, Site
+from accounts.models import Agency, Company, Region, Site
 from matching import catalogue
 from matching.engine.geo import haversine_km
 from matching.engine.quantity import UNITS
@@ -227,6 +227,10 @@ class CounterpartView:
     score: float | None
     components: dict[str, float] = field(default_factory=dict)
     explanation: str = ""
+    # Verified by an agency: the agency is named only where the firm's name is shown (an
+    # agency of a small region would otherwise hint at who the anonymous firm is).
+    verified: bool = False
+    verified_by: str = ""
 
     @property
     def distance(self) -> str:
@@ -235,6 +239,12 @@ class CounterpartView:
     @property
     def coverage(self) -> float | None:
         return self.components.get("quantity")
+
+
+def verifying_agency_names(companies: Iterable[Company]) -> dict[int, str]:
+    """Names of the agencies that verified these firms, by agency id, in one query."""
+    ids = {c.verified_by_id for c in companies if c.verified and c.verified_by_id}
+    return dict(Agency.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
 
 
 def counterpart_views(
@@ -249,6 +259,7 @@ def counterpart_views(
     others = {m.pk: (m.want if m.offer.company_id == viewer.id else m.offer) for m in matches}
     areas = area_names((o.site, o.company) for o in others.values())
     policies = listing_policies(o.pk for o in others.values())
+    verifiers = verifying_agency_names(o.company for o in others.values())
     kb = catalogue.knowledge()
     out: dict[int, CounterpartView] = {}
     for match in matches:
@@ -271,6 +282,8 @@ def counterpart_views(
             score=rounded(match.score),
             components=rounded_components(match.components),
             explanation=explanation_text(match.explanation, band),
+            verified=other.company.verified,
+            verified_by=(verifiers.get(other.company.verified_by_id, "") if public else ""),
         )
     return out
 

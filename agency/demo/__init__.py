@@ -20,3 +20,7 @@ def demo_step(*, stdout: TextIO | None = None) -> DemoReport:
     for part in PARTS:
         lines.extend(part(stdout=stdout))
     return DemoReport(app="agency", headline="Agency workspace ready.", lines=tuple(lines))
+
+from agency.demo.firms import firms_part  # noqa: E402
+
+PARTS.append(firms_part)

@@ -2,5 +2,7 @@
 finds every model)."""
 
 from agency.models.review import Assignment, Decision, Introduction, ReviewNote
+from agency.models.staff import StaffAction, StaffInvitation
 
-__all__ = ["Assignment", "Decision", "Introduction", "ReviewNote"]
+__all__ = ["Assignment", "Decision", "Introduction", "ReviewNote", "StaffAction",
+           "StaffInvitation"]

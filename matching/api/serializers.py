@@ -237,6 +237,9 @@ class CounterpartSerializer(serializers.Serializer):
         help_text=_("The town, or the region where few firms of the sector are in it."))
     company = serializers.CharField(
         allow_null=True, help_text=_("The firm's name when its listing is public."))
+    verified = serializers.BooleanField(help_text=_("A regional agency verified the firm."))
+    verified_by = serializers.CharField(
+        allow_null=True, help_text=_("The verifying agency, named where the firm is."))
 
 
 class MatchSerializer(serializers.ModelSerializer):
@@ -322,6 +325,7 @@ class MatchSerializer(serializers.ModelSerializer):
         view = self._view(match)
         data = CounterpartSerializer(view).data
         data["company"] = view.company or None
+        data["verified_by"] = view.verified_by or None
         return data
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 
 import symbiosis.demo
+from accounts import geometry
 from matching import catalogue
 from matching.services import LISTING_FIELDS
 
@@ -77,9 +78,16 @@ class RegionSpec:
     max_lat: float
     min_lon: float
     max_lon: float
+    # The region's shape: towns (GeoNames coordinates) with a radius; the box above only
+    # bounds the data check, the saved region derives its own box from the towns.
+    towns: tuple[Mapping[str, Any], ...] = ()
+    radius_km: float | None = None
 
     def contains(self, lat: float, lon: float) -> bool:
-        return self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
+        in_box = self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
+        if self.towns and self.radius_km:
+            return in_box and geometry.towns_contain(self.towns, self.radius_km, lat, lon)
+        return in_box
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,7 @@ def _companies(raw: list[dict[str, Any]], region: RegionSpec) -> tuple[CompanySp
             raise DemoDataError(f"company {item['slug']}: no site")
         for site in sites:
             if not region.contains(site.latitude, site.longitude):
-                raise DemoDataError(f"site {site.name}: outside the region's bounding box")
+                raise DemoDataError(f"site {site.name}: outside the region")
         companies.append(
             CompanySpec(
                 slug=item["slug"],
@@ -176,7 +184,9 @@ def demo_data_load(data_dir: Path | None = None) -> DemoData:
     region_file = _read_json(folder / "region.json")
     listing_file = _read_json(folder / "listings.json")
 
-    region = RegionSpec(**region_file["region"])
+    region_raw = dict(region_file["region"])
+    region_raw["towns"] = tuple(region_raw.get("towns") or ())
+    region = RegionSpec(**region_raw)
     companies = _companies(region_file["companies"], region)
     _check_unique([company.slug for company in companies], "company slug")
     _check_unique([name_key(company.name) for company in companies], "company name")

@@ -97,20 +97,21 @@ def _sync(instance: Any, values: dict[str, Any]) -> bool:
 
 def _region(data: DemoData, tally: _Tally) -> Region:
     spec = data.region
-    values = {
-        "name": spec.name,
-        "country": spec.country,
-        "min_lat": spec.min_lat,
-        "max_lat": spec.max_lat,
-        "min_lon": spec.min_lon,
-        "max_lon": spec.max_lon,
-    }
+    values: dict[str, Any] = {"name": spec.name, "country": spec.country}
+    if spec.towns and spec.radius_km:
+        # Towns with a radius: the box is derived from them on save (Region.fit_bbox).
+        values.update(towns=[dict(t) for t in spec.towns], radius_km=spec.radius_km,
+                      boundary=None)
+    else:
+        values.update(min_lat=spec.min_lat, max_lat=spec.max_lat,
+                      min_lon=spec.min_lon, max_lon=spec.max_lon)
     region = (
         Region.objects.filter(slug=spec.slug).first()
         or Region.objects.filter(name=spec.name).first()
     )
     if region is None:
-        region = Region(slug=spec.slug, **values)
+        region = Region(slug=spec.slug, min_lat=spec.min_lat, max_lat=spec.max_lat,
+                        min_lon=spec.min_lon, max_lon=spec.max_lon, **values)
         region.full_clean()
         region.save()
         tally.created += 1

@@ -50,6 +50,8 @@ def test_the_root_lists_every_route_the_apps_contribute(owner):
         "contacts", "agreements", "deliveries", "notifications", "searches",  # exchanges
         "agency/matches", "agency/impact",  # agency (agency/decisions/bulk/: an action)
         "webhooks",  # integrations
+        "agency/firms", "agency/listings", "agency/contacts", "agency/agreements",  # agency
+        "agency/deliveries",
     }
 
 
