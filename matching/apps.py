@@ -14,3 +14,9 @@ class MatchingConfig(AppConfig):
         events.site_moved.connect(
             subscribers.rematch_moved_site, dispatch_uid="matching.rematch_moved_site"
         )
+
+        # Matching's own import kind; higher apps register theirs in their ready().
+        from matching.imports import register
+        from matching.imports.listings import ListingsImporter
+
+        register(ListingsImporter())

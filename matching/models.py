@@ -321,3 +321,75 @@ class MatchDismissal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company} dismissed {self.offer_id} → {self.want_id}"
+
+
+class ImportJob(models.Model):
+    """One uploaded spreadsheet of one import kind (``matching.imports``): its parsed
+    rows, the preview, then the progress and result of applying it.
+
+    A firm's import has ``company``; an agency's has ``agency_id`` (a plain id: the
+    agency app sits above matching, which never refers to its models).
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Waiting for confirmation")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=40)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    agency_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(max_length=5)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    # The header as read, and every data row: [{"row": 2, "values": {...}}, ...].
+    columns = models.JSONField(default=list)
+    rows = models.JSONField(default=list)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PREVIEWED
+    )
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    # At upload: {"counts": {create, update, unchanged, error}, "rows": [first rows]}.
+    preview = models.JSONField(default=dict)
+    # Rows refused, at preview and then when applied: [{"row": 3, "errors": {...}}].
+    row_errors = models.JSONField(default=list)
+    # When applied: {created, updated, unchanged, error} and the ids written.
+    summary = models.JSONField(default=dict)
+    changed_ids = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["company", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(company__isnull=False) | Q(agency_id__isnull=False),
+                name="importjob_has_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.file_name} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, round(100 * self.processed / self.total))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

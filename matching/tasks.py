@@ -64,3 +64,12 @@ def rematch_cell(version: str, cell: int) -> int:
 def rematch_write(version: str, cell: int) -> list[int]:
     """Store the matches whose offer lies in one cell (idempotent)."""
     return list(services.match_rematch_write(version=version, cell=cell))
+
+
+@shared_task(name="matching.tasks.run_import", **_RETRY)
+def run_import(job_id: int) -> str | None:
+    """Apply a confirmed import job's rows (idempotent: resumes, or leaves a done job)."""
+    from matching.imports.services import import_job_run
+
+    job = import_job_run(job_id=job_id)
+    return job.status if job is not None else None

@@ -409,3 +409,75 @@ class ErrorSerializer(serializers.Serializer):
     """Every error of the API has this shape."""
 
     error = ErrorBodySerializer()
+
+
+# --- imports --------------------------------------------------------------------------
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    """A spreadsheet to preview (multipart/form-data)."""
+
+    file = serializers.FileField(
+        help_text=_("UTF-8 CSV (separated by ; , or tab) or .xlsx, at most 10 MB and "
+                    "10,000 rows; the header names the columns (see the template).")
+    )
+    kind = serializers.ChoiceField(
+        choices=["listings"], default="listings",
+        help_text=_("What the rows are: `listings` (your offers and wants)."),
+    )
+
+
+class ImportCountsSerializer(serializers.Serializer):
+    create = serializers.IntegerField(required=False)
+    update = serializers.IntegerField(required=False)
+    unchanged = serializers.IntegerField(required=False)
+    error = serializers.IntegerField(required=False)
+
+
+class ImportSummarySerializer(serializers.Serializer):
+    created = serializers.IntegerField(required=False)
+    updated = serializers.IntegerField(required=False)
+    unchanged = serializers.IntegerField(required=False)
+    error = serializers.IntegerField(required=False)
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text=_("Row number as a spreadsheet shows it (the "
+                                               "header is row 1)."))
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   help_text=_("Column → messages."))
+
+
+class ImportPreviewRowSerializer(ImportRowErrorSerializer):
+    action = serializers.ChoiceField(choices=["create", "update", "unchanged", "error"])
+    values = serializers.DictField(child=serializers.CharField(allow_blank=True))
+
+
+class ImportJobSerializer(serializers.Serializer):
+    """An import: its preview, then its progress and result."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    file_name = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=["previewed", "queued", "running", "done", "failed"],
+        help_text=_("previewed: waiting for confirm; queued/running: being applied; done; "
+                    "failed (see `error`)."))
+    total = serializers.IntegerField(help_text=_("Data rows in the file."))
+    processed = serializers.IntegerField(help_text=_("Rows applied so far."))
+    percent = serializers.IntegerField()
+    finished = serializers.BooleanField()
+    preview_counts = ImportCountsSerializer(
+        help_text=_("What confirming would do, as checked at upload."))
+    summary = ImportSummarySerializer(help_text=_("What applying did (so far)."))
+    error_count = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ImportJobDetailSerializer(ImportJobSerializer):
+    preview_rows = ImportPreviewRowSerializer(
+        many=True, help_text=_("The first rows of the file as checked at upload."))
+    row_errors = ImportRowErrorSerializer(
+        many=True, help_text=_("Rows refused (at upload, then as applied); the first 1,000."))

@@ -15,6 +15,7 @@ router.register("matches", views.MatchViewSet, basename="match")
 router.register("sites", views.SiteViewSet, basename="site")
 router.register("ewc-codes", views.EwcCodeViewSet, basename="ewc-code")
 router.register("categories", views.CategoryViewSet, basename="category")
+router.register("imports", views.ImportJobViewSet, basename="import")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token-obtain"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +37,9 @@ from matching.api.serializers import (
     EwcEntrySerializer,
     EwcSuggestQuerySerializer,
     EwcSuggestResponseSerializer,
+    ImportJobDetailSerializer,
+    ImportJobSerializer,
+    ImportUploadSerializer,
     ListingInputSerializer,
     ListingSerializer,
     MatchSerializer,
@@ -42,7 +47,7 @@ from matching.api.serializers import (
     TokenObtainSerializer,
     TokenSerializer,
 )
-from matching.models import Listing, Match
+from matching.models import ImportJob, Listing, Match
 from symbiosis.api.pagination import PageNumberPagination, SyncPagination
 from symbiosis.api.params import KnownQueryParamsMixin
 from symbiosis.api.scopes import KeyScope
@@ -483,3 +488,105 @@ class CategoryViewSet(KnownQueryParamsMixin, viewsets.GenericViewSet):
         page = self.paginate_queryset(data)
         return self.get_paginated_response(CategorySerializer(page, many=True).data)
 
+
+
+# --- imports --------------------------------------------------------------------------
+
+
+def _import_detail(job) -> dict[str, Any]:
+    from matching.imports import selectors as import_selectors
+
+    data = import_selectors.import_job_progress(job=job)
+    data["preview_rows"] = [
+        {"row": r["row"], "action": r["action"], "values": r["values"],
+         "errors": r["errors"]} for r in (job.preview or {}).get("rows", [])
+    ]
+    data["row_errors"] = job.row_errors
+    return ImportJobDetailSerializer(data).data
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Your imports"),
+        description=_("Spreadsheet imports of your company, newest first."),
+        responses={200: ImportJobSerializer(many=True), **_errors(401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary=_("One import: preview, progress, result"),
+        description=_("Poll it after confirming: `processed` of `total` rows, `finished` "
+                      "when done or failed, `summary` and `row_errors` at the end."),
+        responses={200: ImportJobDetailSerializer, **_errors(401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary=_("Upload a spreadsheet to preview"),
+        description=_(
+            "A CSV or XLSX file (multipart field `file`) with the columns of the portal's "
+            "template. Every row is checked and nothing is saved: the answer says what "
+            "confirming would do (`preview_counts`), shows the first rows and lists the "
+            "rows with errors. A file that cannot be read, or has a missing or unknown "
+            "column, is a 400 on `file`."
+        ),
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ImportJobDetailSerializer, **_errors(401, 403)},
+    ),
+)
+class ImportJobViewSet(CompanyScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Spreadsheet imports of listings: upload (preview), confirm, follow the progress."""
+
+    key_scope = "listings"
+    serializer_class = ImportJobSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filter_backends: list = []
+    queryset = ImportJob.objects.none()
+
+    def get_queryset(self):
+        from matching.imports import selectors as import_selectors
+
+        if getattr(self, "swagger_fake_view", False):
+            return ImportJob.objects.none()
+        return import_selectors.import_job_list(company=self.company, kind="listings")
+
+    def list(self, request, *args, **kwargs) -> Response:
+        from matching.imports import selectors as import_selectors
+
+        page = self.paginate_queryset(self.get_queryset())
+        data = [import_selectors.import_job_progress(job=job) for job in page]
+        return self.get_paginated_response(ImportJobSerializer(data, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs) -> Response:
+        return Response(_import_detail(self.get_object()))
+
+    def create(self, request, *args, **kwargs) -> Response:
+        from matching.imports import MAX_BYTES
+        from matching.imports import services as import_services
+
+        body = ImportUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        if upload.size > MAX_BYTES:
+            raise DjangoValidationError(
+                {"file": _("The file is larger than %(limit)d MB; split it into smaller "
+                           "files.") % {"limit": MAX_BYTES // 1024 // 1024}})
+        job = import_services.import_job_preview(
+            kind=body.validated_data["kind"], user=request.user, company=self.company,
+            file_name=upload.name, data=upload.read(MAX_BYTES + 1),
+        )
+        return Response(_import_detail(job), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("Confirm an import"),
+        description=_(
+            "Applies the previewed rows in the background (202): poll the import for its "
+            "progress. Rows are checked again as they are applied; rows with errors are "
+            "skipped. Confirming again changes nothing."
+        ),
+        request=None,
+        responses={202: ImportJobDetailSerializer, **_errors(401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None) -> Response:
+        from matching.imports import services as import_services
+
+        job = import_services.import_job_confirm(job=self.get_object())
+        return Response(_import_detail(job), status=status.HTTP_202_ACCEPTED)

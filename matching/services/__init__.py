@@ -16,6 +16,7 @@ from matching.services.bulk import (
     listing_queue_rematch_many,
     listing_rematch_many,
     listing_save_many,
+    listing_unchanged,
 )
 from matching.services.dismissals import match_dismiss
 from matching.services.distributed import (
@@ -50,6 +51,7 @@ __all__ = [
     "listing_queue_rematch_many",
     "listing_rematch_many",
     "listing_save_many",
+    "listing_unchanged",
     "LISTING_FIELDS",
     "DistributedRematch",
     "RematchReport",

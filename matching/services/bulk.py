@@ -38,6 +38,11 @@ class BulkOutcome:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
+def listing_unchanged(*, listing: Listing, data: Mapping[str, Any]) -> bool:
+    """Saving ``data`` (validated input) on ``listing`` would change nothing."""
+    return _same(listing, data)
+
+
 def _same(listing: Listing, data: Mapping[str, Any]) -> bool:
     for name, value in data.items():
         current = getattr(listing, f"{name}_id" if name == "site" else name)
@@ -59,12 +64,14 @@ def _messages(exc: ValidationError) -> dict[str, list[str]]:
 
 @transaction.atomic
 def listing_save_many(
-    *, company: Company, user: User | None, items: Sequence[BulkItem], atomic: bool = False
+    *, company: Company, user: User | None, items: Sequence[BulkItem], atomic: bool = False,
+    queue_rematch: bool = True,
 ) -> list[BulkOutcome]:
     """Create or update each item; one rematch for all that changed, queued after commit.
 
     With ``atomic``, any failed item rolls the whole batch back (the outcomes still say
-    what each item would have been).
+    what each item would have been). An import of many chunks passes
+    ``queue_rematch=False`` and queues one rematch for the whole file at its end.
     """
     outcomes: list[BulkOutcome] = []
     for item in items:
@@ -89,7 +96,7 @@ def listing_save_many(
         transaction.set_rollback(True)
         return outcomes
     written = [o.listing.pk for o in outcomes if o.result in (CREATED, UPDATED)]
-    if written:
+    if written and queue_rematch:
         listing_queue_rematch_many(listing_ids=written)
     return outcomes
 

@@ -46,7 +46,7 @@ def test_the_root_lists_every_route_the_apps_contribute(owner):
     response = client.get("/api/v1/")
     assert response.status_code == 200
     assert set(response.json()) == {
-        "listings", "matches", "sites", "ewc-codes", "categories",  # matching
+        "listings", "matches", "sites", "ewc-codes", "categories", "imports",  # matching
         "contacts", "agreements", "deliveries", "notifications", "searches",  # exchanges
         "webhooks",  # integrations
     }
