@@ -112,6 +112,14 @@ def quantity_text(listing: Listing, *, exact: bool) -> str:
     return f"{number_text(low)}–{number_text(high)} {unit}, {frequency}"
 
 
+def name_may_show(company: Company) -> bool:
+    """Whether another firm may ever see this company's name (public listing, accepted
+    contact): not while it is an unclaimed profile made from a public register (its
+    name, site and contact details stay hidden until someone of the firm claims it;
+    agency staff see it on their own pages)."""
+    return bool(company.claimed)
+
+
 def division(nace: str) -> str:
     return (nace or "")[:2]
 
@@ -227,6 +235,8 @@ class CounterpartView:
     score: float | None
     components: dict[str, float] = field(default_factory=dict)
     explanation: str = ""
+    # An estimate from a public register (``Listing.indicative``), not the firm's word.
+    indicative: bool = False
 
     @property
     def distance(self) -> str:
@@ -254,6 +264,8 @@ def counterpart_views(
     for match in matches:
         other = others[match.pk]
         public, exact = policies[other.pk]
+        # An unclaimed profile never publishes its name, whatever its listings say.
+        public = public and name_may_show(other.company)
         band = distance_band(snapped_distance_km(match.offer.site, match.want.site))
         out[match.pk] = CounterpartView(
             listing_id=other.pk,
@@ -271,6 +283,7 @@ def counterpart_views(
             score=rounded(match.score),
             components=rounded_components(match.components),
             explanation=explanation_text(match.explanation, band),
+            indicative=other.indicative,
         )
     return out
 
