@@ -37,12 +37,12 @@ def claim_start(request: HttpRequest) -> HttpResponse:
     sent_to = ""
     if request.method == "POST" and form.is_valid():
         try:
-            claims.company_claim_request(email=form.cleaned_data["email"],
-                                         base_url=_base_url(request))
+            sent = claims.company_claim_request(email=form.cleaned_data["email"],
+                                                base_url=_base_url(request))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            sent_to = form.cleaned_data["email"]
+            sent_to = sent[0].email
             form = ClaimRequestForm()
     return render(request, "accounts/claim_start.html", {"form": form, "sent_to": sent_to})
 

@@ -26,13 +26,17 @@ def csv_bytes(rows: list[dict[str, str]]) -> bytes:
 
 
 def satakunta_rows(*, facilities: int | None = None) -> list[dict[str, str]]:
-    """Every year row of the register's facilities in the demo region's box (the first
-    ``facilities`` of them by id, with waste transfers reported)."""
+    """Every year row of the register's facilities in the demo region's box (or only
+    ``facilities`` of them, operating and with waste transfers reported)."""
     rows = [r for r in register_rows()
             if 60.95 <= float(r["lat"]) <= 62.35 and 21.0 <= float(r["lon"]) <= 23.2]
     if facilities is not None:
-        keep = sorted({r["facility_id"] for r in rows if r["waste_transfer_reported"] == "1"
-                       and r["facility_status"] == "functional"})[:facilities]
+        # Those reporting most years first: their earlier years are left out by the import.
+        years: dict[str, int] = {}
+        for r in rows:
+            if r["waste_transfer_reported"] == "1" and r["facility_status"] == "functional":
+                years[r["facility_id"]] = years.get(r["facility_id"], 0) + 1
+        keep = sorted(years, key=lambda key: (-years[key], key))[:facilities]
         rows = [r for r in rows if r["facility_id"] in keep]
     return rows
 
