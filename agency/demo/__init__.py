@@ -15,3 +15,7 @@ def demo_step(*, stdout: TextIO | None = None) -> DemoReport:
     for part in PARTS:
         lines.extend(part(stdout=stdout))
     return DemoReport(app="agency", headline="Agency workspace ready.", lines=tuple(lines))
+
+from agency.demo.facilities import facilities_demo  # noqa: E402
+
+PARTS.append(facilities_demo)
