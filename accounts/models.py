@@ -237,6 +237,15 @@ class Company(models.Model):
         verbose_name=_("verified by"),
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    # A profile an agency made from a public register (agency.facilities) is unclaimed
+    # until someone of the firm proves an address at ``claim_domain`` or the agency
+    # claims it for them; until then no other firm sees its name (matching.disclosure).
+    claimed = models.BooleanField(_("claimed"), default=True, db_default=True)
+    claim_domain = models.CharField(
+        _("claim e-mail domain"), max_length=253, blank=True,
+        help_text=_("An address at this domain may claim the profile (e.g. example.fi)."),
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
         User, through="Membership", related_name="companies", verbose_name=_("members")
@@ -246,9 +255,52 @@ class Company(models.Model):
         ordering = ["name"]
         verbose_name = _("company")
         verbose_name_plural = _("companies")
+        indexes = [models.Index(fields=["claimed"], condition=models.Q(claimed=False),
+                                name="company_unclaimed")]
 
     def __str__(self) -> str:
         return self.name
+
+
+class CompanyClaim(models.Model):
+    """A request to claim an unclaimed profile, and how it ended.
+
+    By e-mail: an address at the company's claim domain is mailed a link (only a hash of
+    its token is stored, as for invitations); following it makes the person an owner. By
+    the agency: staff claim it for the firm, optionally inviting an owner's address.
+    """
+
+    class Via(models.TextChoices):
+        EMAIL = "email", _("Verified e-mail address")
+        AGENCY = "agency", _("Agency on the firm's behalf")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="claims")
+    email = models.EmailField(_("e-mail address"), blank=True)
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices, default=Via.EMAIL)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True,
+                                  editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # Who became owner (by e-mail), or the staff member who claimed it (by the agency).
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("company claim")
+        verbose_name_plural = _("company claims")
+
+    def __str__(self) -> str:
+        return f"{self.company} ← {self.email or self.via}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and timezone.now() >= self.expires_at
 
 
 class Membership(models.Model):

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import claim_views, views
 from accounts.forms import EmailAuthenticationForm
 
 app_name = "accounts"
@@ -54,6 +54,8 @@ urlpatterns = [
     path("company/agencies/<int:agency_id>/consent/", views.agency_consent,
          name="agency_consent"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("claim/", claim_views.claim_start, name="claim"),
+    path("claim/<str:token>/", claim_views.claim_link, name="claim_link"),
     path("sites/", views.site_list, name="sites"),
     path("sites/new/", views.site_create, name="site_create"),
     path("sites/<int:pk>/edit/", views.site_edit, name="site_edit"),

@@ -15,3 +15,9 @@ class AgencyConfig(AppConfig):
         from matching import reviews
 
         reviews.register_review_source(reviewed_pairs)
+
+        # The register import is a kind of matching's one import machinery.
+        from agency.facilities.importer import FacilitiesImporter
+        from matching.imports import register
+
+        register(FacilitiesImporter())

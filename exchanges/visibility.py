@@ -28,6 +28,7 @@ from matching.disclosure import (  # noqa: F401 - re-exported: exchanges reads t
     band_label,
     distance_band,
     explanation_text,
+    name_may_show,
     number_text,
     quantity_band,
     quantity_text,
@@ -105,10 +106,12 @@ class ListingView:
     # A neutral "verified" while anonymous; the agency is named with the firm's name.
     verified: bool = False
     verified_by: str = ""
+    # An estimate from a public register, not the firm's word (``Listing.indicative``).
+    indicative: bool = False
 
     def as_dict(self) -> dict:
         data = {
-            "id": self.id, "kind": self.kind, "title": self.title,
+            "id": self.id, "kind": self.kind, "title": self.title, "indicative": self.indicative,
             "description": self.description, "category": self.category,
             "ewc_code": self.ewc_code, "quantity": self.quantity, "sector": self.sector,
             "area": self.area, "max_distance_km": self.max_distance_km,
@@ -132,7 +135,11 @@ def listing_view(
     """``listing`` as ``viewer`` may see it; ``disclosed``: an accepted contact joins them."""
     own = viewer is not None and listing.company_id == viewer.id
     public, exact = _disclosure(listing)
-    revealed = own or disclosed
+    # An unclaimed profile (made by an agency from a public register) stays anonymous to
+    # other firms even after a contact is accepted: nobody of the firm has agreed to it.
+    claimed = name_may_show(listing.company)
+    public = public and claimed
+    revealed = own or (disclosed and claimed)
     kb = catalogue.knowledge()
     site = listing.site
     return ListingView(
@@ -151,9 +158,10 @@ def listing_view(
         company_name=listing.company.name if revealed or public else "",
         site_name=site.name if revealed else "",
         address=", ".join(p for p in (site.address, site.city) if p) if revealed else "",
-        contact_persons=persons if disclosed else (),
+        contact_persons=persons if disclosed and claimed else (),
         verified=listing.company.verified,
         verified_by=(_verifier_name(listing.company) if revealed or public else ""),
+        indicative=listing.indicative,
     )
 
 

@@ -112,6 +112,14 @@ def quantity_text(listing: Listing, *, exact: bool) -> str:
     return f"{number_text(low)}–{number_text(high)} {unit}, {frequency}"
 
 
+def name_may_show(company: Company) -> bool:
+    """Whether another firm may ever see this company's name (public listing, accepted
+    contact): not while it is an unclaimed profile made from a public register (its
+    name, site and contact details stay hidden until someone of the firm claims it;
+    agency staff see it on their own pages)."""
+    return bool(company.claimed)
+
+
 def division(nace: str) -> str:
     return (nace or "")[:2]
 
@@ -231,6 +239,8 @@ class CounterpartView:
     # agency of a small region would otherwise hint at who the anonymous firm is).
     verified: bool = False
     verified_by: str = ""
+    # An estimate from a public register (``Listing.indicative``), not the firm's word.
+    indicative: bool = False
 
     @property
     def distance(self) -> str:
@@ -265,6 +275,8 @@ def counterpart_views(
     for match in matches:
         other = others[match.pk]
         public, exact = policies[other.pk]
+        # An unclaimed profile never publishes its name, whatever its listings say.
+        public = public and name_may_show(other.company)
         band = distance_band(snapped_distance_km(match.offer.site, match.want.site))
         out[match.pk] = CounterpartView(
             listing_id=other.pk,
@@ -284,6 +296,7 @@ def counterpart_views(
             explanation=explanation_text(match.explanation, band),
             verified=other.company.verified,
             verified_by=(verifiers.get(other.company.verified_by_id, "") if public else ""),
+            indicative=other.indicative,
         )
     return out
 

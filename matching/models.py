@@ -120,6 +120,10 @@ class Listing(models.Model):
         _("external id"), max_length=100, blank=True,
         help_text=_("Your own reference, unique within your company (API clients)."),
     )
+    # An estimate made for a firm that has not said it itself (the agency's import of a
+    # public register, agency.facilities): shown as such to everyone; the firm's own
+    # edit makes it a plain listing (listing_update).
+    indicative = models.BooleanField(_("indicative"), default=False, db_default=False)
     # Matching's bookkeeping (not the firm's to edit): queuing its rematch failed (the
     # broker was down; the periodic sweep matches it), or the matcher could not process
     # it (why, in words; it is left out of matching until saved again).

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from agency.demo.facilities import facilities_demo
+from agency.demo.firms import firms_part
+from agency.demo.impact import impact_part
 from agency.demo.review import review_part
 from symbiosis.demo import DemoReport
 
 # Each entry: a function (*, stdout) -> tuple[str, ...] of report lines, run in order.
-PARTS: list = [review_part]
-
-from agency.demo.impact import impact_part  # noqa: E402 - each area appends its part
-
-PARTS.append(impact_part)
+# The register import comes last: its rematch adds pairs, and the parts before it
+# decide on pairs of the firms that signed up.
+PARTS: list = [review_part, impact_part, firms_part, facilities_demo]
 
 
 def demo_step(*, stdout: TextIO | None = None) -> DemoReport:
@@ -20,7 +21,3 @@ def demo_step(*, stdout: TextIO | None = None) -> DemoReport:
     for part in PARTS:
         lines.extend(part(stdout=stdout))
     return DemoReport(app="agency", headline="Agency workspace ready.", lines=tuple(lines))
-
-from agency.demo.firms import firms_part  # noqa: E402
-
-PARTS.append(firms_part)

@@ -205,7 +205,8 @@ class ListingSerializer(serializers.ModelSerializer):
         model = Listing
         fields = [
             "id", *LISTING_INPUT_FIELDS[:7], "ewc_display", *LISTING_INPUT_FIELDS[7:],
-            "amount_per_year", "canonical_unit", "match_count", "created_at", "updated_at",
+            "amount_per_year", "canonical_unit", "indicative", "match_count", "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -240,6 +241,9 @@ class CounterpartSerializer(serializers.Serializer):
     verified = serializers.BooleanField(help_text=_("A regional agency verified the firm."))
     verified_by = serializers.CharField(
         allow_null=True, help_text=_("The verifying agency, named where the firm is."))
+    indicative = serializers.BooleanField(
+        help_text=_("An estimate an agency made from a public register, not yet confirmed "
+                    "by the firm."))
 
 
 class MatchSerializer(serializers.ModelSerializer):

@@ -27,7 +27,7 @@ LISTING_FIELDS = (
     "kind", "site", "title", "description", "category", "ewc_code", "quantity", "unit",
     "frequency", "density_t_per_m3", "available_from", "available_until", "hazardous",
     "accepts_hazardous", "physical_state", "temperature_c", "pressure_bar", "max_distance_km",
-    "status", "external_id",
+    "status", "external_id", "indicative",
 )
 
 
@@ -131,6 +131,9 @@ def listing_update(
     locked = Listing.objects.select_for_update().get(pk=listing.pk)
     if "kind" in data and data["kind"] != locked.kind:
         raise ValidationError({"kind": _("An offer cannot become a want; create a new listing.")})
+    if "indicative" not in data:
+        # The firm saying it itself: no longer an estimate.
+        locked.indicative = False
     _apply(locked, data)
     _validate(locked, locked.company)
     listing_derive_amount(listing=locked)
