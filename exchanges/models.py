@@ -101,6 +101,13 @@ class Contact(models.Model):
     introduced_by = models.ForeignKey(
         Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="introductions"
     )
+    # An introduced contact (an agency put the pair's firms in touch) needs both firms to
+    # accept; each side's consent is kept here, and the state turns accepted (names
+    # revealed) only when both have given it. ``requested_by`` and ``accepted_by`` name
+    # each side's contact person, as for a contact one firm asked for.
+    requester_accepted_at = models.DateTimeField(null=True, blank=True)
+    recipient_accepted_at = models.DateTimeField(null=True, blank=True)
+    introduction_note = models.CharField(_("introduction"), max_length=2000, blank=True)
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.REQUESTED
     )
@@ -153,6 +160,23 @@ class Contact(models.Model):
     @property
     def is_accepted(self) -> bool:
         return self.state == self.State.ACCEPTED
+
+    @property
+    def is_introduction(self) -> bool:
+        return self.introduced_by_id is not None
+
+    def awaits(self, company_id: int | None) -> bool:
+        """Whether this firm's answer is still needed to open the contact: the recipient
+        of a request; either firm of an introduction that has not accepted yet."""
+        if self.state != self.State.REQUESTED or company_id is None:
+            return False
+        if self.is_introduction:
+            if company_id == self.requester_id:
+                return self.requester_accepted_at is None
+            if company_id == self.recipient_id:
+                return self.recipient_accepted_at is None
+            return False
+        return company_id == self.recipient_id
 
     def other_company_id(self, company_id: int) -> int:
         return self.recipient_id if company_id == self.requester_id else self.requester_id

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # types only: another app's rows are read through its selecto
     from matching.models import Listing
 
 _CONTACT_RELATED = ("offer__site", "offer__company", "want__site", "want__company",
-                    "requester", "recipient", "requested_by", "accepted_by")
+                    "requester", "recipient", "requested_by", "accepted_by", "introduced_by")
 
 
 def contact_list_for_company(*, company: Company, state: str = "", stage: str = ""

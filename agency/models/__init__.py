@@ -1,2 +1,6 @@
 """What an agency records about its region, one module per area (imported here so Django
 finds every model)."""
+
+from agency.models.review import Assignment, Decision, Introduction, ReviewNote
+
+__all__ = ["Assignment", "Decision", "Introduction", "ReviewNote"]

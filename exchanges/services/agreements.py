@@ -24,6 +24,8 @@ from exchanges.services.audit import audit_record
 from exchanges.services.contacts import contact_set_stage
 from exchanges.services.notifications import Kind, notify_other
 from matching.engine.quantity import canonical_amount
+from matching.models import MatchLabel
+from matching.services import label_record
 
 
 def _audit(agreement: Agreement, action: str, before: str, user: User | None,
@@ -172,6 +174,10 @@ def agreement_sign(*, agreement: Agreement, user: User, version: int) -> Signatu
         agreement.state = Agreement.State.SIGNED
         agreement.signed_at = timezone.now()
         agreement.save(update_fields=["state", "signed_at", "updated_at"])
+        # Both firms signed terms for the pair: the strongest positive label there is.
+        contact = agreement.contact
+        label_record(offer_id=contact.offer_id, want_id=contact.want_id,
+                     source=MatchLabel.Source.AGREEMENT_SIGNED, company=company, user=user)
     _audit(agreement, "sign", before, user, company, note=_("version %(n)d") % {"n": version})
     notify_other(contact=agreement.contact, actor_company_id=company.id, kind=Kind.AGREEMENT,
                  template=(_("The agreement about “%(title)s” is signed by both firms.")
