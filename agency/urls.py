@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agency.views import queue
+from agency.views import dashboard, queue, reports
 
 app_name = "agency"
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("matches/<int:pk>/", queue.match_redirect, name="match"),
     path("pairs/<int:offer>/<int:want>/", queue.pair_detail, name="pair"),
     path("pairs/<int:offer>/<int:want>/<str:action>/", queue.pair_action, name="pair_action"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("reports/region/", reports.region_report, name="report_region"),
+    path("reports/company/<int:pk>/", reports.company_report, name="report_company"),
 ]

@@ -367,6 +367,11 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 messages.info(request, _("Nothing changed, so no new version."))
         else:
             messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    elif action == "share-costs":
+        _run(request, lambda: services.agreement_costs_share(
+            agreement=agreement, user=user, savings=post.get("savings", ""),
+            costs=post.get("costs", ""), currency=post.get("currency", "EUR")),
+            _("Cost figures saved: the region's agency sees them in its reports."))
     elif action == "delivery":
         form = forms.DeliveryForm(post)
         if form.is_valid():

@@ -268,6 +268,11 @@ def match_list_in_regions(*, regions) -> QuerySet[Match]:
     return Match.objects.filter(inside)
 
 
+def ewc_chapter_title(*, chapter: str) -> str:
+    """The title of a List of Waste chapter ('10' → 'Wastes from thermal processes')."""
+    return catalogue.knowledge().chapters.get(chapter, "")
+
+
 # --- the learned ranker -------------------------------------------------------------------
 
 _ranker_cache: dict[tuple[int, str], LearnedRanker] = {}

@@ -227,6 +227,7 @@ MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, available_cpus()), minimum=1
 # (covers transactions still open while the snapshot was read, and clock skew).
 MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 # The learned ranker (docs/matching.md §10): fitted only from this many labelled pairs
 # (fewer: the hand-set weights), and retrained when this many were labelled since the
 # last model.

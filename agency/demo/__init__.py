@@ -10,6 +10,10 @@ from symbiosis.demo import DemoReport
 # Each entry: a function (*, stdout) -> tuple[str, ...] of report lines, run in order.
 PARTS: list = [review_part]
 
+from agency.demo.impact import impact_part  # noqa: E402 - each area appends its part
+
+PARTS.append(impact_part)
+
 
 def demo_step(*, stdout: TextIO | None = None) -> DemoReport:
     lines: list[str] = []

@@ -65,6 +65,7 @@ class Figure:
 
 @dataclass(frozen=True)
 class SiteView:
+    site_id: int
     name: str
     company: str
     company_id: int
@@ -103,8 +104,9 @@ class AgreementImpact:
 
 
 def _site(site) -> SiteView:
-    return SiteView(name=site.name, company=site.company.name, company_id=site.company_id,
-                    latitude=site.latitude, longitude=site.longitude)
+    return SiteView(site_id=site.pk, name=site.name, company=site.company.name,
+                    company_id=site.company_id, latitude=site.latitude,
+                    longitude=site.longitude)
 
 
 def _is_water(category: str) -> bool:
@@ -161,6 +163,7 @@ def _impact(agreement: Agreement, amounts: list[float], unit: str) -> AgreementI
         f"{b.name} ({b.latitude:.4f}, {b.longitude:.4f}) = {number(km, 1)} km."))
 
     road = transport_factor()
+    tonnes, how = None, ""
     if unit == "MWh":
         tonne_km = Figure(0.0, "t·km", "Energy moves by pipe or wire: no road freight.")
         transport = Figure(0.0, "t CO2e", "No road freight: 0.")
@@ -183,14 +186,19 @@ def _impact(agreement: Agreement, amounts: list[float], unit: str) -> AgreementI
                 f"= {number(kg / 1000.0)} t CO2e."))
 
     factor = avoided_factor(category=category, unit=unit) if unit in ("t", "MWh", "m3") else None
+    basis, basis_text = quantity.value, str(quantity)
+    if factor is None and unit == "m3" and tonnes is not None:
+        # A volume whose mass is known is credited with the material's per-tonne factor.
+        factor = avoided_factor(category=category, unit="t")
+        basis, basis_text = tonnes, f"({how})"
     if factor is None:
         avoided = Figure(None, "t CO2e", (
             f"No avoided-emission factor for category “{category or 'none'}” per "
             f"{UNIT_LABELS.get(unit, unit) or 'unit'}: none claimed."))
     else:
-        kg = quantity.value * factor.value
+        kg = basis * factor.value
         avoided = Figure(kg / 1000.0, "t CO2e", (
-            f"{quantity} × {factor.label} = {number(kg, 1)} kg = {number(kg / 1000.0)} t CO2e "
+            f"{basis_text} × {factor.label} = {number(kg, 1)} kg = {number(kg / 1000.0)} t CO2e "
             f"({factor.item})."))
 
     transport_t = transport.value or 0.0

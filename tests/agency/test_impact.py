@@ -89,8 +89,9 @@ def test_volume_with_density_moves_its_tonnes():
                          title="Crushed cullet", deliveries=[(TODAY, "10")], density=1.6)
     impact = impact_for_agreement(agreement=agreement)
     assert impact.tonne_km.value == pytest.approx(10 * 1.6 * km_along_meridian(60.0, 60.2))
-    assert impact.avoided_co2e.value is None                # the glass factor is per tonne
-    assert "none claimed" in impact.avoided_co2e.formula
+    # The glass factor is per tonne: the volume is credited through its mass.
+    assert impact.avoided_co2e.value == pytest.approx(10 * 1.6 * 579.57713 / 1000)
+    assert "1.6 t/m³" in impact.avoided_co2e.formula
 
 
 def test_category_without_factor_claims_nothing_but_counts_transport():
@@ -159,3 +160,20 @@ def test_totals_add_up_per_unit_and_net_is_avoided_minus_transport():
     assert totals.co2e_transport_t == pytest.approx(transport_t)
     assert totals.co2e_net_t == pytest.approx(avoided_t - transport_t)
     assert totals.deliveries == 2
+
+
+def test_a_party_shares_costs_from_the_agreement_page(client):
+    from django.urls import reverse
+
+    supplier = party(name="Ash Five Oy", lat=61.0, lon=21.5)
+    receiver = party(name="Cement Five Oy", lat=61.1, lon=21.5)
+    agreement = exchange(supplier=supplier, receiver=receiver, category="ash", unit="t",
+                         title="Fly ash", deliveries=[])
+    client.force_login(supplier.user)
+    page = client.get(reverse("exchanges:agreement_detail", args=[agreement.pk]))
+    assert "Cost figures shared with the regional agency" in page.content.decode()
+    client.post(reverse("exchanges:agreement_action", args=[agreement.pk, "share-costs"]),
+                {"savings": "1500", "costs": "", "currency": "EUR"})
+    agreement.refresh_from_db()
+    assert agreement.shared_savings == 1500 and agreement.shared_costs is None
+    assert agreement.shared_by == supplier.company

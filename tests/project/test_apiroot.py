@@ -49,6 +49,7 @@ def test_the_root_lists_every_route_the_apps_contribute(owner):
         "listings", "matches", "sites", "ewc-codes", "categories",  # matching
         "contacts", "agreements", "deliveries", "notifications", "searches",  # exchanges
         "agency/matches",  # agency (agency/decisions/bulk/ is an action without a list)
+        "agency/impact",
         "webhooks",  # integrations
     }
 
