@@ -96,38 +96,50 @@ class PairSet:
         return None
 
 
-def ranker_version_name(pairs: PairSet, when: str) -> str:
-    """A model version: the time and a hash of what it was fitted on."""
+def ranker_version_name(pairs: PairSet, when: str, options: str = "") -> str:
+    """A model version: the time and a hash of what it was fitted on, and how."""
     digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(options.encode())
     digest.update(repr([sorted(c.items()) for c in pairs.components]).encode())
     digest.update(pairs.grades.tobytes() + pairs.groups.tobytes())
     return f"ranker-{when}-{digest.hexdigest()[:8]}"
 
 
 def fit(pairs: PairSet, *, version: str, blend: float | None = None,
-        blends: Sequence[float] = BLENDS) -> LearnedRanker:
+        blends: Sequence[float] = BLENDS, monotone: bool = True) -> LearnedRanker:
     """A ranker fitted on the accepted ``pairs``; the blend chosen by grouped CV on them
-    (``blend`` fixes it)."""
+    (``blend`` fixes it). ``monotone``: no feature weighs negatively (more evidence never
+    lowers a score)."""
     problem = pairs.trainable()
     if problem:
         raise ValueError(problem)
     if blend is None:
-        blend = choose_blend(pairs, blends=blends)
-    return _fit_logistic(pairs, version=version, blend=blend)
+        blend = choose_blend(pairs, blends=blends, monotone=monotone)
+    return _fit_logistic(pairs, version=version, blend=blend, monotone=monotone)
 
 
-def _fit_logistic(pairs: PairSet, *, version: str, blend: float) -> LearnedRanker:
+def _fit_logistic(pairs: PairSet, *, version: str, blend: float,
+                  monotone: bool = True) -> LearnedRanker:
     rows = np.flatnonzero(pairs.accepted)
     x_all = feature_matrix([pairs.components[i] for i in rows.tolist()], LEARNABLE_FEATURES)
     y = pairs.positive[rows]
     scale_all = x_all.std(axis=0)
     # Features that never vary here (semantic when off) tell the model nothing.
     keep = np.flatnonzero(scale_all > 1e-9)
+    while True:
+        x = x_all[:, keep]
+        mean, scale = x.mean(axis=0), scale_all[keep]
+        model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced",
+                                   max_iter=2000)
+        model.fit((x - mean) / scale, y)
+        negative = model.coef_[0] < 0
+        if not monotone or not negative.any():
+            break
+        # Monotone: more evidence never lowers a pair's score. A feature the fit weighs
+        # negatively (correlated with a stronger one, or a quirk of the labels) is left
+        # out and the rest refitted, until every weight is positive.
+        keep = keep[~negative]
     features = tuple(LEARNABLE_FEATURES[j] for j in keep)
-    x = x_all[:, keep]
-    mean, scale = x.mean(axis=0), scale_all[keep]
-    model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", max_iter=2000)
-    model.fit((x - mean) / scale, y)
     return LearnedRanker(
         version=version,
         features=features,
@@ -146,7 +158,7 @@ def _folds(pairs: PairSet, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _out_of_fold(pairs: PairSet, *, blend: float | None, folds: int,
-                 blends: Sequence[float]) -> tuple[np.ndarray, list[float]]:
+                 blends: Sequence[float], monotone: bool) -> tuple[np.ndarray, list[float]]:
     """Scores of every pair by a model fitted without its want's fold; the blends used."""
     scores = np.zeros(len(pairs))
     used = []
@@ -157,22 +169,24 @@ def _out_of_fold(pairs: PairSet, *, blend: float | None, folds: int,
             scores[test] = pairs.take(test).hand_set_scores()
             used.append(0.0)
             continue
-        chosen = choose_blend(part, blends=blends, folds=folds) if blend is None else blend
-        ranker = _fit_logistic(part, version="cv", blend=chosen)
+        chosen = (choose_blend(part, blends=blends, folds=folds, monotone=monotone)
+                  if blend is None else blend)
+        ranker = _fit_logistic(part, version="cv", blend=chosen, monotone=monotone)
         scores[test] = pairs.take(test).scores(ranker)
         used.append(chosen)
     return scores, used
 
 
-def choose_blend(pairs: PairSet, *, blends: Sequence[float] = BLENDS, folds: int = FOLDS
-                 ) -> float:
+def choose_blend(pairs: PairSet, *, blends: Sequence[float] = BLENDS, folds: int = FOLDS,
+                 monotone: bool = True) -> float:
     """The blend whose grouped out-of-fold nDCG@5 is best (ties: the smaller blend, the
     closer to the hand-set weights)."""
     if len(blends) == 1:
         return float(blends[0])
     best, best_ndcg = float(blends[0]), -np.inf
     for blend in sorted(blends):
-        scores, _ = _out_of_fold(pairs, blend=blend, folds=folds, blends=(blend,))
+        scores, _ = _out_of_fold(pairs, blend=blend, folds=folds, blends=(blend,),
+                                 monotone=monotone)
         value = metrics(pairs, scores)["ndcg_at_5"]
         if value > best_ndcg + 1e-9:
             best, best_ndcg = float(blend), value
@@ -200,10 +214,11 @@ def metrics(pairs: PairSet, scores: np.ndarray) -> dict[str, float]:
 
 
 def cross_validate(pairs: PairSet, *, folds: int = FOLDS, blend: float | None = None,
-                   blends: Sequence[float] = BLENDS) -> dict:
+                   blends: Sequence[float] = BLENDS, monotone: bool = True) -> dict:
     """Cross-validated quality of the learned ranker and of the hand-set weights on the same
     pairs (folds grouped by want)."""
-    learned, used = _out_of_fold(pairs, blend=blend, folds=folds, blends=blends)
+    learned, used = _out_of_fold(pairs, blend=blend, folds=folds, blends=blends,
+                                 monotone=monotone)
     return {
         "learned": metrics(pairs, learned),
         "hand_set": metrics(pairs, pairs.hand_set_scores()),
@@ -212,4 +227,5 @@ def cross_validate(pairs: PairSet, *, folds: int = FOLDS, blend: float | None = 
         "wants": len(np.unique(pairs.groups)),
         "folds": len(used),
         "fold_blends": used,
+        "monotone": monotone,
     }

@@ -134,11 +134,14 @@ def _better_or_equal(quality: dict) -> bool:
 
 
 @transaction.atomic
-def ranker_train(*, min_labels: int | None = None, activate: bool = True) -> RankerOutcome:
+def ranker_train(*, min_labels: int | None = None, activate: bool = True,
+                 blend: float | None = None, monotone: bool = True) -> RankerOutcome:
     """Fit a ranker on the labelled pairs, store it with its cross-validated quality and
     make it the one that scores (``activate``) if it ranks at least as well as the
     hand-set weights. Too few labelled pairs (``RANKER_MIN_LABELS``), or labels of one
-    kind only: nothing is stored and the hand-set weights (or the active model) stay."""
+    kind only: nothing is stored and the hand-set weights (or the active model) stay.
+    ``blend`` fixes the learned share of the score (default: chosen by cross-validation);
+    ``monotone`` keeps every feature's weight positive (``training.fit``)."""
     minimum = settings.RANKER_MIN_LABELS if min_labels is None else min_labels
     started = timezone.now()
     pairs, labelled = labelled_pairs()
@@ -150,8 +153,9 @@ def ranker_train(*, min_labels: int | None = None, activate: bool = True) -> Ran
     if problem:
         return RankerOutcome(labelled=labelled, message=(
             f"{len(pairs)} labelled pairs, but {problem}: the hand-set weights stay in use"))
-    quality = training.cross_validate(pairs)
-    ranker = training.fit(pairs, version=training.ranker_version_name(pairs, _now_tag()))
+    quality = training.cross_validate(pairs, blend=blend, monotone=monotone)
+    ranker = training.fit(pairs, version=training.ranker_version_name(
+        pairs, _now_tag(), f"{blend}:{monotone}"), blend=blend, monotone=monotone)
     quality["blend"] = ranker.blend
     model = _store(ranker, quality=quality, labels=len(pairs), trained_on=TRAINED_ON_LABELS,
                    labels_until=started)
@@ -244,11 +248,13 @@ def judged_pair_set(pairs: Sequence[JudgedPair]) -> tuple[training.PairSet, list
 
 
 @transaction.atomic
-def ranker_evaluate_judged(*, path: Path | str, store: bool = True,
-                           activate: bool = False) -> RankerOutcome:
+def ranker_evaluate_judged(*, path: Path | str, store: bool = True, activate: bool = False,
+                           blend: float | None = None, monotone: bool = True
+                           ) -> RankerOutcome:
     """Cross-validated quality of the learned ranker against the hand-set weights on a
     judged set (folds grouped by want); ``store`` keeps the ranker fitted on all of it
-    (not in use unless ``activate``), for the evaluation harness to try."""
+    (not in use unless ``activate``), for the evaluation harness to try. ``blend`` and
+    ``monotone`` as for ``ranker_train``."""
     judged = judged_read(path)
     pairs, missing = judged_pair_set(judged)
     if missing:
@@ -257,12 +263,13 @@ def ranker_evaluate_judged(*, path: Path | str, store: bool = True,
     problem = pairs.trainable()
     if problem:
         raise ValidationError({"path": problem})
-    quality = training.cross_validate(pairs)
+    quality = training.cross_validate(pairs, blend=blend, monotone=monotone)
     quality["judged_file"] = str(path)
     outcome = RankerOutcome(labelled=len(pairs), quality=quality)
     if store:
-        ranker = training.fit(pairs, version=training.ranker_version_name(pairs, _now_tag())
-                              .replace("ranker-", "judged-"))
+        name = training.ranker_version_name(pairs, _now_tag(), f"{blend}:{monotone}")
+        ranker = training.fit(pairs, version=name.replace("ranker-", "judged-"),
+                              blend=blend, monotone=monotone)
         quality["blend"] = ranker.blend
         outcome.model = _store(ranker, quality=quality, labels=len(pairs),
                                trained_on=TRAINED_ON_JUDGED)

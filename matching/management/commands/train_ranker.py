@@ -31,6 +31,12 @@ class Command(BaseCommand):
                             help="store the model without putting it in use")
         parser.add_argument("--activate", metavar="VERSION",
                             help="put a stored model in use ('hand-set': none) and rematch")
+        parser.add_argument("--blend", type=float,
+                            help="learned share of the final score, 0 to 1 (default: "
+                            "chosen by cross-validation)")
+        parser.add_argument("--allow-negative", action="store_true",
+                            help="let features weigh negatively (default: monotone, every "
+                            "weight positive)")
         parser.add_argument("--list", action="store_true", help="list the stored models")
         parser.add_argument("--json", action="store_true", help="print the quality as JSON")
 
@@ -51,12 +57,15 @@ class Command(BaseCommand):
                 raise CommandError("; ".join(exc.messages)) from exc
             out(f"{options['activate']} is in use; a full rematch is queued")
             return
+        fitting = {"blend": options["blend"], "monotone": not options["allow_negative"]}
+        if fitting["blend"] is not None and not 0 <= fitting["blend"] <= 1:
+            raise CommandError("--blend lies between 0 and 1")
         try:
             if options["judged"]:
-                outcome = services.ranker_evaluate_judged(path=options["judged"])
+                outcome = services.ranker_evaluate_judged(path=options["judged"], **fitting)
             else:
                 outcome = services.ranker_train(min_labels=options["min_labels"],
-                                                activate=not options["no_activate"])
+                                                activate=not options["no_activate"], **fitting)
         except (OSError, ValueError, KeyError) as exc:
             raise CommandError(str(exc)) from exc
         except ValidationError as exc:
