@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -186,6 +187,19 @@ def _components(match: Match | None) -> list[tuple[str, float]]:
             if isinstance(value, int | float)]
 
 
+def _map_data(offer: Listing, want: Listing) -> dict:
+    """The two sites for the page's Leaflet map (the SVG drawing stays without script)."""
+    a, b = offer.site, want.site
+    km = haversine_km(a.latitude, a.longitude, b.latitude, b.longitude)
+    return {
+        "offer": {"lat": a.latitude, "lon": a.longitude,
+                  "label": f"{a.city or a.name} ({_('offer')})"},
+        "want": {"lat": b.latitude, "lon": b.longitude,
+                 "label": f"{b.city or b.name} ({_('want')})"},
+        "km_text": f"{km:.1f} km",
+    }
+
+
 def _category_name(slug: str) -> str:
     return catalogue.knowledge().category_name(slug) if slug else ""
 
@@ -215,6 +229,9 @@ def pair_detail(request: HttpRequest, offer: int, want: int) -> HttpResponse:
         "impact": impact,
         "labels": _labels(offer_listing, want_listing),
         "impact_category": _category_name(impact.category) if impact else "",
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
+        "map_data": _map_data(offer_listing, want_listing),
         "plot": _site_plot(offer_listing, want_listing),
         "contact": exchange_selectors.contact_open_for_pair(offer=offer_listing,
                                                             want=want_listing),
