@@ -50,7 +50,9 @@ class QueueFilterForm(forms.Form):
         self.fields["sort"].choices = [(s, SORT_LABELS[s]) for s in SORTS]
 
     def filters(self) -> QueueFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        # An invalid field is left out (and shown with its error); the others still apply.
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
         return QueueFilters(
             search=(data.get("q") or "").strip(), category=data.get("category") or "",
             ewc_chapter=data.get("ewc_chapter") or "", min_score=data.get("min_score"),

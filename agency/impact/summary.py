@@ -88,13 +88,31 @@ def _in_period(qs, field: str, period: Period):
 
 def match_review_counts(*, agency: Agency, regions: list[Region], period: Period) -> dict:
     """Matches proposed, approved and introduced by ``agency`` in ``period``: the one
-    place these are counted. ``approved`` is None until the review queue's decisions
-    exist in this branch."""
+    place these are counted.
+
+    proposed: current matches in the regions first proposed in the period; approved:
+    pairs whose latest decision of this agency is "approve", made in the period;
+    introduced: pairs this agency introduced in the period (each pair once).
+    """
+    from django.db.models import OuterRef, Subquery
+
+    from accounts.selectors import in_regions_q
+    from agency.models import Decision, Introduction
+
     proposed = _in_period(matching_selectors.match_list_in_regions(regions=regions),
                           "created_at", period).count()
-    contacts = exchanges_selectors.contact_list_in_regions(regions=regions)
-    introduced = _in_period(contacts.filter(introduced_by=agency), "created_at", period).count()
-    return {"proposed": proposed, "approved": None, "introduced": introduced}
+    inside = (in_regions_q(regions=regions, site_path="offer__site")
+              | in_regions_q(regions=regions, site_path="want__site"))
+    latest = (Decision.objects.filter(agency=agency, offer=OuterRef("offer"),
+                                      want=OuterRef("want"))
+              .order_by("-decided_at", "-id").values("id")[:1])
+    approved = _in_period(
+        Decision.objects.filter(agency=agency, decision=Decision.Verdict.APPROVE)
+        .filter(id=Subquery(latest)).filter(inside), "decided_at", period).count()
+    introduced = (_in_period(Introduction.objects.filter(agency=agency).filter(inside),
+                             "introduced_at", period)
+                  .values("offer_id", "want_id").distinct().count())
+    return {"proposed": proposed, "approved": approved, "introduced": introduced}
 
 
 @dataclass(frozen=True)
@@ -115,7 +133,8 @@ def funnel(*, agency: Agency, regions: list[Region], period: Period) -> list[Sta
               _("current matches first proposed in the period")),
         Stage("approved", _("Approved by the agency"), review["approved"],
               _("latest decision of this agency is approve")),
-        Stage("introduced", _("Introduced by the agency"), review["introduced"]),
+        Stage("introduced", _("Introduced by the agency"), review["introduced"],
+              _("pairs this agency introduced")),
         Stage("requested", _("Contacts requested"),
               _in_period(contacts, "created_at", period).count()),
         Stage("accepted", _("Contacts accepted"),

@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -132,6 +133,17 @@ class SitePlot:
     want_xy: tuple[float, float]
     km: float
     label_xy: tuple[float, float]
+    # Labels sit on the side of each point facing the middle, so none runs off the edge.
+    offer_anchor: str = "start"
+    want_anchor: str = "start"
+
+    @property
+    def offer_dx(self) -> int:
+        return 10 if self.offer_anchor == "start" else -10
+
+    @property
+    def want_dx(self) -> int:
+        return 10 if self.want_anchor == "start" else -10
 
 
 def _site_plot(offer: Listing, want: Listing, width: int = 360, height: int = 220,
@@ -151,9 +163,21 @@ def _site_plot(offer: Listing, want: Listing, width: int = 360, height: int = 22
                 round(height / 2 - (point[1] - cy) * scale, 1))
 
     p, q = xy(points[0]), xy(points[1])
+
+    def anchor(point) -> str:
+        return "end" if point[0] > width / 2 else "start"
+
+    # The distance sits 14 px off the middle of the line, at a right angle to it.
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    length = math.hypot(dx, dy) or 1.0
+    nx, ny = -dy / length, dx / length
+    if ny > 0:  # always above the line
+        nx, ny = -nx, -ny
+    middle = ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)
     return SitePlot(width=width, height=height, offer_xy=p, want_xy=q,
                     km=haversine_km(a.latitude, a.longitude, b.latitude, b.longitude),
-                    label_xy=(round((p[0] + q[0]) / 2 + 8, 1), round((p[1] + q[1]) / 2 - 8, 1)))
+                    label_xy=(round(middle[0] + 14 * nx, 1), round(middle[1] + 14 * ny, 1)),
+                    offer_anchor=anchor(p), want_anchor=anchor(q))
 
 
 def _components(match: Match | None) -> list[tuple[str, float]]:
@@ -163,12 +187,28 @@ def _components(match: Match | None) -> list[tuple[str, float]]:
             if isinstance(value, int | float)]
 
 
+def _map_data(offer: Listing, want: Listing) -> dict:
+    """The two sites for the page's Leaflet map (the SVG drawing stays without script)."""
+    a, b = offer.site, want.site
+    km = haversine_km(a.latitude, a.longitude, b.latitude, b.longitude)
+    return {
+        "offer": {"lat": a.latitude, "lon": a.longitude,
+                  "label": f"{a.city or a.name} ({_('offer')})"},
+        "want": {"lat": b.latitude, "lon": b.longitude,
+                 "label": f"{b.city or b.name} ({_('want')})"},
+        "km_text": f"{km:.1f} km",
+    }
+
+
+def _category_name(slug: str) -> str:
+    return catalogue.knowledge().category_name(slug) if slug else ""
+
+
 def _labels(offer: Listing, want: Listing) -> dict[str, str]:
     """Category names and printed EWC codes of both listings."""
-    kb = catalogue.knowledge()
     out = {}
     for side, listing in (("offer", offer), ("want", want)):
-        out[f"{side}_category"] = kb.category_name(listing.category) if listing.category else ""
+        out[f"{side}_category"] = _category_name(listing.category)
         out[f"{side}_ewc"] = catalogue.ewc_display(listing.ewc_code)
     return out
 
@@ -181,12 +221,17 @@ def pair_detail(request: HttpRequest, offer: int, want: int) -> HttpResponse:
     match = selectors.match_for_pair(offer=offer_listing, want=want_listing)
     review = selectors.pair_review(agency=agency, offer=offer_listing, want=want_listing)
     assignee = review.assignee
+    impact = selectors.impact_basis(offer_listing, want_listing)
     context = {
         "agency": agency, "offer": offer_listing, "want": want_listing, "match": match,
         "components": _components(match), "review": review,
         "status_label": STATUS_LABELS[review.status],
-        "impact": selectors.impact_basis(offer_listing, want_listing),
+        "impact": impact,
         "labels": _labels(offer_listing, want_listing),
+        "impact_category": _category_name(impact.category) if impact else "",
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
+        "map_data": _map_data(offer_listing, want_listing),
         "plot": _site_plot(offer_listing, want_listing),
         "contact": exchange_selectors.contact_open_for_pair(offer=offer_listing,
                                                             want=want_listing),

@@ -211,3 +211,32 @@ def test_shared_costs_reach_the_dashboard_but_never_the_price(client, reviewer, 
     body = client.get(reverse("agency:dashboard")).content.decode()
     assert "8400.00 EUR" in body
     assert "-12.50" not in body        # the agreed price per tonne stays between the firms
+
+
+def test_funnel_counts_this_agencys_approvals_and_introductions(client, reviewer, match,
+                                                                 owner, partner, lapland):
+    from agency.services.review import decision_record, introduction_create
+
+    agency = reviewer.agency
+    decision_record(agency=agency, user=reviewer.user, offer=owner.listing,
+                    want=partner.listing, decision="hold")
+    decision_record(agency=agency, user=reviewer.user, offer=owner.listing,
+                    want=partner.listing, decision="approve")
+    introduction_create(agency=agency, user=reviewer.user, offer=owner.listing,
+                        want=partner.listing, message="Meet each other.")
+    client.force_login(reviewer.user)
+    stages = {s.key: s.count for s in client.get(reverse("agency:dashboard")).context[
+        "data"].funnel}
+    assert stages["proposed"] == 1 and stages["approved"] == 1 and stages["introduced"] == 1
+    assert stages["requested"] == 1                         # the introduction's contact
+    # A later rejection replaces the approval; another agency counts none of it.
+    decision_record(agency=agency, user=reviewer.user, offer=owner.listing,
+                    want=partner.listing, decision="reject", reason="distance")
+    stages = {s.key: s.count for s in client.get(reverse("agency:dashboard")).context[
+        "data"].funnel}
+    assert stages["approved"] == 0
+    client.force_login(lapland.user)
+    stages = {s.key: s.count for s in client.get(reverse("agency:dashboard")).context[
+        "data"].funnel}
+    assert stages == {"proposed": 0, "approved": 0, "introduced": 0, "requested": 0,
+                      "accepted": 0, "signed": 0, "active": 0}

@@ -85,6 +85,10 @@ def test_queue_page_filters_and_shows_status(client, reviewer, match, steel):
     assert match.offer.title not in body
     body = client.get(reverse("agency:matches"), {"sort": "impact"}).content.decode()
     assert body.index("Steel scrap") < body.index(match.offer.title)
+    # A malformed filter is refused on its own; the valid ones still apply.
+    body = client.get(reverse("agency:matches"), {"ewc_chapter": "1x",
+                                                  "category": "ash"}).content.decode()
+    assert match.offer.title in body and "Steel scrap" not in body
 
 
 def test_pair_page_actions_store_decisions_notes_assignments(client, reviewer, colleague,

@@ -97,7 +97,10 @@ def test_reviewer_filters_decides_introduces_and_acts_in_bulk(browser, live_serv
         expect(page).to_have_url(re.compile(rf"/agency/pairs/{ash.offer_id}/{ash.want_id}/"))
         expect(body).to_contain_text(partner.company.name)
         expect(page.locator("#score-breakdown")).to_be_visible()
-        expect(page.locator("#site-map svg circle")).to_have_count(2)
+        # Leaflet draws the two sites without tiles; the SVG drawing is the fallback.
+        expect(page.locator("#pair-map")).to_have_attribute("data-map-ready", "2")
+        expect(page.locator("#pair-map .leaflet-interactive")).to_have_count(3)
+        expect(page.locator("#site-map svg.site-plot circle")).to_have_count(2)
         expect(page.locator("#impact-formula")).to_contain_text("942 kg CO2e/t")
 
         # 4. Approve.
