@@ -87,12 +87,14 @@ def kpis(data: Summary) -> list[dict]:
 
 def _funnel_bars(data: Summary) -> dict:
     """Geometry of the funnel's horizontal bars (an SVG drawn by the template)."""
+    # Proposed matches outnumber agreements by orders of magnitude: bar lengths follow
+    # log10(1 + count) so every stage stays visible; the counts are printed beside them.
     counts = [s.count or 0 for s in data.funnel]
-    top = max(counts + [1])
+    top = max(math.log10(1 + c) for c in counts + [1])
     bars, y = [], 8
     for stage in data.funnel:
         value = stage.count or 0
-        width = 0 if stage.count is None else max(2.0, 190.0 * value / top)
+        width = 0 if stage.count is None else max(2.0, 180.0 * math.log10(1 + value) / top)
         bars.append({"label": stage.label, "count": "–" if stage.count is None else value,
                      "x": 172, "y": y, "width": round(width, 1), "note": stage.note,
                      "text_x": 172 + round(width, 1) + 6})

@@ -240,3 +240,17 @@ def test_funnel_counts_this_agencys_approvals_and_introductions(client, reviewer
         "data"].funnel}
     assert stages == {"proposed": 0, "approved": 0, "introduced": 0, "requested": 0,
                       "accepted": 0, "signed": 0, "active": 0}
+
+
+def test_map_draws_sites_and_exchanges_without_tiles_and_takes_the_tile_setting(
+        client, reviewer, satakunta, settings):
+    client.force_login(reviewer.user)
+    body = client.get(reverse("agency:dashboard")).content.decode()
+    # Without script or tiles, the server's drawing still shows 4 sites and 2 exchanges.
+    assert body.count('class="map-site"') == 4
+    assert body.count('class="map-link"') == 2
+    assert 'data-tile-url=""' in body
+    assert "vendor/leaflet/leaflet.js" in body and "unpkg" not in body
+    settings.MAP_TILE_URL = "https://tiles.example/{z}/{x}/{y}.png"
+    body = client.get(reverse("agency:dashboard")).content.decode()
+    assert 'data-tile-url="https://tiles.example/{z}/{x}/{y}.png"' in body
