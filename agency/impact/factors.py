@@ -16,9 +16,11 @@ from pathlib import Path
 from django.conf import settings
 
 # Category slug (data/material_categories.csv) → the ``item`` of the factor row standing for
-# what its delivery replaces. A category missing here inherits its parent's row; a category
-# with neither has no factor (no avoided CO2e is claimed, the screens say so).
-CATEGORY_ITEMS: dict[str, str] = {
+# what its delivery replaces, or several items (one per canonical unit) when the data file
+# states the same substitution per tonne and per MWh. A category missing here inherits its
+# parent's row; None stops that inheritance; a category with neither has no factor (no
+# avoided CO2e is claimed, the screens say so).
+CATEGORY_ITEMS: dict[str, str | tuple[str, ...] | None] = {
     # Mineral residues: the by-product replaces the primary material it is used as.
     "ash": "Fly ash replacing CEM I Portland cement (1:1 by mass): CEM I (0.95 kgCO2e/kg) "
            "minus fly ash (0.008 kgCO2/kg, no allocation)",
@@ -41,6 +43,22 @@ CATEGORY_ITEMS: dict[str, str] = {
     "steam": "District heat and steam (UK)",
     "fuel-gas": "Natural gas, stationary combustion (energy industries), CO2",
     "water": "Water supply (UK)",
+    # Wood residues, bark, sawdust or pellets burnt instead of peat: per MWh of fuel, or per
+    # tonne through the IPCC default heating value of wood (15.6 GJ/t).
+    "solid-fuel": (
+        "Biogenic solid fuel replacing peat, per MWh of fuel",
+        "Biogenic solid fuel replacing peat, per tonne of wood fuel (IPCC default heating value)",
+    ),
+    # Organic materials: what they replace when digested or spread (rows added for this app).
+    # The parent's row (food residues digested, biogas replacing natural gas) also stands for
+    # animal by-products, whose fats and proteins yield at least as much biogas.
+    "organics": "Food and drink residues to anaerobic digestion, biogas replacing natural gas",
+    "food-residues": "Food and drink residues to anaerobic digestion, biogas replacing natural gas",
+    "green-waste": "Cattle farmyard manure replacing mineral N fertiliser (ammonium nitrate), "
+                   "readily available N",
+    # Sewage and biological sludges yield far less biogas than food residues and their
+    # nutrient content varies too much for a default: no factor rather than the parent's.
+    "sludge": None,
     # Not a listing category: an energy kind callers may ask for.
     "electricity": "Electricity, Finland, average production (five-year rolling mean)",
 }
@@ -116,27 +134,35 @@ def category_parents() -> dict[str, str]:
         return {row["slug"]: row["parent"] for row in csv.DictReader(handle)}
 
 
-def factor_item_for(*, category: str) -> str | None:
-    """The factor row's ``item`` standing for a category (its own, else its parent's)."""
+def factor_items_for(*, category: str) -> tuple[str, ...]:
+    """The factor rows' ``item``s standing for a category (its own, else its parent's)."""
     parents = category_parents()
     slug = category or ""
     while slug:
         if slug in CATEGORY_ITEMS:
-            return CATEGORY_ITEMS[slug]
+            items = CATEGORY_ITEMS[slug]
+            if items is None:
+                return ()
+            return (items,) if isinstance(items, str) else items
         slug = parents.get(slug, "")
-    return None
+    return ()
+
+
+def factor_item_for(*, category: str) -> str | None:
+    """The first factor row's ``item`` standing for a category, None when it has none."""
+    items = factor_items_for(category=category)
+    return items[0] if items else None
 
 
 def avoided_factor(*, category: str, unit: str) -> Factor | None:
     """Avoided CO2e per canonical ``unit`` (t, MWh, m3) of what a delivery of ``category``
     replaces; None when the data file has no factor for it in that unit."""
-    item = factor_item_for(category=category)
-    if item is None:
-        return None
-    factor = factor_rows().get(item)
-    if factor is None or factor.per != unit:
-        return None
-    return factor
+    rows = factor_rows()
+    for item in factor_items_for(category=category):
+        factor = rows.get(item)
+        if factor is not None and factor.per == unit:
+            return factor
+    return None
 
 
 # Road freight is the default mode: well-to-wheel (DESNZ "freighting goods" tank-to-wheel

@@ -18,8 +18,12 @@ from agency.impact.factors import (
 
 def test_every_mapped_item_is_a_row_of_the_data_file():
     rows = factor_rows()
-    missing = {slug: item for slug, item in CATEGORY_ITEMS.items() if item not in rows}
-    assert missing == {}
+    mapped = []
+    for slug, items in CATEGORY_ITEMS.items():
+        if items is not None:
+            mapped += [(slug, item) for item in ((items,) if isinstance(items, str) else items)]
+    assert mapped
+    assert [(slug, item) for slug, item in mapped if item not in rows] == []
 
 
 def test_every_row_names_its_source_and_year():
@@ -62,3 +66,41 @@ def test_transport_is_road_well_to_wheel():
     assert factor.per == "tkm"
     assert factor.value == pytest.approx(0.09752 + 0.02359)
     assert factor.year == 2024
+
+
+# Organic materials and solid fuels: the factor each category finds, with its source and year.
+@pytest.mark.parametrize(("category", "unit", "value", "source", "year"), [
+    # Food residues digested: 405 kWh/t (Banks et al. 2011) × 201.96 kg CO2/MWh natural gas.
+    ("food-residues", "t", 81.79, "Bioresource Technology 102 (2011)", 2011),
+    # Animal by-products and the parent category inherit the food-residue row.
+    ("animal-by-products", "t", 81.79, "Banks", 2011),
+    ("organics", "t", 81.79, "Banks", 2011),
+    # Manure: 0.6 kg readily available N/t (RB209) × 3.6 kg CO2e/kg N (AN at EU BAT, Yara).
+    ("green-waste", "t", 2.16, "RB209", 2010),
+    # Wood fuel replacing peat: 106 kg CO2/GJ (IPCC 2006) × 3.6 GJ/MWh, or × 15.6 GJ/t.
+    ("solid-fuel", "MWh", 381.6, "2006 IPCC Guidelines", 2006),
+    ("solid-fuel", "t", 1653.6, "2006 IPCC Guidelines", 2006),
+])
+def test_organic_and_solid_fuel_factors_name_source_and_year(category, unit, value, source,
+                                                             year):
+    factor = avoided_factor(category=category, unit=unit)
+    assert factor.value == pytest.approx(value)
+    assert factor.per == unit
+    assert source in factor.source
+    assert factor.year == year
+    assert factor.notes.startswith("derived:")          # the conversion is written down
+
+
+def test_organic_conversions_match_their_stated_inputs():
+    """The derived rows equal the products their notes state, from the rows they cite."""
+    gas = avoided_factor(category="fuel-gas", unit="MWh").value   # 56,100 kg/TJ × 0.0036
+    assert avoided_factor(category="food-residues", unit="t").value == pytest.approx(
+        0.405 * gas, abs=0.005)
+    assert avoided_factor(category="green-waste", unit="t").value == pytest.approx(0.6 * 3.6)
+    assert avoided_factor(category="solid-fuel", unit="MWh").value == pytest.approx(106 * 3.6)
+    assert avoided_factor(category="solid-fuel", unit="t").value == pytest.approx(15.6 * 106)
+
+
+def test_sludge_does_not_inherit_the_food_residue_factor():
+    assert avoided_factor(category="sludge", unit="t") is None
+    assert avoided_factor(category="food-residues", unit="MWh") is None

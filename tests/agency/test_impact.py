@@ -94,6 +94,29 @@ def test_volume_with_density_moves_its_tonnes():
     assert "1.6 t/m³" in impact.avoided_co2e.formula
 
 
+def test_tonnes_of_spent_grain_to_a_digester_hand_calculation():
+    supplier = party(name="Brewery Oy", lat=61.0, lon=23.0)
+    receiver = party(name="Biogas Oy", lat=61.2, lon=23.0)
+    agreement = exchange(supplier=supplier, receiver=receiver, category="food-residues",
+                         unit="t", title="Brewers' spent grain",
+                         deliveries=[(YEAR_START, "300"), (TODAY, "200")], ewc_code="")
+    impact = impact_for_agreement(agreement=agreement)
+
+    km = km_along_meridian(61.0, 61.2)                      # ≈ 22.24 km
+    tonne_km = 500 * km
+    transport_t = tonne_km * ROAD_KG_PER_TKM / 1000
+    # Banks et al. 2011: 405 kWh recoverable per tonne of food waste, replacing natural gas
+    # at 56,100 kg CO2/TJ (IPCC 2006) = 201.96 kg/MWh → 81.79 kg CO2 per tonne.
+    avoided_t = 500 * 81.79 / 1000                          # 40.895 t CO2
+    assert impact.quantity.value == pytest.approx(500)
+    assert impact.tonne_km.value == pytest.approx(tonne_km)
+    assert impact.transport_co2e.value == pytest.approx(transport_t)
+    assert impact.avoided_co2e.value == pytest.approx(avoided_t)
+    assert impact.net_co2e.value == pytest.approx(avoided_t - transport_t)
+    assert "81.79 kg CO2/t" in impact.avoided_co2e.formula
+    assert "Banks" in impact.avoided_co2e.formula and "2011" in impact.avoided_co2e.formula
+
+
 def test_category_without_factor_claims_nothing_but_counts_transport():
     supplier = party(name="Solvent Oy", lat=60.0, lon=24.0)
     receiver = party(name="Paint Oy", lat=60.05, lon=24.0)
