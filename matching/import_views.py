@@ -56,7 +56,7 @@ def _job_or_404(company: Company, pk: int) -> ImportJob:
 
 
 def job_context(job: ImportJob, *, confirm_url: str, status_url: str, back_url: str,
-                back_label: str) -> dict:
+                back_label: str, done_url: str = "", done_label: str = "") -> dict:
     """What ``matching/import_job.html`` shows of any kind's job (reused by other apps)."""
     importer = get_importer(job.kind)
     preview = job.preview or {}
@@ -77,6 +77,8 @@ def job_context(job: ImportJob, *, confirm_url: str, status_url: str, back_url: 
         "status_url": status_url,
         "back_url": back_url,
         "back_label": back_label,
+        "done_url": done_url,
+        "done_label": done_label,
     }
 
 
@@ -117,6 +119,7 @@ def import_detail(request: HttpRequest, pk: int, *, company: Company) -> HttpRes
         confirm_url=reverse("matching:import_confirm", args=[job.pk]),
         status_url=reverse("matching:import_status", args=[job.pk]),
         back_url=reverse("matching:import_list"), back_label=_("Imports"),
+        done_url=reverse("matching:dashboard"), done_label=_("See your listings"),
     ))
 
 

@@ -60,7 +60,8 @@ class ListingsImporter(Importer):
         Column("description", False, "Composition, quality, how it is stored.",
                "Dry fly ash from the boiler, in a silo."),
         Column("category", False, "Material category (its name or slug).", ""),
-        Column("ewc_code", False, "European List of Waste code, e.g. 10 01 02.", "10 01 02"),
+        Column("ewc_code", False, "European List of Waste code (6 digits, spaces allowed).",
+               "10 01 02"),
         Column("quantity", False, "A number (decimal point or comma).", "400"),
         Column("unit", False, "A unit (t, kg, m3, l, MWh, kWh, GJ, MW, kW, unit) with "
                f"frequency, or a rate that sets it: {RATE_EXAMPLES}.", "t/month"),

@@ -1,9 +1,9 @@
 """Uploaded spreadsheets (CSV or XLSX) → a header and rows of plain strings.
 
 Rows whose first cell starts with ``#`` are notes and skipped (the CSV template explains
-its columns that way). No Django here: the import services call ``parse_upload`` and turn ``ImportFileError``
-into a form or API error. Every cell comes out as a stripped string ('' for empty), so
-importers validate text the same way whichever format the firm saved.
+its columns that way). No Django here: the import services call ``parse_upload`` and turn
+``ImportFileError`` into a form or API error. Every cell comes out as a stripped string
+('' for empty), so importers validate text the same way whichever format the firm saved.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@
         if (job) {
           bar.value = job.percent;
           bar.textContent = job.percent + "%";
-          text.textContent = job.processed + " / " + job.total;
+          text.textContent = job.processed + " of " + job.total + " rows";
           status.textContent = job.status_display;
           if (job.finished) { window.location.reload(); return; }
         }

@@ -369,3 +369,24 @@ def test_rematch_all_command_reports_the_number_of_matches(demo, db):
     out = StringIO()
     call_command("rematch_all", stdout=out)
     assert out.getvalue().startswith(f"{Match.objects.count()} matches in ")
+
+
+def test_demo_import_waits_for_confirmation_with_one_refused_row_and_applies_once(demo, db):
+    from matching.demo.imports import demo_import_preview
+    from matching.imports.services import import_job_confirm, import_job_run
+
+    firm = Company.objects.get(name=demo.firm_name)
+    first = demo_import_preview(company=firm, user=None)
+    assert first.job.preview["counts"] == {"create": 4, "update": 0, "unchanged": 0,
+                                           "error": 1}
+    assert [e["row"] for e in first.job.row_errors] == [6]
+    assert "unit" in first.job.row_errors[0]["errors"]
+    assert demo_import_preview(company=firm, user=None).created is False
+
+    import_job_confirm(job=first.job)
+    done = import_job_run(job_id=first.job.pk)
+    assert done.summary == {"created": 4, "updated": 0, "unchanged": 0, "error": 1}
+    chips = Listing.objects.get(company=firm, external_id="KV-2027-03")
+    assert (chips.unit, chips.frequency, float(chips.quantity)) == ("m3", "monthly", 2400.5)
+    assert chips.site.name == "Hiilimäki heat-only boiler plant"
+    assert chips.category == "wood"
