@@ -48,6 +48,7 @@ def test_the_root_lists_every_route_the_apps_contribute(owner):
     assert set(response.json()) == {
         "listings", "matches", "sites", "ewc-codes", "categories", "imports",  # matching
         "contacts", "agreements", "deliveries", "notifications", "searches",  # exchanges
+        "agency/facilities", "agency/facility-imports",  # agency
         "webhooks",  # integrations
     }
 
