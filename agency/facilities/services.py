@@ -120,9 +120,9 @@ def _company_data(row: FacilityRow, agency: Agency | None) -> dict[str, str]:
         "nace_code": nace_for_activity(row.activity_code),
         "description": _(
             "Profile made by %(agency)s from the E-PRTR register of industrial facilities "
-            "(facility %(id)s, activity %(code)s, reporting year %(year)s); not yet claimed "
-            "by the firm.") % {"agency": by, "id": row.facility_id, "code": row.activity_code,
-                               "year": row.year},
+            "(facility %(id)s, activity %(code)s, reporting year %(year)s).") % {
+                "agency": by, "id": row.facility_id, "code": row.activity_code,
+                "year": row.year},
     }
 
 

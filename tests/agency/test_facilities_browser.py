@@ -126,3 +126,47 @@ def test_upload_preview_confirm_progress_and_the_unclaimed_profiles(
     assert plant_company.name not in page.content()
     _shot(page, "6-firm-sees-an-indicative-match")
     context.close()
+
+
+def test_a_firm_claims_its_profile_with_an_address_at_its_domain(
+        browser, live_server, transactional_db, reviewer):
+    from django.core import mail
+
+    from accounts.claims import company_set_claim_domain
+
+    row = max(satakunta_rows(facilities=1), key=lambda r: int(r["year"]))
+    from agency.facilities import mapping
+    from agency.facilities.services import facility_import_row
+
+    company = facility_import_row(row=mapping.facility_row_read(row), agency=reviewer.agency,
+                                  user=reviewer.user).facility.company
+    company_set_claim_domain(company=company, domain="firm-domain.example")
+    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="en-GB")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name="Claim it").click()
+    page.get_by_label("Your work e-mail address").fill("anna@gmail.example")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_text("No profile waiting to be claimed")).to_be_visible()
+    _shot(page, "7-claim-wrong-domain")
+    page.get_by_label("Your work e-mail address").fill("anna@firm-domain.example")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#claim-sent")).to_contain_text("anna@firm-domain.example")
+    assert company.name not in page.content()
+    _shot(page, "8-claim-sent")
+
+    link = re.search(r"http://\S+/accounts/claim/\S+/", mail.outbox[-1].body).group(0)
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(company.name)
+    page.get_by_label("Your name").fill("Anna Aalto")
+    page.get_by_label("Password", exact=True).fill("kivi-hiili-2026")
+    page.get_by_label("Password again").fill("kivi-hiili-2026")
+    _shot(page, "9-claim-link")
+    page.get_by_role("button", name="Create account and claim").click()
+    expect(page).to_have_url(re.compile(r"/accounts/company/$"))
+    expect(page.locator(".messages")).to_contain_text("is yours")
+    _shot(page, "10-claimed")
+    company.refresh_from_db()
+    assert company.claimed
+    context.close()
