@@ -184,7 +184,7 @@ class FacilityImportSerializer(serializers.Serializer):
     preview_counts = serializers.DictField(
         child=serializers.IntegerField(),
         help_text=_("create, update, unchanged, error, and the rows left out on purpose: "
-                    "earlier_year, outside_regions, not_operating."))
+                    "earlier_year, outside_regions, not_operating, confidential."))
     summary = serializers.DictField(child=serializers.IntegerField(),
                                     help_text=_("The same, as applied."))
     row_errors = serializers.ListField(child=serializers.DictField(), required=False)
