@@ -82,7 +82,8 @@ class FacilitiesImporter(Importer):
         cache = context.cache
         if "latest" not in cache:
             # The latest year of every facility in the whole file: at preview the rows
-            # are the file; when applying they are one chunk, and the job holds the file.
+            # are the file; when applying they are one chunk, and the job holds the file
+            # (read once per run: the cache lives as long as the run).
             source = (context.job.rows if context.job is not None
                       else [{"values": row.values} for row in rows])
             latest: dict[str, int] = {}

@@ -91,7 +91,7 @@ def test_upload_preview_confirm_progress_and_the_unclaimed_profiles(
 
     [job_id] = queued
     total = ImportJob.objects.get(pk=job_id).total
-    _run_chunk(job_id=job_id, chunk_rows=10, context=None)
+    _run_chunk(job_id=job_id, chunk_rows=10, run=None)
     expect(page.locator("#import-progress-text")).to_have_text(f"10 of {total} rows")
     expect(page.locator("#import-status")).to_have_text("Running")
     _shot(page, "3-progress-running")
