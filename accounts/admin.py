@@ -10,6 +10,7 @@ from accounts.models import (
     Agency,
     AgencyMembership,
     Company,
+    CompanyClaim,
     Invitation,
     Membership,
     Region,
@@ -91,8 +92,9 @@ class SiteInline(admin.TabularInline):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ("name", "nace_code", "registration_number", "verified", "created_at")
-    list_filter = ("verified",)
+    list_display = ("name", "nace_code", "registration_number", "verified", "claimed",
+                    "created_at")
+    list_filter = ("verified", "claimed")
     search_fields = ("name", "registration_number", "nace_code")
     formfield_overrides = URL_HTTPS
     inlines = [MembershipInline, SiteInline]
@@ -117,6 +119,21 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ("email", "company__name")
     raw_id_fields = ("company", "invited_by")
     readonly_fields = ("created_at", "accepted_at", "accepted_by")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(CompanyClaim)
+class CompanyClaimAdmin(admin.ModelAdmin):
+    """Read only: claims are made on the claim page or by agency staff (the mailed link is
+    the only copy of its token)."""
+
+    list_display = ("company", "email", "via", "created_at", "expires_at", "completed_at")
+    list_filter = ("via",)
+    search_fields = ("email", "company__name")
+    readonly_fields = ("company", "email", "via", "created_at", "expires_at", "completed_at",
+                       "user")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -3,6 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from agency.api import firms, impact, views
+from agency.api.facilities import FacilityImportViewSet, FacilityProfileViewSet
 
 # Prefixes start with "agency/" (the root router is shared by every app).
 router = SimpleRouter()
@@ -14,5 +15,8 @@ router.register("agency/listings", firms.ListingViewSet, basename="agency-listin
 router.register("agency/contacts", firms.ContactViewSet, basename="agency-contact")
 router.register("agency/agreements", firms.AgreementViewSet, basename="agency-agreement")
 router.register("agency/deliveries", firms.DeliveryViewSet, basename="agency-delivery")
+router.register("agency/facilities", FacilityProfileViewSet, basename="agency-facility")
+router.register("agency/facility-imports", FacilityImportViewSet,
+                basename="agency-facility-import")
 
 urlpatterns: list = []

@@ -50,7 +50,8 @@ def demo_rows() -> list[dict[str, str]]:
         return sum(float(row[c] or 0) for c in ("hazardous_t", "non_hazardous_t"))
 
     chosen = sorted((r for r in latest.values() if r["facility_status"] == "functional"
-                     and tonnes(r) > 0), key=lambda r: (-tonnes(r), r["facility_id"]))
+                     and r["name"].upper() != "CONFIDENTIAL" and tonnes(r) > 0),
+                    key=lambda r: (-tonnes(r), r["facility_id"]))
     keep = {r["facility_id"] for r in chosen[:FACILITIES]}
     return [r for r in rows if r["facility_id"] in keep]
 

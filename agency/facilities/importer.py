@@ -4,8 +4,9 @@ upload, preview with row errors, confirm, a task with progress, result).
 
 The register has one row per facility and reporting year; only each facility's latest
 year is imported, the earlier ones are reported as ``earlier_year``. Facilities outside
-the agency's regions are reported as ``outside_regions`` and one that no longer operates
-and was never imported as ``not_operating``: nothing is written for those. Registered from
+the agency's regions are reported as ``outside_regions``, one that no longer operates
+and was never imported as ``not_operating``, and one the register names only
+"CONFIDENTIAL" as ``confidential``: nothing is written for those. Registered from
 ``AgencyConfig.ready``.
 """
 
@@ -31,7 +32,8 @@ from matching.imports import (
 )
 
 EARLIER_YEAR, OUTSIDE_REGIONS, NOT_OPERATING = "earlier_year", "outside_regions", "not_operating"
-SKIPS = (EARLIER_YEAR, OUTSIDE_REGIONS, NOT_OPERATING)
+CONFIDENTIAL = "confidential"
+SKIPS = (EARLIER_YEAR, OUTSIDE_REGIONS, NOT_OPERATING, CONFIDENTIAL)
 
 
 class FacilitiesImporter(Importer):
@@ -80,7 +82,8 @@ class FacilitiesImporter(Importer):
         cache = context.cache
         if "latest" not in cache:
             # The latest year of every facility in the whole file: at preview the rows
-            # are the file; when applying they are one chunk, and the job holds the file.
+            # are the file; when applying they are one chunk, and the job holds the file
+            # (read once per run: the cache lives as long as the run).
             source = (context.job.rows if context.job is not None
                       else [{"values": row.values} for row in rows])
             latest: dict[str, int] = {}
@@ -118,6 +121,9 @@ class FacilitiesImporter(Importer):
                                                  lon=row.lon):
             return Checked(action=OUTSIDE_REGIONS, payload=OUTSIDE_REGIONS)
         existing = cache["existing"].get(row.facility_id)
+        if existing is None and row.name.strip().upper() == "CONFIDENTIAL":
+            # The register withholds who runs it: no profile anyone could claim.
+            return Checked(action=CONFIDENTIAL, payload=CONFIDENTIAL)
         if existing is None:
             if not row.operating:
                 return Checked(action=NOT_OPERATING, payload=NOT_OPERATING)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +32,8 @@ from agency.facilities.mapping import (
     streams_for_activity,
 )
 from agency.models import Facility
+from exchanges import services as exchange_services
+from exchanges.models import ListingDisclosure
 from matching import selectors as matching_selectors
 from matching import services as matching_services
 from matching.models import Listing
@@ -44,19 +47,21 @@ EXTERNAL_IDS = {HAZARDOUS: "eprtr:hazardous", NON_HAZARDOUS: "eprtr:non-hazardou
                 WANT: "eprtr:want"}
 
 
-def _t(value) -> str:
-    return f"{value:,.1f}".replace(",", " ") if value is not None else "0"
-
-
 def _transfer_text(row: FacilityRow, *, hazardous: bool) -> str:
-    total = row.hazardous_t if hazardous else row.non_hazardous_t
-    recovery = row.hw_recovery_t if hazardous else row.nonhw_recovery_t
-    disposal = row.hw_disposal_t if hazardous else row.nonhw_disposal_t
+    # In words, not figures: the register is public, and its exact tonnes would name the
+    # site to anyone who looks them up (the quantity is shown to other firms as a range).
+    recovery = (row.hw_recovery_t if hazardous else row.nonhw_recovery_t) or 0
+    disposal = (row.hw_disposal_t if hazardous else row.nonhw_disposal_t) or 0
     kind = _("hazardous") if hazardous else _("non-hazardous")
-    return _("In %(year)s the site reported %(total)s t of %(kind)s waste sent off site "
-             "(%(recovery)s t to recovery, %(disposal)s t to disposal).") % {
-        "year": row.year, "total": _t(total), "kind": kind, "recovery": _t(recovery),
-        "disposal": _t(disposal)}
+    if recovery and disposal:
+        share = recovery / (recovery + disposal)
+        where = (_("mostly to recovery") if share >= Decimal("0.75") else
+                 _("mostly to disposal") if share <= Decimal("0.25") else
+                 _("partly to recovery, partly to disposal"))
+    else:
+        where = _("to recovery") if recovery else _("to disposal")
+    return _("The site reports %(kind)s waste sent off site, %(where)s.") % {
+        "kind": kind, "where": where}
 
 
 def facility_listing_plan(*, row: FacilityRow) -> dict[str, dict[str, Any]]:
@@ -115,9 +120,9 @@ def _company_data(row: FacilityRow, agency: Agency | None) -> dict[str, str]:
         "nace_code": nace_for_activity(row.activity_code),
         "description": _(
             "Profile made by %(agency)s from the E-PRTR register of industrial facilities "
-            "(facility %(id)s, activity %(code)s, reporting year %(year)s); not yet claimed "
-            "by the firm.") % {"agency": by, "id": row.facility_id, "code": row.activity_code,
-                               "year": row.year},
+            "(facility %(id)s, activity %(code)s, reporting year %(year)s).") % {
+                "agency": by, "id": row.facility_id, "code": row.activity_code,
+                "year": row.year},
     }
 
 
@@ -160,9 +165,7 @@ def facility_import_row(*, row: FacilityRow, agency: Agency | None, user: User |
             agency=agency, activity_code=row.activity_code, year=row.year,
             fingerprint=fingerprint)
         for data in plan.values():
-            matching_services.listing_create(company=company, user=user,
-                                             data={**data, "site": site},
-                                             queue_rematch=False)
+            _listing_create(company=company, user=user, data={**data, "site": site})
         return FacilityResult(CREATED, facility)
     company = claims.company_update_unclaimed(
         company=facility.company, data={**_company_data(row, agency),
@@ -178,6 +181,17 @@ def facility_import_row(*, row: FacilityRow, agency: Agency | None, user: User |
     return FacilityResult(UPDATED, facility)
 
 
+def _listing_create(*, company: Company, user: User | None, data: dict[str, Any]) -> Listing:
+    listing = matching_services.listing_create(company=company, user=user, data=data,
+                                               queue_rematch=False)
+    # Other firms see a range, not the register's exact figure (which would name the site);
+    # the firm chooses otherwise once it has claimed the profile.
+    exchange_services.listing_disclosure_set(
+        listing=listing, company=company, visibility=ListingDisclosure.Visibility.ANONYMOUS,
+        quantity_shown=ListingDisclosure.QuantityShown.BANDED)
+    return listing
+
+
 def _listings_sync(*, company: Company, site, plan: dict[str, dict[str, Any]],
                    user: User | None) -> None:
     current = {listing.external_id: listing for listing in
@@ -187,8 +201,7 @@ def _listings_sync(*, company: Company, site, plan: dict[str, dict[str, Any]],
         data = {**data, "site": site}
         listing = current.get(external_id)
         if listing is None:
-            matching_services.listing_create(company=company, user=user, data=data,
-                                             queue_rematch=False)
+            _listing_create(company=company, user=user, data=data)
         elif listing.indicative and not matching_services.listing_unchanged(
                 listing=listing, data=data):
             # A listing the firm has edited is no longer indicative: it is theirs.

@@ -99,6 +99,7 @@ SKIP_LABELS = {
     "earlier_year": gettext_lazy("earlier reporting years (the latest is imported)"),
     "outside_regions": gettext_lazy("sites outside your regions"),
     "not_operating": gettext_lazy("sites no longer operating"),
+    "confidential": gettext_lazy("sites the register keeps confidential"),
 }
 
 

@@ -10,14 +10,17 @@ an existing listing (and the default of a new one).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from rest_framework import serializers
 
 from accounts.selectors import site_list_for_company
-from matching import catalogue, services
+from matching import catalogue, rules, services
 from matching.api.serializers import LISTING_INPUT_FIELDS, ListingInputSerializer
 from matching.engine.quantity import RATE_EXAMPLES
 from matching.imports.parsing import ParsedRow
@@ -38,6 +41,42 @@ from matching.models import Listing
 _LOWERED = {"kind", "frequency", "physical_state", "status", "hazardous",
             "accepts_hazardous"}
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+
+
+class _KnownSite(serializers.Field):
+    """A site id among the company's sites, read once per import (no query per row)."""
+
+    def to_internal_value(self, data):
+        site = self.context["sites_by_pk"].get(int(data)) if str(data).isdigit() else None
+        if site is None:
+            raise serializers.ValidationError(_("Choose one of your company's sites."))
+        return site
+
+
+class ImportRowSerializer(ListingInputSerializer):
+    """The API's listing input (same fields, same rules) for one row of a file, with what
+    the file refers to looked up once per chunk instead of per row: the site among the
+    company's sites, and the listing of the external id (``ListingsImporter.begin``), so
+    only the id's format is checked here. The database's unique constraint still guards
+    the id when the row is saved."""
+
+    site = _KnownSite()
+    # The fields as ModelSerializer builds them from the model, built once per process.
+    _field_template: dict | None = None
+
+    def get_fields(self):
+        cls = type(self)
+        if cls._field_template is None:
+            cls._field_template = super().get_fields()
+        return copy.deepcopy(cls._field_template)
+
+    def validate_external_id(self, value: str) -> str:
+        try:
+            rules.validate_external_id_format(external_id=value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.error_dict["external_id"][0].messages) \
+                from None
+        return value
 
 
 def _choices(choices) -> str:
@@ -91,6 +130,7 @@ class ListingsImporter(Importer):
         if "sites" not in context.cache:
             sites = list(site_list_for_company(company=company))
             context.cache["sites"] = sites
+            context.cache["sites_by_pk"] = {s.pk: s for s in sites}
             context.cache["site_names"] = {s.name.strip().lower(): s.pk for s in sites}
             context.cache["categories"] = {
                 c.name.strip().lower(): slug
@@ -142,8 +182,8 @@ class ListingsImporter(Importer):
         context.seen.add(external_id)
         existing = context.cache["existing"].get(external_id)
         data, errors = self._data(values, context, existing)
-        serializer = ListingInputSerializer(instance=existing, data=data,
-                                            context={"company": context.company})
+        serializer = ImportRowSerializer(instance=existing, data=data, context={
+            "company": context.company, "sites_by_pk": context.cache["sites_by_pk"]})
         if not serializer.is_valid():
             for name, messages in serializer.errors.items():
                 errors.setdefault(name, []).extend(

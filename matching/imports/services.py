@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -57,9 +58,9 @@ def _check(importer: Importer, row: ParsedRow, context: ImportContext) -> Checke
     return checked
 
 
-def _rows(job: ImportJob, start: int = 0, stop: int | None = None) -> list[ParsedRow]:
+def _parsed(stored: list[dict[str, Any]]) -> list[ParsedRow]:
     return [ParsedRow(number=r["row"], values=r["values"], errors=r.get("errors", []))
-            for r in job.rows[start:stop]]
+            for r in stored]
 
 
 def _context(job: ImportJob | None, *, user: User | None, company: Company | None,
@@ -137,6 +138,14 @@ def import_job_confirm(*, job: ImportJob) -> ImportJob:
     return locked
 
 
+@dataclass
+class _Run:
+    """One run of the task: the job's rows, read once, and the kind's context."""
+
+    rows: list[ParsedRow]
+    context: ImportContext
+
+
 def import_job_run(*, job_id: int, chunk_rows: int = CHUNK_ROWS) -> ImportJob | None:
     """Apply a confirmed job's rows, one transaction per chunk; None if the job is gone.
 
@@ -144,11 +153,10 @@ def import_job_run(*, job_id: int, chunk_rows: int = CHUNK_ROWS) -> ImportJob | 
     its last committed chunk (and its rows are upserts anyway). A database outage is left
     to the task's retry; any other exception marks the job failed.
     """
-    context: ImportContext | None = None
+    run: _Run | None = None
     try:
         while True:
-            job, more, context = _run_chunk(job_id=job_id, chunk_rows=chunk_rows,
-                                            context=context)
+            job, more, run = _run_chunk(job_id=job_id, chunk_rows=chunk_rows, run=run)
             if job is None or not more:
                 return job
     except OperationalError:
@@ -158,23 +166,31 @@ def import_job_run(*, job_id: int, chunk_rows: int = CHUNK_ROWS) -> ImportJob | 
         raise
 
 
+_PROGRESS_FIELDS = ["status", "started_at", "finished_at", "summary", "row_errors",
+                    "changed_ids", "processed", "updated_at"]
+
+
 @transaction.atomic
-def _run_chunk(*, job_id: int, chunk_rows: int, context: ImportContext | None
-               ) -> tuple[ImportJob | None, bool, ImportContext | None]:
-    job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+def _run_chunk(*, job_id: int, chunk_rows: int, run: _Run | None
+               ) -> tuple[ImportJob | None, bool, _Run | None]:
+    # The lock makes a second delivery of the task wait, then carry on from the progress
+    # the first one committed. The rows (megabytes) are read once per run, not per chunk.
+    job = ImportJob.objects.select_for_update().defer("rows").filter(pk=job_id).first()
     if job is None or job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
-        return job, False, context
+        return job, False, run
     importer = get_importer(job.kind)
     if job.status == ImportJob.Status.QUEUED:
         job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
         job.summary = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, ERROR: 0}
         job.row_errors, job.changed_ids = [], []
-    if context is None:
-        context = _context(job, user=job.created_by, company=job.company,
-                           agency_id=job.agency_id)
-        _mark_seen(importer, job, context)
+    if run is None:
+        stored = ImportJob.objects.values_list("rows", flat=True).get(pk=job_id)
+        run = _Run(rows=_parsed(stored), context=_context(
+            job, user=job.created_by, company=job.company, agency_id=job.agency_id))
+        _mark_seen(importer, run.rows[: job.processed], run.context)
+    context = run.context
     context.job = job
-    rows = _rows(job, job.processed, job.processed + chunk_rows)
+    rows = run.rows[job.processed: job.processed + chunk_rows]
     importer.begin(rows=rows, context=context)
     for row in rows:
         checked = _check(importer, row, context)
@@ -197,15 +213,14 @@ def _run_chunk(*, job_id: int, chunk_rows: int, context: ImportContext | None
     if not more:
         importer.finish(changed_ids=list(job.changed_ids), context=context)
         job.status, job.finished_at = ImportJob.Status.DONE, timezone.now()
-    job.save()
-    return job, more, context
+    job.save(update_fields=_PROGRESS_FIELDS)
+    return job, more, run
 
 
-def _mark_seen(importer: Importer, job: ImportJob, context: ImportContext) -> None:
+def _mark_seen(importer: Importer, earlier: list[ParsedRow], context: ImportContext) -> None:
     # A resumed run has no memory of the keys of the rows applied before it: the kind's
     # duplicate check gets them from one validation pass that writes nothing.
-    if job.processed:
-        earlier = _rows(job, 0, job.processed)
+    if earlier:
         importer.begin(rows=earlier, context=context)
         for row in earlier:
             _check(importer, row, context)

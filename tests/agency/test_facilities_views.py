@@ -154,7 +154,7 @@ def _assert_hidden(text: str, facility: Facility) -> None:
 
 
 def test_other_firms_never_see_an_unclaimed_firms_name_on_pages(client, partner, plant):
-    ListingDisclosure.objects.create(listing=plant.match.offer, visibility="public")
+    ListingDisclosure.objects.filter(listing=plant.match.offer).update(visibility="public")
     client.force_login(partner.user)
     for url in (reverse("matching:dashboard"),
                 reverse("matching:listing_detail", args=[partner.listing.pk]),
@@ -167,12 +167,15 @@ def test_other_firms_never_see_an_unclaimed_firms_name_on_pages(client, partner,
 
 
 def test_other_firms_never_see_an_unclaimed_firms_name_in_the_api(partner, plant):
-    ListingDisclosure.objects.create(listing=plant.match.offer, visibility="public")
+    ListingDisclosure.objects.filter(listing=plant.match.offer).update(visibility="public")
     api = client_for(partner.user)
     response = api.get("/api/v1/matches/", {"listing": partner.listing.pk})
     assert response.status_code == 200
     [item] = [m for m in response.json()["results"] if m["id"] == plant.match.pk]
     assert item["counterpart"]["company"] is None and item["counterpart"]["indicative"]
+    # A range, not the register's exact figure (which would name the site).
+    exact = f"{float(plant.match.offer.quantity):,.3f}".rstrip("0").rstrip(".")
+    assert "–" in item["counterpart"]["quantity"] and exact not in response.content.decode()
     _assert_hidden(response.content.decode(), plant)
 
 

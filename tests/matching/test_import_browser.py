@@ -86,7 +86,7 @@ def test_upload_preview_with_a_row_error_confirm_and_progress_to_done(
 
     # The worker applies a first chunk: the poll moves the bar half-way.
     [job_id] = queued
-    services._run_chunk(job_id=job_id, chunk_rows=2, context=None)
+    services._run_chunk(job_id=job_id, chunk_rows=2, run=None)
     expect(page.locator("#import-progress-text")).to_have_text("2 of 4 rows")
     expect(page.locator("#import-status")).to_have_text("Running")
     assert progress.evaluate("bar => bar.value") == 50

@@ -216,7 +216,7 @@ def test_a_job_cut_off_half_way_resumes_after_its_last_chunk(owner):
     job.save()
     from matching.imports import services
 
-    services._run_chunk(job_id=job.pk, chunk_rows=2, context=None)
+    services._run_chunk(job_id=job.pk, chunk_rows=2, run=None)
     done = import_job_run(job_id=job.pk, chunk_rows=2)
     assert done.summary == {"created": 5, "updated": 0, "unchanged": 0, "error": 0}
     assert Listing.objects.filter(company=owner.company, external_id__startswith="K-").count() == 5

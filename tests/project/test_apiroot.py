@@ -49,6 +49,7 @@ def test_the_root_lists_every_route_the_apps_contribute(owner):
         "listings", "matches", "sites", "ewc-codes", "categories", "imports",  # matching
         "contacts", "agreements", "deliveries", "notifications", "searches",  # exchanges
         "agency/matches", "agency/impact",  # agency (agency/decisions/bulk/: an action)
+        "agency/facilities", "agency/facility-imports",  # agency
         "webhooks",  # integrations
         "agency/firms", "agency/listings", "agency/contacts", "agency/agreements",  # agency
         "agency/deliveries",
