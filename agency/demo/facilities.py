@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
 from typing import TextIO
 
 from django.conf import settings
@@ -34,13 +35,16 @@ FILE_NAME = "eprtr-finland-satakunta-demo.csv"
 CLAIM_DOMAIN = "claim-demo.example"
 
 
-def demo_rows() -> list[dict[str, str]]:
-    """The demo's register rows, in the file's order."""
+def demo_rows(*, inside: Callable[[float, float], bool] | None = None
+              ) -> list[dict[str, str]]:
+    """The demo's register rows, in the file's order; ``inside`` (lat, lon) narrows the box
+    to the demo region's own shape, so every chosen facility is imported."""
     with open(settings.DATA_DIR / "eprtr-finland" / "facilities.csv", encoding="utf-8",
               newline="") as handle:
         rows = [r for r in csv.DictReader(handle)
                 if BOX["min_lat"] <= float(r["lat"]) <= BOX["max_lat"]
-                and BOX["min_lon"] <= float(r["lon"]) <= BOX["max_lon"]]
+                and BOX["min_lon"] <= float(r["lon"]) <= BOX["max_lon"]
+                and (inside is None or inside(float(r["lat"]), float(r["lon"])))]
     latest: dict[str, dict[str, str]] = {}
     for row in rows:
         if int(row["year"]) >= int(latest.get(row["facility_id"], {"year": "0"})["year"]):
@@ -56,8 +60,8 @@ def demo_rows() -> list[dict[str, str]]:
     return [r for r in rows if r["facility_id"] in keep]
 
 
-def demo_file() -> bytes:
-    rows = demo_rows()
+def demo_file(*, inside: Callable[[float, float], bool] | None = None) -> bytes:
+    rows = demo_rows(inside=inside)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
@@ -70,7 +74,8 @@ def facilities_demo(*, stdout: TextIO | None = None) -> tuple[str, ...]:
     agency = agency_list_for_user(user=reviewer).first() if reviewer is not None else None
     if agency is None:
         raise DemoDataError("The facilities demo needs the demo agency and its reviewer.")
-    data = demo_file()
+    regions = list(agency.regions.all())
+    data = demo_file(inside=lambda lat, lon: any(r.contains(lat, lon) for r in regions))
     done = import_job_list(agency_id=agency.pk, kind="facilities").filter(
         sha256=hashlib.sha256(data).hexdigest(), status="done").first()
     if done is None:
