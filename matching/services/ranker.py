@@ -109,6 +109,18 @@ def labelled_pairs() -> tuple[training.PairSet, int]:
 # --- training -------------------------------------------------------------------------------
 
 
+def _quality(pairs: training.PairSet, *, blend: float | None, monotone: bool) -> dict:
+    """Cross-validated quality with the learned share capped by ``RANKER_MAX_BLEND`` (what
+    would be used), and, under ``uncapped``, with any share (what the labels alone say)."""
+    blends = training.blend_grid(settings.RANKER_MAX_BLEND)
+    quality = training.cross_validate(pairs, blend=blend, blends=blends, monotone=monotone)
+    quality["max_blend"] = max(blends)
+    if blend is None and max(blends) < 1.0:
+        free = training.cross_validate(pairs, blend=None, monotone=monotone)
+        quality["uncapped"] = {"learned": free["learned"], "fold_blends": free["fold_blends"]}
+    return quality
+
+
 def _now_tag() -> str:
     return timezone.now().strftime("%Y%m%d%H%M%S")
 
@@ -155,7 +167,7 @@ def ranker_train(*, min_labels: int | None = None, activate: bool = True,
         return RankerOutcome(labelled=labelled, message=(
             f"{len(pairs)} labelled pairs, but {problem}: the hand-set weights stay in use"))
     blends = training.blend_grid(settings.RANKER_MAX_BLEND)
-    quality = training.cross_validate(pairs, blend=blend, blends=blends, monotone=monotone)
+    quality = _quality(pairs, blend=blend, monotone=monotone)
     ranker = training.fit(pairs, version=training.ranker_version_name(
         pairs, _now_tag(), f"{blend}:{blends}:{monotone}"), blend=blend, blends=blends,
         monotone=monotone)
@@ -267,7 +279,7 @@ def ranker_evaluate_judged(*, path: Path | str, store: bool = True, activate: bo
     if problem:
         raise ValidationError({"path": problem})
     blends = training.blend_grid(settings.RANKER_MAX_BLEND)
-    quality = training.cross_validate(pairs, blend=blend, blends=blends, monotone=monotone)
+    quality = _quality(pairs, blend=blend, monotone=monotone)
     quality["judged_file"] = str(path)
     outcome = RankerOutcome(labelled=len(pairs), quality=quality)
     if store:
