@@ -259,7 +259,7 @@ class MatchSerializer(serializers.ModelSerializer):
         model = Match
         fields = [
             "id", "score", "distance_band_km", "components", "explanation", "model_version",
-            "listing", "counterpart", "updated_at",
+            "ranker_version", "listing", "counterpart", "updated_at",
         ]
         read_only_fields = fields
 
