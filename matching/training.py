@@ -35,6 +35,12 @@ from matching.engine import (
 )
 
 BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def blend_grid(largest: float) -> tuple[float, ...]:
+    """The blends tried, from 0 (the hand-set weights alone) to ``largest``."""
+    largest = min(max(float(largest), 0.0), 1.0)
+    return tuple(sorted({round(largest * f, 6) for f in (0.0, 0.25, 0.5, 0.75, 1.0)}))
 FOLDS = 5
 NDCG_K = 5
 REGULARISATION_C = 1.0

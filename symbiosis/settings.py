@@ -232,6 +232,11 @@ MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 # last model.
 RANKER_MIN_LABELS = env_int("RANKER_MIN_LABELS", 200, minimum=2)
 RANKER_RETRAIN_NEW_LABELS = env_int("RANKER_RETRAIN_NEW_LABELS", 50, minimum=1)
+# The learned model's largest share of the final score (the rest is the hand-set score);
+# training picks the share by cross-validation up to it. 0 until labels show a share that
+# keeps the evaluation harness from getting worse: with the judged demo set, every share
+# tried cost the dev benchmark somewhere (docs/matching.md §10).
+RANKER_MAX_BLEND = env_float("RANKER_MAX_BLEND", 0.0, minimum=0.0)
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 
 # Exchanges: contact requests lapse after this many days; thread attachments' limits.

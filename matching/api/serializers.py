@@ -269,7 +269,7 @@ class MatchSerializer(serializers.ModelSerializer):
         model = Match
         fields = [
             "id", "score", "distance_band_km", "components", "explanation", "model_version",
-            "listing", "counterpart", "reviewed_by", "updated_at",
+            "ranker_version", "listing", "counterpart", "reviewed_by", "updated_at",
         ]
         read_only_fields = fields
 

@@ -109,6 +109,18 @@ def labelled_pairs() -> tuple[training.PairSet, int]:
 # --- training -------------------------------------------------------------------------------
 
 
+def _quality(pairs: training.PairSet, *, blend: float | None, monotone: bool) -> dict:
+    """Cross-validated quality with the learned share capped by ``RANKER_MAX_BLEND`` (what
+    would be used), and, under ``uncapped``, with any share (what the labels alone say)."""
+    blends = training.blend_grid(settings.RANKER_MAX_BLEND)
+    quality = training.cross_validate(pairs, blend=blend, blends=blends, monotone=monotone)
+    quality["max_blend"] = max(blends)
+    if blend is None and max(blends) < 1.0:
+        free = training.cross_validate(pairs, blend=None, monotone=monotone)
+        quality["uncapped"] = {"learned": free["learned"], "fold_blends": free["fold_blends"]}
+    return quality
+
+
 def _now_tag() -> str:
     return timezone.now().strftime("%Y%m%d%H%M%S")
 
@@ -140,7 +152,8 @@ def ranker_train(*, min_labels: int | None = None, activate: bool = True,
     make it the one that scores (``activate``) if it ranks at least as well as the
     hand-set weights. Too few labelled pairs (``RANKER_MIN_LABELS``), or labels of one
     kind only: nothing is stored and the hand-set weights (or the active model) stay.
-    ``blend`` fixes the learned share of the score (default: chosen by cross-validation);
+    ``blend`` fixes the learned share of the score (default: chosen by cross-validation,
+    at most ``RANKER_MAX_BLEND``);
     ``monotone`` keeps every feature's weight positive (``training.fit``)."""
     minimum = settings.RANKER_MIN_LABELS if min_labels is None else min_labels
     started = timezone.now()
@@ -153,9 +166,11 @@ def ranker_train(*, min_labels: int | None = None, activate: bool = True,
     if problem:
         return RankerOutcome(labelled=labelled, message=(
             f"{len(pairs)} labelled pairs, but {problem}: the hand-set weights stay in use"))
-    quality = training.cross_validate(pairs, blend=blend, monotone=monotone)
+    blends = training.blend_grid(settings.RANKER_MAX_BLEND)
+    quality = _quality(pairs, blend=blend, monotone=monotone)
     ranker = training.fit(pairs, version=training.ranker_version_name(
-        pairs, _now_tag(), f"{blend}:{monotone}"), blend=blend, monotone=monotone)
+        pairs, _now_tag(), f"{blend}:{blends}:{monotone}"), blend=blend, blends=blends,
+        monotone=monotone)
     quality["blend"] = ranker.blend
     model = _store(ranker, quality=quality, labels=len(pairs), trained_on=TRAINED_ON_LABELS,
                    labels_until=started)
@@ -263,13 +278,15 @@ def ranker_evaluate_judged(*, path: Path | str, store: bool = True, activate: bo
     problem = pairs.trainable()
     if problem:
         raise ValidationError({"path": problem})
-    quality = training.cross_validate(pairs, blend=blend, monotone=monotone)
+    blends = training.blend_grid(settings.RANKER_MAX_BLEND)
+    quality = _quality(pairs, blend=blend, monotone=monotone)
     quality["judged_file"] = str(path)
     outcome = RankerOutcome(labelled=len(pairs), quality=quality)
     if store:
-        name = training.ranker_version_name(pairs, _now_tag(), f"{blend}:{monotone}")
+        name = training.ranker_version_name(pairs, _now_tag(),
+                                            f"{blend}:{blends}:{monotone}")
         ranker = training.fit(pairs, version=name.replace("ranker-", "judged-"),
-                              blend=blend, monotone=monotone)
+                              blend=blend, blends=blends, monotone=monotone)
         quality["blend"] = ranker.blend
         outcome.model = _store(ranker, quality=quality, labels=len(pairs),
                                trained_on=TRAINED_ON_JUDGED)

@@ -33,6 +33,7 @@ def test_listing_matches_show_the_counterpart_anonymised(owner_api, owner, partn
     assert item["distance_band_km"][1] - item["distance_band_km"][0] in (5, 10)
     assert item["components"] == disclosure.rounded_components(match.components)
     assert item["model_version"] == match.model_version
+    assert item["ranker_version"] == match.ranker_version == "hand-set"
     counterpart = item["counterpart"]
     assert counterpart["listing_id"] == partner.listing.id
     assert counterpart["kind"] == "want"

@@ -194,6 +194,7 @@ def test_train_ranker_keeps_the_hand_set_weights_with_too_few_labels(settings):
 def test_train_ranker_stores_a_versioned_model_with_its_cross_validated_quality(
         settings, django_capture_on_commit_callbacks):
     settings.RANKER_MIN_LABELS = 50
+    settings.RANKER_MAX_BLEND = 1.0  # the learned model may rank on its own
     _synthetic_labels(12, 10)
     out = io.StringIO()
     with django_capture_on_commit_callbacks(execute=False) as queued:
@@ -207,6 +208,7 @@ def test_train_ranker_stores_a_versioned_model_with_its_cross_validated_quality(
     assert model.quality["learned"]["roc_auc"] > 0.9
     assert model.quality["folds"] == 5 and model.quality["wants"] == 12
     assert "pathway" in model.features
+    assert set(model.parameters) >= {"coefficients", "intercept", "mean", "scale", "blend"}
     printed = out.getvalue()
     assert "ROC AUC" in printed and "nDCG@5" in printed and model.version in printed
     # Better than the hand-set weights on these labels: in use, and a rematch queued.
@@ -346,3 +348,12 @@ def test_train_ranker_judged_refuses_pairs_not_in_the_database(tmp_path):
                                            "grade": 2}]}))
     with pytest.raises(CommandError, match="not in the database"):
         call_command("train_ranker", "--judged", str(path), stdout=io.StringIO())
+
+
+def test_the_learned_share_of_the_score_is_capped_by_the_setting(settings):
+    settings.RANKER_MIN_LABELS = 50
+    settings.RANKER_MAX_BLEND = 0.1
+    _synthetic_labels(12, 10)
+    outcome = services.ranker_train()
+    assert outcome.model.parameters["blend"] <= 0.1
+    assert all(blend <= 0.1 for blend in outcome.quality["fold_blends"])

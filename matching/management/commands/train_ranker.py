@@ -79,9 +79,13 @@ class Command(BaseCommand):
             q = outcome.quality
             out(f"{q['pairs']} pairs ({q['positives']} good) of {q['wants']} wants, "
                 f"{q['folds']} folds grouped by want; cross-validated:")
-            out(f"{'':<10}" + "".join(f"{title:>15}" for _key, title in METRICS))
-            for name, label in (("hand_set", "hand-set"), ("learned", "learned")):
-                out(f"{label:<10}" + "".join(f"{q[name][key]:>15.3f}" for key, _t in METRICS))
+            out(f"{'':<24}" + "".join(f"{title:>15}" for _key, title in METRICS))
+            rows = [("hand-set", q["hand_set"]),
+                    (f"learned (share ≤ {q.get('max_blend', 1.0):g})", q["learned"])]
+            if "uncapped" in q:
+                rows.append(("learned (any share)", q["uncapped"]["learned"]))
+            for label, figures in rows:
+                out(f"{label:<24}" + "".join(f"{figures[key]:>15.3f}" for key, _t in METRICS))
             if "blend" in q:
                 out(f"blend of the stored model (learned share of the score): {q['blend']}")
         if outcome.model is not None:
