@@ -127,8 +127,12 @@ def import_detail(request: HttpRequest, pk: int, *, company: Company) -> HttpRes
 @require_POST
 def import_confirm(request: HttpRequest, pk: int, *, company: Company) -> HttpResponse:
     job = _job_or_404(company, pk)
-    job = import_services.import_job_confirm(job=job)
-    messages.success(request, _("Import started: the rows are being saved."))
+    try:
+        job = import_services.import_job_confirm(job=job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Import started: the rows are being saved."))
     return redirect("matching:import_detail", pk=job.pk)
 
 

@@ -430,6 +430,7 @@ class ImportJob(models.Model):
     """
 
     class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking the rows")
         PREVIEWED = "previewed", _("Waiting for confirmation")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")

@@ -81,3 +81,12 @@ def run_import(job_id: int) -> str | None:
 
     job = import_job_run(job_id=job_id)
     return job.status if job is not None else None
+
+
+@shared_task(name="matching.tasks.check_import", **_RETRY)
+def check_import(job_id: int) -> str | None:
+    """Validate the rows of a large upload for its preview (idempotent)."""
+    from matching.imports.services import import_job_check
+
+    job = import_job_check(job_id=job_id)
+    return job.status if job is not None else None

@@ -43,12 +43,14 @@ and implements:
     empty). Return ``Checked(action=CREATE|UPDATE|UNCHANGED, payload=...)`` for a good
     row, or ``Checked(errors={"column": ["message", ...]})`` for a bad one (or raise a
     Django ``ValidationError`` keyed by column: it is turned into the same). It must not
-    write: the preview calls it for every row. It is called again for each row just
-    before ``apply`` (the data may have changed since the preview).
+    write: the preview calls it for every row (in a task for a large file). It is called
+    again for each row just before ``apply`` (the data may have changed since the
+    preview).
 
 ``apply(payload, *, context) -> Applied``
-    Save one row that ``validate`` just passed (``payload`` is what it returned, handed
-    over in the same transaction, never stored) and return
+    Save one row that ``validate`` just passed with ``CREATE`` or ``UPDATE`` (a row it
+    marks ``UNCHANGED`` is counted as unchanged and not applied; ``payload`` is what it
+    returned, handed over in the same transaction, never stored) and return
     ``Applied(result=CREATED|UPDATED|UNCHANGED, object_id=...)``. It must be idempotent:
     applying the same row again gives ``UNCHANGED`` and writes nothing (upsert by a key
     of the file, e.g. an external id). Each call runs in a savepoint; a Django

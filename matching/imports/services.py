@@ -1,6 +1,7 @@
 """Writes of the import machinery: preview an upload, confirm it, apply it in chunks.
 
-``import_job_preview`` parses and validates every row (nothing is saved but the job),
+``import_job_preview`` parses and validates every row (nothing is saved but the job;
+a large file is validated by a task, ``import_job_check``),
 ``import_job_confirm`` queues the task after commit, ``import_job_run`` (the task's one
 call) applies the rows chunk by chunk, each chunk in its own transaction with the job's
 progress, so a page polling the job sees it move and a retried task resumes where the
@@ -36,6 +37,8 @@ from matching.imports.registry import (
 from matching.models import ImportJob
 
 PREVIEW_ROWS = 20
+# Larger files are checked by a task, so the upload's request stays short.
+INLINE_CHECK_ROWS = 500
 CHUNK_ROWS = 200
 # Row errors kept on the job (the counts stay exact beyond it).
 MAX_STORED_ERRORS = 1000
@@ -71,11 +74,15 @@ def _context(job: ImportJob | None, *, user: User | None, company: Company | Non
 def import_job_preview(
     *, kind: str, user: User | None, file_name: str, data: bytes,
     company: Company | None = None, agency_id: int | None = None,
+    background: bool | None = None,
 ) -> ImportJob:
     """Parse an upload, validate every row, and store it as a job waiting for confirmation.
 
     ``ValidationError`` on ``file`` when the file cannot be read or its columns do not fit
-    the kind; row errors do not raise, they are on the job.
+    the kind; row errors do not raise, they are on the job. A file of more than
+    ``INLINE_CHECK_ROWS`` rows (or any, with ``background=True``) is stored as
+    ``checking`` and validated by a task after commit (``import_job_check``, progress in
+    ``processed``); the job becomes ``previewed`` when it is done.
     """
     try:
         importer = get_importer(kind)
@@ -100,34 +107,79 @@ def import_job_preview(
         parts.append("The columns are: " + ", ".join(importer.column_names) + ".")
         raise ValidationError({"file": " ".join(parts)}, code="columns")
 
-    context = _context(None, user=user, company=company, agency_id=agency_id)
-    importer.begin(rows=parsed.rows, context=context)
-    counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, ERROR: 0}
-    shown: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    for row in parsed.rows:
-        checked = _check(importer, row, context)
-        action = checked.action if checked.ok else ERROR
-        counts[action] = counts.get(action, 0) + 1
-        if not checked.ok and len(errors) < MAX_STORED_ERRORS:
-            errors.append({"row": row.number, "errors": checked.errors})
-        if len(shown) < PREVIEW_ROWS:
-            shown.append({"row": row.number, "action": action, "values": row.values,
-                          "errors": checked.errors})
-    return ImportJob.objects.create(
+    job = ImportJob.objects.create(
         kind=kind, created_by=user, company=company, agency_id=agency_id,
         file_name=file_name[:255], file_format=parsed.format,
         sha256=hashlib.sha256(data).hexdigest(), columns=parsed.columns,
         rows=[{"row": r.number, "values": r.values, **({"errors": r.errors} if r.errors
                                                           else {})} for r in parsed.rows],
-        total=len(parsed.rows), preview={"counts": counts, "rows": shown}, row_errors=errors,
+        total=len(parsed.rows), status=ImportJob.Status.CHECKING,
     )
+    if background is None:
+        background = len(parsed.rows) > INLINE_CHECK_ROWS
+    if background:
+        from matching.tasks import check_import
+
+        check_import.delay_on_commit(job.pk)
+        return job
+    return _check_rows(job=job, rows=parsed.rows, report_progress=False)
+
+
+def import_job_check(*, job_id: int) -> ImportJob | None:
+    """Validate the rows of a job uploaded for checking in the background (the task's one
+    call); a job already checked, or gone, is returned as it is."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != ImportJob.Status.CHECKING:
+        return job
+    try:
+        return _check_rows(job=job, rows=_parsed(job.rows), report_progress=True)
+    except OperationalError:
+        raise
+    except Exception as exc:
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKING).update(
+            status=ImportJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now())
+        raise
+
+
+def _check_rows(*, job: ImportJob, rows: list[ParsedRow], report_progress: bool
+                ) -> ImportJob:
+    """Every row through the kind's ``validate`` (nothing written), chunk by chunk as when
+    applied; the counts, first rows and errors become the job's preview."""
+    importer = get_importer(job.kind)
+    context = _context(job, user=job.created_by, company=job.company, agency_id=job.agency_id)
+    counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, ERROR: 0}
+    shown: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start:start + CHUNK_ROWS]
+        importer.begin(rows=chunk, context=context)
+        for row in chunk:
+            checked = _check(importer, row, context)
+            action = checked.action if checked.ok else ERROR
+            counts[action] = counts.get(action, 0) + 1
+            if not checked.ok and len(errors) < MAX_STORED_ERRORS:
+                errors.append({"row": row.number, "errors": checked.errors})
+            if len(shown) < PREVIEW_ROWS:
+                shown.append({"row": row.number, "action": action, "values": row.values,
+                              "errors": checked.errors})
+        if report_progress:
+            # Committed at once (no transaction here), so the page's poll sees it move.
+            ImportJob.objects.filter(pk=job.pk).update(processed=start + len(chunk))
+    job.preview = {"counts": counts, "rows": shown}
+    job.row_errors = errors
+    job.status, job.processed = ImportJob.Status.PREVIEWED, 0
+    job.save(update_fields=["preview", "row_errors", "status", "processed", "updated_at"])
+    return job
 
 
 @transaction.atomic
 def import_job_confirm(*, job: ImportJob) -> ImportJob:
     """Queue the job's rows to be applied (after commit). Confirming again does nothing."""
-    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+    locked = ImportJob.objects.select_for_update().defer("rows").get(pk=job.pk)
+    if locked.status == ImportJob.Status.CHECKING:
+        raise ValidationError({"status": "The rows are still being checked; confirm once "
+                                         "the preview is ready."}, code="checking")
     if locked.status != ImportJob.Status.PREVIEWED:
         return locked
     locked.status = ImportJob.Status.QUEUED
@@ -194,6 +246,10 @@ def _run_chunk(*, job_id: int, chunk_rows: int, run: _Run | None
     importer.begin(rows=rows, context=context)
     for row in rows:
         checked = _check(importer, row, context)
+        if checked.ok and checked.action == UNCHANGED:
+            # Nothing to write: validate compared the row with what is stored, just now.
+            job.summary[UNCHANGED] += 1
+            continue
         if checked.ok:
             try:
                 with transaction.atomic():

@@ -1,5 +1,6 @@
 // The progress bar of an import (matching/import_job.html): polls the job's JSON status
-// and reloads the page, which then shows the result, once the job has finished.
+// and reloads the page once the step it shows is over (checked: the preview; applied: the
+// result).
 (function () {
   "use strict";
   var box = document.getElementById("progress");
@@ -8,6 +9,7 @@
   var text = document.getElementById("import-progress-text");
   var status = document.getElementById("import-status");
   var url = box.getAttribute("data-status-url");
+  var shown = box.getAttribute("data-status");
   var delay = 700;
 
   function poll() {
@@ -19,7 +21,8 @@
           bar.textContent = job.percent + "%";
           text.textContent = job.processed + " of " + job.total + " rows";
           status.textContent = job.status_display;
-          if (job.finished) { window.location.reload(); return; }
+          var checkedOrApplied = shown === "checking" ? job.status !== "checking" : job.finished;
+          if (checkedOrApplied) { window.location.reload(); return; }
         }
         delay = Math.min(delay * 1.3, 5000);
         window.setTimeout(poll, delay);

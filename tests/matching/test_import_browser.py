@@ -55,8 +55,12 @@ def firm_page(browser, live_server, transactional_db, owner):
 def test_upload_preview_with_a_row_error_confirm_and_progress_to_done(
         firm_page, owner, monkeypatch, tmp_path):
     page = firm_page
-    # Hold the task back so the page shows the progress bar before the rows are applied.
+    # Hold the tasks back so the page shows each progress bar before the work is done;
+    # a file of more than 3 rows is checked by a task here (500 in production).
+    checks: list[int] = []
     queued: list[int] = []
+    monkeypatch.setattr(services, "INLINE_CHECK_ROWS", 3)
+    monkeypatch.setattr(tasks.check_import, "delay_on_commit", checks.append)
     monkeypatch.setattr(tasks.run_import, "delay_on_commit", queued.append)
     upload = tmp_path / "our-listings.csv"
     upload.write_text(CSV, encoding="utf-8")
@@ -69,6 +73,12 @@ def test_upload_preview_with_a_row_error_confirm_and_progress_to_done(
     page.get_by_label("CSV or Excel file").set_input_files(str(upload))
     page.get_by_role("button", name="Preview").click()
     expect(page.get_by_role("heading", name="our-listings.csv", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Checking the rows")).to_be_visible()
+    _shot(page, "2-checking")
+
+    # The worker checks the rows; the page's poll notices and shows the preview.
+    [check_id] = checks
+    services.import_job_check(job_id=check_id)
     counts = page.locator("#preview-counts")
     expect(counts).to_contain_text("3 new")
     expect(counts).to_contain_text("1 with errors")
@@ -76,7 +86,7 @@ def test_upload_preview_with_a_row_error_confirm_and_progress_to_done(
     expect(bad).to_contain_text("Unknown unit 'tons/fortnight'")
     expect(page.locator("#row-errors")).to_contain_text("unit")
     assert not Listing.objects.filter(external_id="ASH-1").exists()
-    _shot(page, "2-preview")
+    _shot(page, "2b-preview")
 
     page.get_by_role("button", name="Confirm import").click()
     progress = page.locator("#import-progress")

@@ -173,3 +173,17 @@ def test_an_upload_over_10_mb_is_refused_before_it_is_read(owner):
     response = _api(owner).post("/api/v1/imports/", {"file": huge}, format="multipart")
     assert response.status_code == 413
     assert not ImportJob.objects.exists()
+
+
+def test_api_a_large_upload_answers_checking_then_the_preview(
+        owner, django_capture_on_commit_callbacks, monkeypatch):
+    from matching.imports import services
+
+    monkeypatch.setattr(services, "INLINE_CHECK_ROWS", 1)
+    api = _api(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        body = api.post("/api/v1/imports/", {"file": _upload(GOOD)}, format="multipart").json()
+    assert (body["status"], body["preview_counts"]) == ("checking", {})
+    job = api.get(f"/api/v1/imports/{body['id']}/").json()
+    assert job["status"] == "previewed"
+    assert job["preview_counts"]["create"] == 2

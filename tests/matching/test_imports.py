@@ -227,3 +227,26 @@ def test_rows_starting_with_a_hash_are_notes_and_skipped():
     parsed = parsing.parse_upload(name="x.csv", data=data)
     assert parsed.columns == ["external_id", "kind"]
     assert [r.values for r in parsed.rows] == [{"external_id": "A-1", "kind": "offer"}]
+
+
+def test_a_large_file_is_checked_by_a_task_after_the_upload(
+        owner, django_capture_on_commit_callbacks, monkeypatch):
+    from matching.imports import services
+
+    monkeypatch.setattr(services, "INLINE_CHECK_ROWS", 3)
+    rows = "".join(f"K-{n};offer;Lot {n};;;1;t/week\n" for n in range(5)) + "K-5;want;;;;;\n"
+    with django_capture_on_commit_callbacks() as queued:
+        job = _preview(owner, "external_id;kind;title;site;ewc_code;quantity;unit\n" + rows)
+    assert (job.status, job.preview) == (ImportJob.Status.CHECKING, {})
+    with pytest.raises(ValidationError, match="still being checked"):
+        import_job_confirm(job=job)
+
+    for callback in queued:
+        callback()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PREVIEWED
+    assert job.processed == 0
+    assert job.preview["counts"] == {"create": 5, "update": 0, "unchanged": 0, "error": 1}
+    assert job.row_errors == [{"row": 7, "errors": {"title": ["This field is required."]}}]
+    # Checking again (a second delivery of the task) changes nothing.
+    assert services.import_job_check(job_id=job.pk).preview == job.preview
