@@ -1,3 +1,4 @@
+"""The regional agency's workspace: review queue, decisions, introductions, impact."""
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +7,11 @@ class AgencyConfig(AppConfig):
     name = "agency"
     verbose_name = _("Agency")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Firms see "reviewed by the agency" on a match; matching reads it through this
+        # hook, since matching cannot import agency.
+        from agency.selectors import reviewed_pairs
+        from matching import reviews
+
+        reviews.register_review_source(reviewed_pairs)

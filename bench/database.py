@@ -145,6 +145,7 @@ def _listing(item, company_of: dict[int, int]):
         max_distance_km=item.max_distance_km,
         status=Listing.Status.ACTIVE,
         external_id=f"bench-{item.key}",
+        benchmark=True,  # never labels for the learned ranker
         **item.shared_fields(),
     )
 

@@ -101,6 +101,13 @@ class Contact(models.Model):
     introduced_by = models.ForeignKey(
         Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="introductions"
     )
+    # An introduced contact (an agency put the pair's firms in touch) needs both firms to
+    # accept; each side's consent is kept here, and the state turns accepted (names
+    # revealed) only when both have given it. ``requested_by`` and ``accepted_by`` name
+    # each side's contact person, as for a contact one firm asked for.
+    requester_accepted_at = models.DateTimeField(null=True, blank=True)
+    recipient_accepted_at = models.DateTimeField(null=True, blank=True)
+    introduction_note = models.CharField(_("introduction"), max_length=2000, blank=True)
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.REQUESTED
     )
@@ -153,6 +160,23 @@ class Contact(models.Model):
     @property
     def is_accepted(self) -> bool:
         return self.state == self.State.ACCEPTED
+
+    @property
+    def is_introduction(self) -> bool:
+        return self.introduced_by_id is not None
+
+    def awaits(self, company_id: int | None) -> bool:
+        """Whether this firm's answer is still needed to open the contact: the recipient
+        of a request; either firm of an introduction that has not accepted yet."""
+        if self.state != self.State.REQUESTED or company_id is None:
+            return False
+        if self.is_introduction:
+            if company_id == self.requester_id:
+                return self.requester_accepted_at is None
+            if company_id == self.recipient_id:
+                return self.recipient_accepted_at is None
+            return False
+        return company_id == self.recipient_id
 
     def other_company_id(self, company_id: int) -> int:
         return self.recipient_id if company_id == self.requester_id else self.requester_id
@@ -309,6 +333,22 @@ class Agreement(models.Model):
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     end_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # Cost figures the two firms chose to share with the region's agency for its impact
+    # reports (never the price, which stays between them). Empty: nothing shared.
+    shared_savings = models.DecimalField(
+        _("yearly savings shared"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("What the exchange saves both firms together per year (avoided disposal "
+                    "fees and purchases, less new costs)."),
+    )
+    shared_costs = models.DecimalField(
+        _("one-off costs shared"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("Investment or set-up costs of the exchange, both firms together."),
+    )
+    shared_currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    shared_by = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shared_at = models.DateTimeField(null=True, blank=True)
     proposed_at = models.DateTimeField(null=True, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # types only: another app's rows are read through its selecto
     from matching.models import Listing
 
 _CONTACT_RELATED = ("offer__site", "offer__company", "want__site", "want__company",
-                    "requester", "recipient", "requested_by", "accepted_by")
+                    "requester", "recipient", "requested_by", "accepted_by", "introduced_by")
 
 
 def contact_list_for_company(*, company: Company, state: str = "", stage: str = ""
@@ -278,3 +278,53 @@ def saved_search_new(*, search) -> list[SearchResult]:
     """Listings fitting a saved search created since it was last seen."""
     return listing_search(company=search.company, params=search.params,
                           created_after=search.seen_until)
+
+
+# --- the region's exchanges, for agency staff (parties and stages only) ----------------
+
+
+def _in_regions(regions, prefix: str = "") -> Q:
+    return (permissions.region_q(regions, f"{prefix}offer__site")
+            | permissions.region_q(regions, f"{prefix}want__site"))
+
+
+def contact_list_in_regions(*, regions) -> QuerySet[Contact]:
+    """Contacts whose offer or want site lies in one of ``regions``."""
+    return (Contact.objects.filter(_in_regions(regions))
+            .select_related(*_CONTACT_RELATED).order_by("-updated_at", "-id"))
+
+
+def agreement_list_in_regions(*, regions) -> QuerySet[Agreement]:
+    """Agreements whose contact's offer or want site lies in one of ``regions``, with the
+    two listings, sites and firms (for impact figures and maps)."""
+    return (Agreement.objects.filter(_in_regions(regions, "contact__"))
+            .select_related(*(f"contact__{name}" for name in _CONTACT_RELATED))
+            .order_by("id"))
+
+
+def delivery_list_confirmed(*, agreements, start=None, end=None) -> QuerySet[Delivery]:
+    """Confirmed deliveries of ``agreements`` (ids or a queryset), dated in [start, end]."""
+    qs = Delivery.objects.filter(agreement__in=agreements, state=Delivery.State.CONFIRMED)
+    if start is not None:
+        qs = qs.filter(date__gte=start)
+    if end is not None:
+        qs = qs.filter(date__lte=end)
+    return qs.order_by("date", "id")
+
+
+def agreement_terms_current(*, agreement: Agreement) -> AgreementVersion | None:
+    """The agreement's latest version (its terms now)."""
+    return agreement.versions.order_by("-number").first()
+
+
+def agreement_list_active_between(*, agreements: QuerySet[Agreement], start=None, end=None
+                                  ) -> QuerySet[Agreement]:
+    """Those of ``agreements`` that were active at some time in [start, end]: activated on
+    or before ``end`` and not closed before ``start`` (still active, or completed or
+    terminated later)."""
+    qs = agreements.filter(activated_at__isnull=False)
+    if end is not None:
+        qs = qs.filter(activated_at__date__lte=end)
+    if start is not None:
+        qs = qs.filter(Q(closed_at__isnull=True) | Q(closed_at__date__gte=start))
+    return qs

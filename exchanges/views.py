@@ -22,6 +22,7 @@ from exchanges import forms, permissions, selectors, services, visibility
 from exchanges.models import Agreement, Contact, ListingDisclosure, Notification
 from exchanges.permissions import Role
 from exchanges.services import notifications as notification_services
+from matching import reviews
 from matching import selectors as matching_selectors
 from matching.forms import DismissForm
 
@@ -62,6 +63,8 @@ def match_detail(request: HttpRequest, pk: int, *, company: Company) -> HttpResp
     )
     context = {
         "match": match, "pair": pair, "contact": contact,
+        "reviewed_by": reviews.reviewed_by([(match.offer_id, match.want_id)]).get(
+            (match.offer_id, match.want_id), ()),
         "form": forms.ContactRequestForm(), "dismiss_form": DismissForm(),
         "blocked": services.is_blocked(company, (match.want if match.offer.company_id ==
                                                  company.id else match.offer).company),
@@ -171,6 +174,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "contact": contact, "view": view, "pair": pair,
         "is_recipient": company.id == contact.recipient_id,
+        "awaits_answer": contact.awaits(company.id),
         "thread": selectors.message_list(contact=contact),
         "attachments": selectors.attachment_list(contact=contact),
         "feasibility": feasibility, "audit": selectors.audit_list(contact=contact),
@@ -363,6 +367,11 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 messages.info(request, _("Nothing changed, so no new version."))
         else:
             messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    elif action == "share-costs":
+        _run(request, lambda: services.agreement_costs_share(
+            agreement=agreement, user=user, savings=post.get("savings", ""),
+            costs=post.get("costs", ""), currency=post.get("currency", "EUR")),
+            _("Cost figures saved: the region's agency sees them in its reports."))
     elif action == "delivery":
         form = forms.DeliveryForm(post)
         if form.is_valid():

@@ -242,6 +242,8 @@ def contact_view(contact, *, viewer: Company | None, agency: bool = False) -> di
         "state": contact.state,
         "stage": contact.stage,
         "stop_reason": contact.stop_reason,
+        # An introduced contact names the agency that made it (both firms accept it).
+        "introduced_by": contact.introduced_by.name if contact.introduced_by_id else None,
         "created_at": contact.created_at,
         "updated_at": contact.updated_at,
     }
@@ -257,6 +259,7 @@ def contact_view(contact, *, viewer: Company | None, agency: bool = False) -> di
                      disclosed=contact.is_accepted, persons=contact_persons(contact))
     base.update({
         "role": "requester" if viewer.id == contact.requester_id else "recipient",
+        "awaiting_you": contact.awaits(viewer.id),
         "expires_at": contact.expires_at if contact.state == "requested" else None,
         "counterpart": pair.theirs.company_name or None,
         "pair": pair.as_dict(),

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from matching.models import Listing, Match, MatchDismissal
+from matching.models import Listing, Match, MatchDismissal, MatchLabel, RankerModel
 from matching.services import listing_derive_amount, listing_queue_rematch
 
 
@@ -29,13 +29,14 @@ class ListingAdmin(admin.ModelAdmin):
 class MatchAdmin(admin.ModelAdmin):
     """Matches are computed; the admin shows them but does not make them."""
 
-    list_display = ("id", "offer", "want", "score", "distance_km", "model_version", "updated_at")
-    list_filter = ("model_version",)
+    list_display = ("id", "offer", "want", "score", "distance_km", "model_version",
+                    "ranker_version", "updated_at")
+    list_filter = ("model_version", "ranker_version")
     search_fields = ("offer__title", "want__title", "explanation")
     raw_id_fields = ("offer", "want")
     readonly_fields = (
         "offer", "want", "score", "distance_km", "components", "explanation", "model_version",
-        "created_at", "updated_at",
+        "ranker_version", "created_at", "updated_at",
     )
     list_select_related = ("offer", "want")
 
@@ -53,3 +54,26 @@ class MatchDismissalAdmin(admin.ModelAdmin):
     search_fields = ("company__name", "offer__title", "want__title", "note")
     raw_id_fields = ("offer", "want", "company", "user")
     readonly_fields = ("components", "score", "created_at")
+
+
+@admin.register(MatchLabel)
+class MatchLabelAdmin(admin.ModelAdmin):
+    """Labels come from decisions (``label_record``); the admin shows them."""
+
+    list_display = ("offer", "want", "source", "positive", "company", "agency", "updated_at")
+    list_filter = ("source", "positive")
+    raw_id_fields = ("offer", "want", "company", "agency", "user")
+    readonly_fields = ("decider", "components", "score", "ranker_version", "created_at",
+                       "updated_at")
+
+
+@admin.register(RankerModel)
+class RankerModelAdmin(admin.ModelAdmin):
+    """Fitted by ``manage.py train_ranker``; put in use with ``--activate``."""
+
+    list_display = ("version", "trained_on", "labels", "active", "created_at")
+    readonly_fields = ("version", "features", "quality", "labels", "labels_until",
+                       "trained_on", "parameters", "active", "created_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False

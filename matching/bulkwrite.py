@@ -28,11 +28,12 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from matching.engine import COMPONENTS, MatchColumns, MatchRecord
+from matching.engine import COMPONENTS, HAND_SET, MatchColumns, MatchRecord
 from matching.models import Match, components_by_position, components_from_json
 
 EXPLANATION_MAX = Match._meta.get_field("explanation").max_length
-VALUE_FIELDS = ("score", "distance_km", "components", "explanation", "model_version")
+VALUE_FIELDS = ("score", "distance_km", "components", "explanation", "model_version",
+                "ranker_version")
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,14 @@ class MatchRows:
         return MatchRows(self.offer_id[idx], self.want_id[idx], [self.lines[i] for i in idx],
                          None if self.score is None else self.score[idx])
 
-    def copy_text(self, version: str) -> bytes:
-        """The rows as one block of ``COPY`` text (UTF-8), each ending with ``version``.
+    def copy_text(self, version: str, ranker: str = HAND_SET) -> bytes:
+        """The rows as one block of ``COPY`` text (UTF-8), each ending with ``version``
+        and ``ranker`` (the version of the ranker that gave the scores).
 
         Encoded line by line: most lines are ASCII, and joined as ``str`` they would be
         widened to the width of the few that are not, then encoded whole (twice the
         time of a full rematch's 1.5 million lines)."""
-        end = ("\t" + _escape(version) + "\n").encode()
+        end = ("\t" + _escape(version) + "\t" + _escape(ranker) + "\n").encode()
         return end.join(map(str.encode, self.lines)) + end if self.lines else b""
 
     def values(self) -> list[dict]:
@@ -195,6 +197,7 @@ def sync_matches(
     offers: np.ndarray,
     wants: np.ndarray | None = None,
     exclusive: bool = False,
+    ranker: str = HAND_SET,
 ) -> tuple[int, int]:
     """Make the stored matches of the scope exactly ``rows``; returns (written, deleted).
 
@@ -203,7 +206,8 @@ def sync_matches(
     The scope is every pair whose offer is in ``offers`` and (when given) whose want is in
     ``wants``: a full rematch passes its snapshot's listings, so matches of listings
     saved since are left alone. Unchanged rows keep their ``model_version`` and
-    ``updated_at``. Run inside a transaction.
+    ``updated_at``; ``ranker`` is the version of the ranker that scored the rows
+    (``ranker_version``: a row ranked by another is changed). Run inside a transaction.
 
     ``exclusive`` (a full rematch, with ``wants``): other writers of matches wait for
     this transaction to end, and the scope's listings are checked and locked once
@@ -212,12 +216,12 @@ def sync_matches(
     chunks = [rows] if isinstance(rows, MatchRows) else rows
     if on_postgresql():
         return _sync_postgresql(chunks, version=version, offers=offers, wants=wants,
-                                exclusive=exclusive and wants is not None)
+                                exclusive=exclusive and wants is not None, ranker=ranker)
     return _sync_orm(MatchRows.concat(list(chunks)), version=version, offers=offers,
-                     wants=wants)
+                     wants=wants, ranker=ranker)
 
 
-def _sync_postgresql(chunks, *, version, offers, wants, exclusive) -> tuple[int, int]:
+def _sync_postgresql(chunks, *, version, offers, wants, exclusive, ranker) -> tuple[int, int]:
     table = Match._meta.db_table
     # The raw cursor skips Django's error translation: a refused row is still an
     # IntegrityError, as through the ORM.
@@ -228,10 +232,10 @@ def _sync_postgresql(chunks, *, version, offers, wants, exclusive) -> tuple[int,
             _copy_ids(cursor, "match_scope_wants", wants)
         with _ListingCheck(cursor, table, offers, wants, exclusive=exclusive) as check:
             return _sync_scope(cursor, table, chunks, version=version, wants=wants,
-                               check=check)
+                               check=check, ranker=ranker)
 
 
-def _sync_scope(cursor, table, chunks, *, version, wants, check) -> tuple[int, int]:
+def _sync_scope(cursor, table, chunks, *, version, wants, check, ranker) -> tuple[int, int]:
     want_scope = (
         "AND m.want_id IN (SELECT id FROM match_scope_wants)" if wants is not None else ""
     )
@@ -247,7 +251,7 @@ def _sync_scope(cursor, table, chunks, *, version, wants, check) -> tuple[int, i
     cursor.execute(
         "CREATE TEMP TABLE match_chunk (offer_id bigint, want_id bigint, score double "
         "precision, distance_km double precision, components text, explanation "
-        "varchar(300), model_version varchar(40)) ON COMMIT DROP"
+        "varchar(300), model_version varchar(40), ranker_version varchar(40)) ON COMMIT DROP"
     )
     store = _ChunkStore(cursor, table=table, now=timezone.now(), check=check)
     kept: list[tuple[np.ndarray, np.ndarray]] = []
@@ -259,8 +263,8 @@ def _sync_scope(cursor, table, chunks, *, version, wants, check) -> tuple[int, i
             kept.append((offer_id, want_id))
             state = stored.state(offer_id, want_id, rows.score)
             blocks = tuple(
-                rows.copy_text(version) if (state == code).all()
-                else rows.take(state == code).copy_text(version)
+                rows.copy_text(version, ranker) if (state == code).all()
+                else rows.take(state == code).copy_text(version, ranker)
                 for code in (_Stored.ABSENT, _Stored.CHANGED, _Stored.SAME_SCORE)
             )
             yield (*blocks, check.covers(offer_id, want_id))
@@ -445,7 +449,8 @@ def _missing(before: tuple[np.ndarray, np.ndarray],
 
 _CHANGED = """
     {old}.score <> {new}.score OR {old}.distance_km <> {new}.distance_km
-    OR {old}.components <> {new}.components OR {old}.explanation <> {new}.explanation"""
+    OR {old}.components <> {new}.components OR {old}.explanation <> {new}.explanation
+    OR {old}.ranker_version <> {new}.ranker_version"""
 
 
 @dataclass
@@ -488,7 +493,7 @@ class _ChunkStore:
             # created_at and updated_at: the columns' default, the statement's time.
             with cursor.copy(
                 f"COPY {self.table} (offer_id, want_id, score, distance_km, components, "
-                "explanation, model_version) FROM STDIN"
+                "explanation, model_version, ranker_version) FROM STDIN"
             ) as copy:
                 copy.write(text)
         except psycopg.errors.UniqueViolation:
@@ -501,14 +506,15 @@ class _ChunkStore:
         cursor = self.cursor
         with cursor.copy(
             "COPY match_chunk (offer_id, want_id, score, distance_km, components, "
-            "explanation, model_version) FROM STDIN"
+            "explanation, model_version, ranker_version) FROM STDIN"
         ) as copy:
             copy.write(text)
         # LATERAL with LIMIT keeps the comparison a probe of the pair key per row: a plain
         # join would hash the whole (growing) table for every chunk.
         compare = f"""
             LEFT JOIN LATERAL (
-                SELECT o.id, o.score, o.distance_km, o.components, o.explanation
+                SELECT o.id, o.score, o.distance_km, o.components, o.explanation,
+                       o.ranker_version
                 FROM {self.table} o
                 WHERE o.offer_id = n.offer_id AND o.want_id = n.want_id LIMIT 1
             ) o ON true
@@ -518,14 +524,16 @@ class _ChunkStore:
         cursor.execute(
             f"""
             INSERT INTO {self.table} AS m (offer_id, want_id, score, distance_km, components,
-                                          explanation, model_version, created_at, updated_at)
+                                          explanation, model_version, ranker_version,
+                                          created_at, updated_at)
             SELECT n.offer_id, n.want_id, n.score, n.distance_km, n.components, n.explanation,
-                   n.model_version, %(now)s, %(now)s
+                   n.model_version, n.ranker_version, %(now)s, %(now)s
             FROM match_chunk n {compare}
             ON CONFLICT (offer_id, want_id) DO UPDATE SET
                 score = EXCLUDED.score, distance_km = EXCLUDED.distance_km,
                 components = EXCLUDED.components, explanation = EXCLUDED.explanation,
-                model_version = EXCLUDED.model_version, updated_at = EXCLUDED.updated_at
+                model_version = EXCLUDED.model_version,
+                ranker_version = EXCLUDED.ranker_version, updated_at = EXCLUDED.updated_at
             WHERE {_CHANGED.format(old="m", new="EXCLUDED")}
             """,
             {"now": self.now},
@@ -569,7 +577,7 @@ def _pipelined(texts: Iterator, store: Callable[..., int]) -> int:
     return done["written"]
 
 
-def _sync_orm(rows, *, version, offers, wants) -> tuple[int, int]:
+def _sync_orm(rows, *, version, offers, wants, ranker) -> tuple[int, int]:
     scope = Q(offer_id__in=np.unique(offers).tolist())
     if wants is not None:
         scope &= Q(want_id__in=np.unique(wants).tolist())
@@ -578,15 +586,19 @@ def _sync_orm(rows, *, version, offers, wants) -> tuple[int, int]:
                                                  rows.values(), strict=True)},
         version=version,
         scope=scope,
+        ranker=ranker,
     )
 
 
-def save_values(wanted: dict[tuple[int, int], dict], *, version: str, scope: Q) -> tuple[int, int]:
-    """ORM path: stored matches within ``scope`` become ``wanted`` (values per pair)."""
+def save_values(wanted: dict[tuple[int, int], dict], *, version: str, scope: Q,
+                ranker: str = HAND_SET) -> tuple[int, int]:
+    """ORM path: stored matches within ``scope`` become ``wanted`` (values per pair),
+    ranked by ``ranker`` (its version)."""
     existing = {
         (row["offer_id"], row["want_id"]): row
         for row in Match.objects.filter(scope).values(
-            "id", "offer_id", "want_id", "score", "distance_km", "components", "explanation"
+            "id", "offer_id", "want_id", "score", "distance_km", "components", "explanation",
+            "ranker_version",
         )
     }
     stale = [row["id"] for key, row in existing.items() if key not in wanted]
@@ -595,8 +607,10 @@ def save_values(wanted: dict[tuple[int, int], dict], *, version: str, scope: Q) 
     upserts = []
     for key, values in wanted.items():
         row = existing.get(key)
-        if row is None or any(row[name] != value for name, value in values.items()):
-            upserts.append(Match(offer_id=key[0], want_id=key[1], model_version=version, **values))
+        if (row is None or row["ranker_version"] != ranker
+                or any(row[name] != value for name, value in values.items())):
+            upserts.append(Match(offer_id=key[0], want_id=key[1], model_version=version,
+                                 ranker_version=ranker, **values))
     # Upserts on the (offer, want) key: concurrent rematches cannot duplicate a pair.
     Match.objects.bulk_create(
         upserts,

@@ -42,6 +42,26 @@ def knowledge(
     )
 
 
+# ``scoring_knowledge``'s default: the ranker in use (``selectors.ranker_current``).
+CURRENT = "current"
+
+
+def scoring_knowledge(
+    *, components: str | None = None, blocking: bool | None = None,
+    semantic: str | None = None, ranker=CURRENT,
+) -> Knowledge:
+    """``knowledge()`` with the ranker that gives the final score: by default the one in
+    use (the active ``RankerModel``, or the hand-set weights when none is), or the given
+    ``LearnedRanker`` (``None``: the hand-set weights). For everything that scores pairs."""
+    kb = knowledge(components=components, blocking=blocking, semantic=semantic)
+    if ranker == CURRENT:
+        from matching.selectors import ranker_current
+
+        ranker = ranker_current()
+    return kb.configured(components=kb.config.components, blocking=kb.config.blocking,
+                         ranker=ranker)
+
+
 def category_choices() -> list[tuple[str, str]]:
     kb = knowledge()
     return [("", "—")] + [(slug, kb.categories[slug].name) for slug in kb.categories]

@@ -11,9 +11,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Company, Site
+from accounts.models import Agency, Company, Site
 from matching.catalogue import validate_category, validate_ewc
-from matching.engine import COMPONENTS, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
+from matching.engine import COMPONENTS, HAND_SET, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
 
 
 class Listing(models.Model):
@@ -126,6 +126,9 @@ class Listing(models.Model):
     needs_match = models.BooleanField(default=False, db_default=False, editable=False)
     match_skipped = models.CharField(max_length=300, blank=True, default="", db_default="",
                                      editable=False)
+    # Written by a benchmark (bench/, the evaluation harness), not by a firm: its pairs
+    # are never labels for the learned ranker.
+    benchmark = models.BooleanField(default=False, db_default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -263,6 +266,9 @@ class Match(models.Model):
     components = ComponentsField(default=dict)
     explanation = models.CharField(max_length=300)
     model_version = models.CharField(max_length=40, blank=True)
+    # Which ranker gave the score: a RankerModel version, or "hand-set" (the weights of
+    # matching/engine/config.py).
+    ranker_version = models.CharField(max_length=40, default=HAND_SET, db_default=HAND_SET)
     # The database defaults are for bulk COPY, which names neither column: parsing two
     # timestamps per row cost PostgreSQL 2.8 s of a 100k rematch's write.
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
@@ -321,3 +327,91 @@ class MatchDismissal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company} dismissed {self.offer_id} → {self.want_id}"
+
+
+class MatchLabel(models.Model):
+    """What a decision says about an (offer, want) pair: good (positive) or not.
+
+    Labels refer to the pair, not to a match row (rows are rewritten by every rematch),
+    and keep the score components the pair had when it was decided, which is what the
+    learned ranker is fitted on (``matching/services/ranker.py``). Written by
+    ``label_record`` only: matching's dismissals, and the higher apps' decisions
+    (accepted contacts and signed agreements in exchanges, the agency's approvals and
+    rejections).
+    """
+
+    class Source(models.TextChoices):
+        AGENCY_APPROVE = "agency_approve", _("Approved by an agency")
+        AGENCY_REJECT = "agency_reject", _("Rejected by an agency")
+        DISMISSAL = "dismissal", _("Dismissed by a firm")
+        CONTACT_ACCEPTED = "contact_accepted", _("Contact accepted")
+        AGREEMENT_SIGNED = "agreement_signed", _("Agreement signed")
+
+    offer = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    want = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    positive = models.BooleanField(_("positive"))
+    # Who decided: a firm (dismissal, contact, agreement), an agency, and the person.
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    # The decider as one key ("company:12", "agency:3", "" for a fact of the pair such as
+    # a signed agreement), so that a repeated decision updates its label.
+    decider = models.CharField(max_length=40, blank=True, editable=False)
+    # The pair's score components, score and ranker when it was decided.
+    components = models.JSONField(default=dict)
+    score = models.FloatField(null=True, blank=True)
+    ranker_version = models.CharField(max_length=40, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("match label")
+        verbose_name_plural = _("match labels")
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "want", "source", "decider"],
+                                    name="label_unique_per_decider"),
+        ]
+        indexes = [models.Index(fields=["updated_at"], name="label_updated")]
+
+    def __str__(self) -> str:
+        sign = "+" if self.positive else "−"
+        return f"{sign} {self.offer_id} → {self.want_id} ({self.source})"
+
+
+class RankerModel(models.Model):
+    """A learned ranker fitted by ``manage.py train_ranker`` (or the periodic retrain).
+
+    ``parameters`` are the engine's ``LearnedRanker`` as plain data; ``quality`` the
+    cross-validated figures of the model and of the hand-set weights on the same folds.
+    At most one is active: the one the matcher scores with (none: the hand-set weights).
+    """
+
+    version = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    features = models.JSONField(default=list)
+    quality = models.JSONField(default=dict)
+    labels = models.PositiveIntegerField(_("labels"), default=0)
+    # Labels up to this time were available to the fit (the retrain counts newer ones).
+    labels_until = models.DateTimeField(null=True, blank=True)
+    # "labels" (decisions) or "judged" (a judged set of pairs, for evaluation).
+    trained_on = models.CharField(max_length=20, default="labels")
+    parameters = models.JSONField(default=dict)
+    active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("ranker model")
+        verbose_name_plural = _("ranker models")
+        constraints = [
+            models.UniqueConstraint(fields=["active"], condition=Q(active=True),
+                                    name="ranker_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}{' (active)' if self.active else ''}"

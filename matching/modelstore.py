@@ -121,7 +121,7 @@ def load(version: str) -> StoredModel:
     if not isinstance(model, StoredModel) or model.version != version:
         raise LookupError(f"model file of {version} holds something else")
     try:
-        model.index.attach(catalogue.knowledge())
+        model.index.attach(catalogue.scoring_knowledge())
     except ValueError as exc:
         raise LookupError(f"model {version}: {exc}") from None
     with _lock:

@@ -23,7 +23,8 @@ from accounts.models import Agency, Company
 from accounts.selectors import in_regions_q
 from matching import catalogue, disclosure
 from matching.disclosure import CounterpartView
-from matching.models import Listing, Match, MatchDismissal
+from matching.engine import LearnedRanker
+from matching.models import Listing, Match, MatchDismissal, MatchLabel, RankerModel
 
 _COUNTERPARTS = ("offer__site", "offer__company", "want__site", "want__company")
 
@@ -246,3 +247,61 @@ def ewc_entry_list(
 def ewc_entry_get(*, code: str) -> Any | None:
     """The entry of a code written with or without spaces, or ``None``."""
     return catalogue.knowledge().ewc.get(catalogue.normalise_ewc(code))
+
+
+# --- a region's listings and matches, for agency dashboards ----------------------------
+
+
+def listing_list_in_regions(*, regions, status: str | None = "active") -> QuerySet[Listing]:
+    """Listings whose site lies in one of ``regions`` (active ones unless ``status=None``)."""
+    qs = Listing.objects.filter(in_regions_q(regions=regions, site_path="site"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("site", "company")
+
+
+def match_list_in_regions(*, regions) -> QuerySet[Match]:
+    """Current matches with the offer's or the want's site in one of ``regions``."""
+    inside = in_regions_q(regions=regions, site_path="offer__site") | in_regions_q(
+        regions=regions, site_path="want__site"
+    )
+    return Match.objects.filter(inside)
+
+
+def ewc_chapter_title(*, chapter: str) -> str:
+    """The title of a List of Waste chapter ('10' → 'Wastes from thermal processes')."""
+    return catalogue.knowledge().chapters.get(chapter, "")
+
+
+# --- the learned ranker -------------------------------------------------------------------
+
+_ranker_cache: dict[tuple[int, str], LearnedRanker] = {}
+
+
+def ranker_current() -> LearnedRanker | None:
+    """The ranker the matcher scores with: the active ``RankerModel`` as the engine's plain
+    data, or ``None`` (the hand-set weights) when none is active. One indexed query; the
+    parameters are parsed once per model and process."""
+    row = RankerModel.objects.filter(active=True).values_list("id", "version").first()
+    if row is None:
+        return None
+    found = _ranker_cache.get(row)
+    if found is None:
+        parameters = RankerModel.objects.values_list("parameters", flat=True).get(pk=row[0])
+        found = LearnedRanker.from_data(parameters)
+        _ranker_cache.clear()
+        _ranker_cache[row] = found
+    return found
+
+
+def ranker_latest() -> RankerModel | None:
+    """The newest model fitted on labels (the periodic retrain counts labels since it)."""
+    return RankerModel.objects.filter(trained_on="labels").order_by("-created_at", "-id").first()
+
+
+def label_count(*, since=None) -> int:
+    """Labelled pairs (distinct offer/want pairs), those labelled since ``since`` if given."""
+    labels = MatchLabel.objects.all()
+    if since is not None:
+        labels = labels.filter(updated_at__gt=since)
+    return labels.values("offer_id", "want_id").distinct().count()

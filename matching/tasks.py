@@ -64,3 +64,11 @@ def rematch_cell(version: str, cell: int) -> int:
 def rematch_write(version: str, cell: int) -> list[int]:
     """Store the matches whose offer lies in one cell (idempotent)."""
     return list(services.match_rematch_write(version=version, cell=cell))
+
+
+@shared_task(name="matching.tasks.retrain_ranker", **_RETRY)
+def retrain_ranker() -> str:
+    """Periodic: retrain the learned ranker when enough pairs were labelled since the last
+    model (``RANKER_RETRAIN_NEW_LABELS``)."""
+    outcome = services.ranker_retrain_due()
+    return outcome.message if outcome is not None else ""

@@ -21,7 +21,7 @@ from accounts.forms import add_service_errors
 from accounts.models import Company
 from accounts.selectors import site_list_for_company
 from accounts.views import company_required
-from matching import catalogue, selectors, services, suggestions
+from matching import catalogue, reviews, selectors, services, suggestions
 from matching.engine import UNITS
 from matching.forms import (
     EWC_DATALIST_ID,
@@ -79,6 +79,8 @@ class MatchRow:
     percent: int
     components: list[Component]
     dismiss_form: DismissForm | None = None
+    # Agencies that reviewed (approved or introduced) the pair: advice, shown as a badge.
+    reviewed_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ def _match_rows(matches: list[Match], viewer: Company, *, dismissable: bool = Fa
     """Rows for a page of matches; every figure shown comes from the coarsened counterpart
     view (a band, rounded scores), never from the match's exact values."""
     counterparts = selectors.counterpart_list(matches=matches, viewer=viewer)
+    reviewed = reviews.reviewed_by((m.offer_id, m.want_id) for m in matches)
     order = list(COMPONENT_LABELS)
     rows = []
     for match in matches:
@@ -116,6 +119,7 @@ def _match_rows(matches: list[Match], viewer: Company, *, dismissable: bool = Fa
                         for k in keys],
             # One form per match, with its own ids, so the labels point at the right inputs.
             dismiss_form=DismissForm(auto_id=f"dismiss-{match.pk}-%s") if dismissable else None,
+            reviewed_by=reviewed.get((match.offer_id, match.want_id), ()),
         ))
     return rows
 

@@ -183,6 +183,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.match_pending",
         "schedule": env_float("MATCH_PENDING_EVERY_S", 60.0, minimum=1.0),
     },
+    # The learned ranker is refitted when enough new labels exist (matching/services/ranker.py).
+    "retrain-ranker": {
+        "task": "matching.tasks.retrain_ranker",
+        "schedule": env_float("RANKER_RETRAIN_EVERY_S", 86400.0, minimum=60.0),
+    },
 }
 if CELERY_BROKER_URL:
     # A worker notes the time (symbiosis.health); /readyz checks it is recent. In-process
@@ -222,6 +227,12 @@ MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, available_cpus()), minimum=1
 # (covers transactions still open while the snapshot was read, and clock skew).
 MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+# The learned ranker (docs/matching.md §10): fitted only from this many labelled pairs
+# (fewer: the hand-set weights), and retrained when this many were labelled since the
+# last model.
+RANKER_MIN_LABELS = env_int("RANKER_MIN_LABELS", 200, minimum=2)
+RANKER_RETRAIN_NEW_LABELS = env_int("RANKER_RETRAIN_NEW_LABELS", 50, minimum=1)
 
 # Exchanges: contact requests lapse after this many days; thread attachments' limits.
 CONTACT_EXPIRY_DAYS = env_int("CONTACT_EXPIRY_DAYS", 30, minimum=1)
@@ -309,6 +320,15 @@ SPECTACULAR_SETTINGS = {
     # Input and output serializers differ where the API says so; these keep
     # request and response shapes apart where one serializer serves both (sites).
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names other apps use too (agency's review queue); the
+    # first two keep the names they had before the agency's enums came.
+    "ENUM_NAME_OVERRIDES": {
+        "ReasonEnum": "matching.models.MatchDismissal.Reason",
+        "StatusEnum": "matching.models.Listing.Status",
+        "AgencyDecisionEnum": "agency.models.review.Decision.Verdict",
+        "AgencyDecisionReasonEnum": "agency.models.review.Decision.Reason",
+        "AgencyReviewStatusEnum": "agency.selectors.STATUSES",
+    },
 }
 
 # LOG_FORMAT: "text" (default) or "json", one object per line (symbiosis.logs).

@@ -2,10 +2,13 @@
 
 from rest_framework.routers import SimpleRouter
 
-from agency.api import firms
+from agency.api import firms, impact, views
 
 # Prefixes start with "agency/" (the root router is shared by every app).
 router = SimpleRouter()
+router.register("agency/matches", views.AgencyMatchViewSet, basename="agency-match")
+router.register("agency/decisions", views.AgencyDecisionViewSet, basename="agency-decision")
+router.register("agency/impact", impact.ImpactViewSet, basename="agency-impact")
 router.register("agency/firms", firms.FirmViewSet, basename="agency-firm")
 router.register("agency/listings", firms.ListingViewSet, basename="agency-listing")
 router.register("agency/contacts", firms.ContactViewSet, basename="agency-contact")

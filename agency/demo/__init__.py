@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from agency.demo.review import review_part
 from symbiosis.demo import DemoReport
 
 # Each entry: a function (*, stdout) -> tuple[str, ...] of report lines, run in order.
-PARTS: list = []
+PARTS: list = [review_part]
+
+from agency.demo.impact import impact_part  # noqa: E402 - each area appends its part
+
+PARTS.append(impact_part)
 
 
 def demo_step(*, stdout: TextIO | None = None) -> DemoReport:

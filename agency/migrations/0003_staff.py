@@ -8,10 +8,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
         ('accounts', '0007_agency_consent_verification'),
+        ('agency', '0001_initial'),
         ('matching', '0009_listing_match_bookkeeping'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

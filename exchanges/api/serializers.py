@@ -201,6 +201,11 @@ class ContactOutSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Contact.Stage.choices)
     stop_reason = serializers.CharField()
     role = serializers.ChoiceField(choices=["requester", "recipient"], required=False)
+    introduced_by = serializers.CharField(
+        allow_null=True, help_text="The agency that introduced the two firms (both must "
+        "accept such a contact), or null.")
+    awaiting_you = serializers.BooleanField(
+        required=False, help_text="Your firm's answer is still needed to open the contact.")
     counterpart = serializers.CharField(allow_null=True, required=False,
                                         help_text="The other firm's name once accepted.")
     pair = serializers.JSONField(required=False, help_text="Both listings as you may see them.")

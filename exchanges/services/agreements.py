@@ -24,6 +24,8 @@ from exchanges.services.audit import audit_record
 from exchanges.services.contacts import contact_set_stage
 from exchanges.services.notifications import Kind, notify_other
 from matching.engine.quantity import canonical_amount
+from matching.models import MatchLabel
+from matching.services import label_record
 
 
 def _audit(agreement: Agreement, action: str, before: str, user: User | None,
@@ -172,6 +174,10 @@ def agreement_sign(*, agreement: Agreement, user: User, version: int) -> Signatu
         agreement.state = Agreement.State.SIGNED
         agreement.signed_at = timezone.now()
         agreement.save(update_fields=["state", "signed_at", "updated_at"])
+        # Both firms signed terms for the pair: the strongest positive label there is.
+        contact = agreement.contact
+        label_record(offer_id=contact.offer_id, want_id=contact.want_id,
+                     source=MatchLabel.Source.AGREEMENT_SIGNED, company=company, user=user)
     _audit(agreement, "sign", before, user, company, note=_("version %(n)d") % {"n": version})
     notify_other(contact=agreement.contact, actor_company_id=company.id, kind=Kind.AGREEMENT,
                  template=(_("The agreement about “%(title)s” is signed by both firms.")
@@ -301,3 +307,41 @@ def agreement_run_due(*, today: date | None = None) -> tuple[int, int]:
                                   user=None, company=None)
                 completed += 1
     return activated, completed
+
+
+def _shared_amount(value: Any, field: str):
+    from decimal import Decimal, InvalidOperation
+
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({field: _("Enter a number.")}) from exc
+    if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
+        raise ValidationError({field: _("Enter a number.")})
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def agreement_costs_share(*, agreement: Agreement, user: User, savings: Any = None,
+                          costs: Any = None, currency: str = "EUR") -> Agreement:
+    """Either firm records the cost figures both chose to share with the region's agency
+    (yearly savings, one-off costs); empty values withdraw a figure. The agreed price is
+    never shared this way."""
+    company = _party(user, agreement)
+    _locked(agreement)
+    code = (currency or "EUR").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ValidationError({"currency": _("Use a three-letter currency code such as EUR.")})
+    agreement.shared_savings = _shared_amount(savings, "savings")
+    agreement.shared_costs = _shared_amount(costs, "costs")
+    agreement.shared_currency = code
+    shared = agreement.shared_savings is not None or agreement.shared_costs is not None
+    agreement.shared_by = company if shared else None
+    agreement.shared_at = timezone.now() if shared else None
+    agreement.save(update_fields=["shared_savings", "shared_costs", "shared_currency",
+                                  "shared_by", "shared_at", "updated_at"])
+    _audit(agreement, "share-costs" if shared else "unshare-costs", agreement.state, user,
+           company)
+    return agreement

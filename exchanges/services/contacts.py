@@ -18,6 +18,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency, Company, User
+from accounts.selectors import site_region_ids
 from exchanges import permissions
 from exchanges.models import (
     Agreement,
@@ -37,7 +38,8 @@ from exchanges.services.notifications import (
     notify_other,
 )
 from matching import selectors as matching_selectors
-from matching.models import Listing
+from matching.models import Listing, MatchLabel
+from matching.services import label_record
 
 MESSAGE_MAX = 5000
 
@@ -145,6 +147,45 @@ def contact_request(
     return contact
 
 
+@transaction.atomic
+def contact_introduce(*, agency: Agency, user: User, offer: Listing, want: Listing,
+                      message: str = "") -> Contact:
+    """An agency puts the two firms of an (offer, want) pair in touch: a contact request
+    to both, naming the agency. Both firms must accept it; until both have, neither
+    learns the other's name (the offer's firm is the requester, the want's the
+    recipient). The caller (the agency app) checks that ``user`` works for ``agency``."""
+    if not offer.is_offer or want.is_offer:
+        raise ValidationError(_("Introduce an offer to a want."))
+    if offer.company_id == want.company_id:
+        raise ValidationError(_("Both listings belong to the same firm."))
+    held = {region.pk for region in agency.regions.all()}
+    if not held & (site_region_ids(site=offer.site)
+                   | site_region_ids(site=want.site)):
+        raise PermissionDenied(_("Neither firm of this pair is in the agency's regions."))
+    if is_blocked(offer.company, want.company):
+        raise ValidationError(_("One of the firms has blocked the other."))
+    if Contact.objects.filter(offer=offer, want=want, state__in=Contact.OPEN_STATES).exists():
+        raise ValidationError(_("There is already an open contact about this pair."))
+    note = (message or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"message": _("Keep the introduction under 2000 characters.")})
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                offer=offer, want=want, requester=offer.company, recipient=want.company,
+                requested_by=None, introduced_by=agency, introduction_note=note,
+                expires_at=timezone.now() + timedelta(days=settings.CONTACT_EXPIRY_DAYS),
+            )
+    except IntegrityError as exc:
+        raise ValidationError(_("There is already an open contact about this pair.")) from exc
+    _audit(contact, "introduce", "", user, None, note=agency.name)
+    template = _("%(agency)s introduces you to a firm about your listing “%%(title)s”: "
+                 "accept to get in touch.") % {"agency": agency.name}
+    notify_other(contact=contact, actor_company_id=None, kind=Kind.CONTACT_REQUESTED,
+                 template=template)
+    return contact
+
+
 def _locked(contact: Contact) -> Contact:
     return Contact.objects.select_for_update().get(pk=contact.pk)
 
@@ -159,24 +200,57 @@ def contact_accept(*, contact: Contact, user: User) -> Contact:
     """The recipient agrees to talk: names, sites and contact persons are revealed."""
     company = permissions.require_party(user, contact)
     locked = _locked(contact)
-    if company.id != locked.recipient_id:
+    if not locked.is_introduction and company.id != locked.recipient_id:
         raise PermissionDenied(_("Only the firm that received the request can accept it."))
     if locked.state != Contact.State.REQUESTED:
         raise ValidationError(_("This request is %(state)s and cannot be accepted.")
                               % {"state": locked.get_state_display().lower()})
     if locked.expires_at <= timezone.now():
         raise ValidationError(_("This request has expired."))
+    if locked.is_introduction and not _introduction_consent(locked, company, user):
+        return _refresh(contact, locked)
     locked.state = Contact.State.ACCEPTED
     locked.accepted_at = timezone.now()
-    locked.accepted_by = user
+    if locked.accepted_by_id is None:
+        locked.accepted_by = user
     locked.save(update_fields=["state", "accepted_at", "accepted_by", "updated_at"])
     FeasibilityItem.objects.bulk_create(
         [FeasibilityItem(contact=locked, key=key) for key in FeasibilityItem.Key.values]
     )
     _audit(locked, "accept", Contact.State.REQUESTED, user, company)
-    notify_other(contact=locked, actor_company_id=company.id, kind=Kind.CONTACT_ANSWERED,
-                 template=_("Your request about “%(title)s” was accepted."))
+    # Both firms want to talk about the pair: a positive label for the learned ranker.
+    label_record(offer_id=locked.offer_id, want_id=locked.want_id,
+                 source=MatchLabel.Source.CONTACT_ACCEPTED, company=company, user=user)
+    if locked.is_introduction:
+        notify_other(contact=locked, actor_company_id=None, kind=Kind.CONTACT_ANSWERED,
+                     template=_("Both firms accepted the introduction about “%(title)s”: "
+                                "you can now see each other and talk."))
+    else:
+        notify_other(contact=locked, actor_company_id=company.id, kind=Kind.CONTACT_ANSWERED,
+                     template=_("Your request about “%(title)s” was accepted."))
     return _refresh(contact, locked)
+
+
+def _introduction_consent(contact: Contact, company: Company, user: User) -> bool:
+    """Record one firm's consent to an introduction; True once both firms have given it.
+
+    The firm's accepting user becomes its named contact person (``requested_by`` on the
+    requester's side, ``accepted_by`` on the recipient's)."""
+    now = timezone.now()
+    if company.id == contact.requester_id:
+        if contact.requester_accepted_at is None:
+            contact.requester_accepted_at, contact.requested_by = now, user
+    elif contact.recipient_accepted_at is None:
+        contact.recipient_accepted_at, contact.accepted_by = now, user
+    contact.save(update_fields=["requester_accepted_at", "recipient_accepted_at",
+                                "requested_by", "accepted_by", "updated_at"])
+    if contact.requester_accepted_at and contact.recipient_accepted_at:
+        return True
+    _audit(contact, "consent", Contact.State.REQUESTED, user, company)
+    notify_other(contact=contact, actor_company_id=company.id, kind=Kind.CONTACT_ANSWERED,
+                 template=_("The other firm accepted the introduction about “%(title)s”; "
+                            "accept it too and you will see each other's names."))
+    return False
 
 
 def _close(contact: Contact, *, state: str, action: str, user: User | None,
@@ -210,14 +284,16 @@ def contact_decline(*, contact: Contact, user: User, note: str = "") -> Contact:
     """The recipient says no (optionally why); the requester never learns who declined."""
     company = permissions.require_party(user, contact)
     locked = _locked(contact)
-    if company.id != locked.recipient_id:
+    if not locked.is_introduction and company.id != locked.recipient_id:
         raise PermissionDenied(_("Only the firm that received the request can decline it."))
     if locked.state != Contact.State.REQUESTED:
         raise ValidationError(_("Only an open request can be declined."))
     _close(locked, state=Contact.State.DECLINED, action="decline", user=user,
            company=company, reason=Contact.StopReason.DECLINED, note=note)
+    template = (_("The introduction about “%(title)s” was declined.")
+                if locked.is_introduction else _("Your request about “%(title)s” was declined."))
     notify_other(contact=locked, actor_company_id=company.id, kind=Kind.CONTACT_ANSWERED,
-                 template=_("Your request about “%(title)s” was declined."))
+                 template=template)
     return _refresh(contact, locked)
 
 

@@ -17,7 +17,7 @@ from rest_framework import exceptions, serializers
 
 from accounts.models import Site
 from accounts.selectors import site_list_for_company
-from matching import catalogue, rules, suggestions
+from matching import catalogue, reviews, rules, suggestions
 from matching.models import Listing, Match, MatchDismissal
 from matching.selectors import CounterpartView, counterpart_for, counterpart_list
 
@@ -257,12 +257,15 @@ class MatchSerializer(serializers.ModelSerializer):
     components = serializers.SerializerMethodField(
         help_text=_("Score components, each between 0 and 1, rounded to 0.05."))
     explanation = serializers.SerializerMethodField()
+    reviewed_by = serializers.SerializerMethodField(
+        help_text=_("Regional agencies that reviewed this pair and think it worth pursuing "
+                    "(advice, not a requirement); empty when none did."))
 
     class Meta:
         model = Match
         fields = [
             "id", "score", "distance_band_km", "components", "explanation", "model_version",
-            "listing", "counterpart", "updated_at",
+            "listing", "counterpart", "reviewed_by", "updated_at",
         ]
         read_only_fields = fields
 
@@ -302,6 +305,20 @@ class MatchSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField())
     def get_explanation(self, match: Match) -> str:
         return self._view(match).explanation
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_reviewed_by(self, match: Match) -> list[str]:
+        cached = getattr(match, "reviewed_by", None)
+        if cached is None:
+            parent = self.parent
+            page = (list(parent.instance) if isinstance(parent, serializers.ListSerializer)
+                    and parent.instance is not None else [match])
+            reviews.annotate_reviews(page)
+            cached = getattr(match, "reviewed_by", None)
+            if cached is None:  # not among the page's objects
+                reviews.annotate_reviews([match])
+                cached = match.reviewed_by
+        return list(cached)
 
     @extend_schema_field(CounterpartSerializer)
     def get_counterpart(self, match: Match) -> dict[str, Any]:

@@ -9,7 +9,9 @@ This package is the engine's front door: the app imports from ``matching.engine`
 - ``config``: the engine version, scoring weights, ``ScoringConfig`` and ``Tuning``;
 - ``records``: listings and matches as plain values; ``knowledge``: reference data;
 - ``infer``: material and use profiles; ``text``: the text model; ``score``: rules,
-  scores and explanations; ``index``: candidates, products, ranking and selection;
+  scores and explanations, and the learned ranker a configuration may carry
+  (``LearnedRanker``, plain data the app fits on decisions); ``index``: candidates,
+  products, ranking and selection;
 - ``quantity``, ``geo``, ``cells``: units, distances, the cells of a distributed rematch;
 - ``persistence``: what a pickled index holds; ``runtime``: forked helpers, the collector
   pause; ``semantic`` (optional embeddings) and ``suggest`` (EWC code suggestions) are
@@ -72,7 +74,18 @@ from matching.engine.records import (
     unpack_records,
 )
 from matching.engine.runtime import ForkedBatches, can_fork, collector_paused
-from matching.engine.score import combine, explain, score_pair
+from matching.engine.score import (
+    HAND_SET,
+    HAND_SET_FEATURE,
+    LEARNABLE_FEATURES,
+    LearnedRanker,
+    combine,
+    explain,
+    feature_matrix,
+    final_score,
+    ranker_version,
+    score_pair,
+)
 from matching.engine.text import BLOCKS as TEXT_BLOCKS
 from matching.engine.text import TextModel, listing_text
 
@@ -125,6 +138,13 @@ __all__ = [
     "EARTH_RADIUS_KM",
     "ENGINE_VERSION",
     "FREQUENCIES",
+    "HAND_SET",
+    "HAND_SET_FEATURE",
+    "LEARNABLE_FEATURES",
+    "LearnedRanker",
+    "feature_matrix",
+    "final_score",
+    "ranker_version",
     "HAZARD_DEPENDS",
     "HAZARD_LABELS",
     "HAZARD_NO",

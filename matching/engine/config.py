@@ -80,11 +80,15 @@ def pathway_weight(want_material_confidence: ArrayLike) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    """Which evidence the scorer uses; ``blocking`` applies the material-block rule."""
+    """Which evidence the scorer uses; ``blocking`` applies the material-block rule;
+    ``ranker`` (a learned model, plain data) gives the final score instead of the
+    hand-set weights."""
 
     components: frozenset[str] = DEFAULT_COMPONENTS
     blocking: bool = True
     embedder: Any = None  # a semantic.Embedder when SEMANTIC is on
+    # A score.learned.LearnedRanker giving the final score; None: the hand-set weights.
+    ranker: Any = None
 
     def __post_init__(self) -> None:
         unknown = set(self.components) - set(SWITCHABLE)
@@ -102,6 +106,7 @@ class ScoringConfig:
         # Models pickled before the components were renamed name them the old way.
         state = dict(state)
         state["components"] = frozenset(_RENAMED.get(c, c) for c in state["components"])
+        state.setdefault("ranker", None)  # pickled before learned rankers
         self.__dict__.update(state)
 
     def on(self, component: str) -> bool:

@@ -237,14 +237,19 @@ class Knowledge:
         components: frozenset[str] | str | None = None,
         blocking: bool = True,
         embedder: Any = _KEEP,
+        ranker: Any = _KEEP,
     ) -> Knowledge:
         """The same knowledge with another scoring configuration (cached per configuration).
 
         ``components`` as a set or a comma-separated string; ``None`` → the default set,
-        plus ``semantic`` when there is an ``embedder`` (by default the current one).
+        plus ``semantic`` when there is an ``embedder`` (by default the current one);
+        ``ranker``: a learned ranker (``score.learned.LearnedRanker``) giving the final
+        score, ``None`` for the hand-set weights (by default the current one).
         """
         if embedder is _KEEP:
             embedder = self.config.embedder
+        if ranker is _KEEP:
+            ranker = self.config.ranker
         if components is None or isinstance(components, str):
             parsed = parse_components(components)
             if components in (None, "") and embedder is not None:
@@ -254,13 +259,15 @@ class Knowledge:
             components=frozenset(components),
             blocking=blocking,
             embedder=embedder if SEMANTIC in components else None,
+            ranker=ranker,
         )
         if config == self.config:
             return self
         variants = self._shared.setdefault("variants", {})
-        own = (self.config.components, self.config.blocking, id(self.config.embedder))
+        own = (self.config.components, self.config.blocking, id(self.config.embedder),
+               self.config.ranker)
         variants.setdefault(own, (self, self.config.embedder))
-        key = (config.components, config.blocking, id(config.embedder))
+        key = (config.components, config.blocking, id(config.embedder), config.ranker)
         if key not in variants:
             variants[key] = (replace(self, config=config), config.embedder)
         return variants[key][0]

@@ -29,7 +29,7 @@ from django.db import transaction
 from accounts.models import Company, Site
 from accounts.services import site_create
 from matching import catalogue
-from matching.engine import Knowledge
+from matching.engine import Knowledge, ranker_version
 from matching.evaluation.benchmark import OFFER, WANT, BenchListing, PairsFile
 from matching.evaluation.distractors import DistractorGenerator, random_point
 from matching.evaluation.metrics import hit_rank, summarise
@@ -108,12 +108,15 @@ def evaluate_matcher(
     components: str | None = None,
     blocking: bool = True,
     semantic: str | None = None,
+    ranker=catalogue.CURRENT,
 ) -> Evaluation:
     """Rank every pair's partner among all listings, as given and co-located.
 
     Scoring options are arguments, for ablations: ``components`` (e.g. ``"text,taxonomy"``;
     default ``settings.MATCH_COMPONENTS``), ``blocking=False`` switches the material-block
-    rule off, ``semantic`` names the embeddings backend (default ``SEMANTIC_BACKEND``).
+    rule off, ``semantic`` names the embeddings backend (default ``SEMANTIC_BACKEND``),
+    ``ranker`` gives the final score (a ``LearnedRanker``, ``None`` for the hand-set
+    weights; by default the ranker in use).
     The run's model is scored with them and never stored, so the portal's current model
     is untouched.
     The listings are created once; for the co-located run their sites are moved and their
@@ -124,7 +127,8 @@ def evaluate_matcher(
     everything = sides + list(distractors)
     moved = colocate(everything, seed=seed)
     figures, ranks = {}, {}
-    knowledge = catalogue.knowledge(components=components, blocking=blocking, semantic=semantic)
+    knowledge = catalogue.scoring_knowledge(components=components, blocking=blocking,
+                                            semantic=semantic, ranker=ranker)
     with transaction.atomic():
         try:
             # Listings already in the database take no part (and keep their matches).
@@ -140,6 +144,8 @@ def evaluate_matcher(
                 for i, item in enumerate(everything)
             ]
             ids = [listing.id for listing in created]
+            # Benchmark listings: their pairs are never labels for the learned ranker.
+            Listing.objects.filter(id__in=ids).update(benchmark=True)
             ranks[AS_GIVEN] = _rank(pairs, everything, ids, knowledge=knowledge)
             sites = []
             for listing, item in zip(created, moved, strict=True):
@@ -161,7 +167,9 @@ def evaluate_matcher(
         figures=figures,
         ranks=ranks,
         seconds=time.perf_counter() - started,
-        components=(components or "") + ("" if blocking else " (no blocking)"),
+        components=(components or "") + ("" if blocking else " (no blocking)")
+        + (f" (ranker {ranker_version(knowledge.config.ranker)})"
+           if knowledge.config.ranker is not None else ""),
         titles={p.id: (p.offer.title, p.want.title) for p in pairs.pairs},
     )
 

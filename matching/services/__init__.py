@@ -5,7 +5,9 @@
 - ``rematch``: the full rematch in one process, and one listing against the current model;
 - ``distributed``: the full rematch spread over Celery tasks, one per geographic cell;
 - ``dismissals``: a firm hides a match from itself;
-- ``bulk``: many listings saved at once, matched by one task for the batch.
+- ``bulk``: many listings saved at once, matched by one task for the batch;
+- ``labels``: what decisions say about pairs (``label_record``, called by higher apps too);
+- ``ranker``: the learned ranker fitted on them, measured, activated.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from matching.services.distributed import (
     match_rematch_progress,
     match_rematch_write,
 )
+from matching.services.labels import label_record
 from matching.services.listings import (
     LISTING_FIELDS,
     listing_create,
@@ -34,6 +37,13 @@ from matching.services.listings import (
     listing_queue_rematch,
     listing_set_status,
     listing_update,
+)
+from matching.services.ranker import (
+    RankerOutcome,
+    ranker_activate,
+    ranker_evaluate_judged,
+    ranker_retrain_due,
+    ranker_train,
 )
 from matching.services.records import listing_to_record
 from matching.services.rematch import (
@@ -52,7 +62,13 @@ __all__ = [
     "listing_save_many",
     "LISTING_FIELDS",
     "DistributedRematch",
+    "RankerOutcome",
     "RematchReport",
+    "label_record",
+    "ranker_activate",
+    "ranker_evaluate_judged",
+    "ranker_retrain_due",
+    "ranker_train",
     "listing_create",
     "listing_derive_amount",
     "listing_queue_rematch",

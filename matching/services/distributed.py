@@ -31,6 +31,7 @@ from matching.engine import (
     collector_paused,
     pack_records,
     plan_cells,
+    ranker_version,
     unpack_records,
 )
 from matching.modelstore import StoredModel
@@ -84,7 +85,7 @@ def match_rematch_distributed(
 
     snapshot_at = timezone.now()
     records = active_records()
-    version = model_version(records, catalogue.knowledge())
+    version = model_version(records, catalogue.scoring_knowledge())
     # The index's order (offers, then wants), so the plan is the one its arrays give.
     ordered = [r for r in records if r.kind == OFFER] + [r for r in records if r.kind == WANT]
     plan = plan_cells(
@@ -135,7 +136,7 @@ def match_rematch_assemble(*, version: str) -> int:
     profiles = Profiles.stack([_read_work(_fit_path(version, p, "profiles"))
                                for p in range(len(plan))])
     records = [record for _snapshot_at, part in parts for record in unpack_records(part)]
-    knowledge = catalogue.knowledge()
+    knowledge = catalogue.scoring_knowledge()
     # The version is found again while the text model is fitted (``build``).
     index = MatchIndex.build(records, knowledge, profiles=profiles,
                              version=partial(model_version, records, knowledge),
@@ -229,6 +230,7 @@ def match_rematch_write(*, version: str, cell: int) -> tuple[int, int]:
     result = sync_matches(
         match_rows(index, selection), version=model.version,
         offers=snapshot_ids(index, OFFER), wants=mine,
+        ranker=ranker_version(index.knowledge.config.ranker),
     )
     transaction.on_commit(lambda: _touch(_marker(version, "written", cell)))
     return result

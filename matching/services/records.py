@@ -16,6 +16,7 @@ from matching.engine import (
     Knowledge,
     ListingRecord,
     MatchIndex,
+    ranker_version,
     record_problem,
 )
 from matching.models import Listing
@@ -101,11 +102,15 @@ def active_records() -> list[ListingRecord]:
 
 
 def model_version(records: Sequence[ListingRecord], knowledge: Knowledge) -> str:
-    """Content hash: the same listings, knowledge and scoring configuration give the same
-    version."""
+    """Content hash: the same listings, knowledge and scoring configuration (the learned
+    ranker's version among it) give the same version."""
     digest = hashlib.sha1(usedforsecurity=False)
-    digest.update(repr((sorted(knowledge.config.components), knowledge.config.blocking,
-                        knowledge.fingerprint)).encode())
+    parts = (sorted(knowledge.config.components), knowledge.config.blocking,
+             knowledge.fingerprint)
+    if knowledge.config.ranker is not None:
+        # Not for the hand-set weights: versions of models fitted before stay the same.
+        parts += (ranker_version(knowledge.config.ranker),)
+    digest.update(repr(parts).encode())
     for record in records:
         digest.update(repr(record).encode())
     return f"{ENGINE_VERSION}-{digest.hexdigest()[:12]}"
@@ -114,8 +119,9 @@ def model_version(records: Sequence[ListingRecord], knowledge: Knowledge) -> str
 def build_index(
     records: Sequence[ListingRecord], *, knowledge: Knowledge | None = None, processes: int = 1
 ) -> MatchIndex:
-    """An index of ``records`` scored by ``knowledge`` (default: the configured one)."""
-    knowledge = knowledge or catalogue.knowledge()
+    """An index of ``records`` scored by ``knowledge`` (default: the configured one, with
+    the ranker in use)."""
+    knowledge = knowledge or catalogue.scoring_knowledge()
     return MatchIndex.build(records, knowledge,
                             version=partial(model_version, records, knowledge),
                             processes=processes)

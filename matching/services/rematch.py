@@ -29,6 +29,7 @@ from matching.engine import (
     MatchRecord,
     Selection,
     collector_paused,
+    ranker_version,
     record_problem,
 )
 from matching.models import Listing, Match
@@ -163,6 +164,7 @@ def match_rematch_full(
         offers=snapshot_ids(index, OFFER),
         wants=snapshot_ids(index, WANT),
         exclusive=True,
+        ranker=ranker_version(index.knowledge.config.ranker),
     )
     total = time.perf_counter() - started
     seconds["rows_s"] = rows_s
@@ -268,7 +270,8 @@ def listing_rematch(*, listing_id: int) -> int | None:
         found = _query_current(model, record) or []
     before = set(Match.objects.filter(side).values_list("id", flat=True))
     started = timezone.now()
-    save_values(record_values(found), version=model.version, scope=side)
+    save_values(record_values(found), version=model.version, scope=side,
+                ranker=ranker_version(model.index.knowledge.config.ranker))
     touched = Match.objects.filter(side, updated_at__gte=started).values_list("id", flat=True)
     events.matches_saved_announce(
         created=[pk for pk in touched if pk not in before],

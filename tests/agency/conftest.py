@@ -1,8 +1,9 @@
-"""Agency personas for the firms, regions and staff tests.
+"""Agency personas: a region match between the owner and partner personas, the reviewer's
+agency, a colleague and a manager of it, and staff of an agency of another region.
 
 The ``reviewer`` fixture (tests/conftest.py) works for the agency covering Satakunta;
-``manager`` manages that same agency; ``lapland_staff`` works for another agency whose
-region (Lapland) holds none of the Satakunta firms.
+``lapland`` and ``lapland_staff`` work for another agency whose region (Lapland) holds
+none of the Satakunta firms.
 """
 
 from __future__ import annotations
@@ -11,7 +12,42 @@ import pytest
 
 from accounts.models import AgencyMembership
 from accounts.services import agency_consent_grant
-from tests.factories import AgencyFactory, AgencyMembershipFactory, RegionFactory, UserFactory
+from tests.exchanges.factories import MatchFactory
+from tests.factories import (
+    AgencyFactory,
+    AgencyMembershipFactory,
+    RegionFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def match(owner, partner):
+    """Fly ash (Pori) for blended cement (Rauma): both in Satakunta."""
+    return MatchFactory(offer=owner.listing, want=partner.listing)
+
+
+@pytest.fixture
+def agency(reviewer):
+    return reviewer.agency
+
+
+@pytest.fixture
+def colleague(agency):
+    """Another reviewer of the same agency."""
+    return AgencyMembershipFactory(agency=agency,
+                                   user=UserFactory(email="colleague@agency.example",
+                                                    full_name="Cai Colleague")).user
+
+
+@pytest.fixture
+def lapland(db):
+    """Staff of an agency whose only region is Lapland (nothing of Satakunta)."""
+    region = RegionFactory(name="Lapland", slug="lapland", min_lat=66, max_lat=69,
+                           min_lon=20, max_lon=30)
+    return AgencyMembershipFactory(agency=AgencyFactory(name="Lapland Agency",
+                                                        regions=[region]),
+                                   user=UserFactory(email="staff@lapland.example"))
 
 
 @pytest.fixture

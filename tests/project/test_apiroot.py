@@ -48,6 +48,8 @@ def test_the_root_lists_every_route_the_apps_contribute(owner):
     assert set(response.json()) == {
         "listings", "matches", "sites", "ewc-codes", "categories",  # matching
         "contacts", "agreements", "deliveries", "notifications", "searches",  # exchanges
+        "agency/matches",  # agency (agency/decisions/bulk/ is an action without a list)
+        "agency/impact",
         "webhooks",  # integrations
         "agency/firms", "agency/listings", "agency/contacts", "agency/agreements",  # agency
         "agency/deliveries",
@@ -59,6 +61,10 @@ def test_url_names_stay_in_the_api_namespace():
     assert reverse("api:match-detail", kwargs={"pk": 3}) == "/api/v1/matches/3/"
     assert reverse("api:token-obtain") == "/api/v1/auth/token/"
     assert reverse("api:api-root") == "/api/v1/"
+    assert reverse("api:agency-match-list") == "/api/v1/agency/matches/"
+    assert reverse("api:agency-match-decision", kwargs={"pk": 3}) == (
+        "/api/v1/agency/matches/3/decision/")
+    assert reverse("api:agency-decision-bulk") == "/api/v1/agency/decisions/bulk/"
 
 
 def test_apps_without_an_api_are_skipped_and_the_others_read_in_order(fake_api_app):

@@ -330,6 +330,29 @@ class MatchIndex(_Selecting):
             )
         return matches
 
+    def pair_scores(self, offer_ids: Sequence[int], want_ids: Sequence[int]) -> PairScores:
+        """Components, hard rules and scores of given indexed pairs (``offer_ids[i]`` with
+        ``want_ids[i]``), whether or not they are among anyone's top ``k``: for judging
+        pairs the matcher did not store (evaluation of a learned ranker)."""
+        positions = []
+        for ids, kind in ((offer_ids, OFFER), (want_ids, WANT)):
+            found = [self._where.get(int(i)) for i in ids]
+            bad = [int(i) for i, where in zip(ids, found, strict=True)
+                   if where is None or where[0] != kind]
+            if bad:
+                raise KeyError(f"listings {bad[:5]} are no indexed {kind}s")
+            positions.append(np.array([where[1] for where in found], dtype=np.int64))
+        o, w = positions
+        o_side, w_side = self._sides[OFFER], self._sides[WANT]
+        text_sim = np.asarray(
+            _csr_rows(o_side.matrix, o).multiply(_csr_rows(w_side.matrix, w)).sum(axis=1),
+            dtype=np.float64).reshape(-1)
+        oa, wa = o_side.arrays, w_side.arrays
+        distance = np.asarray(haversine_km(oa.lat[o], oa.lon[o], wa.lat[w], wa.lon[w]),
+                              dtype=np.float64).reshape(-1)
+        return score_arrays(take_rows(oa, o), take_rows(wa, w), text_sim=text_sim,
+                            distance_km=distance)
+
     # --- many listings -------------------------------------------------------------------
 
     def match_all(self, k: int = 20) -> list[MatchRecord]:

@@ -46,7 +46,9 @@ see ``infer.InferenceModel`` and docs/matching.md).
 
 Score: ``material · timing · (0.8 + 0.12 · distance + 0.08 · quantity)``. Material
 dominates: within reach the right material is what matters; logistics break ties and can
-move a right material by at most 20 %.
+move a right material by at most 20 %. With a learned ranker in the configuration
+(``learned.LearnedRanker``, fitted by the app on decisions), the final score of an
+accepted pair is the ranker's instead (``learned``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,15 @@ from __future__ import annotations
 from matching.engine.config import COMPONENTS, pathway_weight
 from matching.engine.score.arrays import ListingArrays, blocks_meet, material_blocks, rowdot
 from matching.engine.score.explanations import explain, explanation_lines, knowledge_reasons
+from matching.engine.score.learned import (
+    HAND_SET,
+    HAND_SET_FEATURE,
+    LEARNABLE_FEATURES,
+    LearnedRanker,
+    feature_matrix,
+    final_score,
+    ranker_version,
+)
 from matching.engine.score.rules import (
     PairScores,
     combine,
@@ -71,6 +82,13 @@ from matching.engine.score.rules import (
 # it stays importable from here.
 __all__ = [
     "COMPONENTS",
+    "HAND_SET",
+    "HAND_SET_FEATURE",
+    "LEARNABLE_FEATURES",
+    "LearnedRanker",
+    "feature_matrix",
+    "final_score",
+    "ranker_version",
     "ListingArrays",
     "PairScores",
     "blocks_meet",

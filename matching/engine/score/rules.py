@@ -321,7 +321,12 @@ def score_arrays(
     if products is None:
         accepted = accepted & blocks_meet(offers.block_matrix, wants.block_matrix)
     accepted = np.broadcast_to(accepted, shape)
-    score = np.where(accepted, combine(components), 0.0)
+    # The final score: the hand-set formula, or the learned ranker of the configuration
+    # (score.learned), which orders accepted pairs only.
+    hand_set = combine(components)
+    ranker = config.ranker
+    score = np.where(accepted, hand_set if ranker is None else ranker.score(components, hand_set),
+                     0.0)
     return PairScores(
         components=components,
         fit=np.broadcast_to(fit, shape),

@@ -52,6 +52,12 @@ class Command(BaseCommand):
             help="sentence-embeddings backend for the run: '' (off) or 'minilm' "
             "(default: settings.SEMANTIC_BACKEND)",
         )
+        parser.add_argument(
+            "--ranker",
+            default="current",
+            help="what gives the final score: 'current' (the ranker in use, the default), "
+            "'hand-set' (the hand-set weights) or a stored ranker model's version",
+        )
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     def handle(self, *args, **options) -> None:
@@ -77,6 +83,7 @@ class Command(BaseCommand):
             components=options["components"],
             blocking=not options["no_blocking"],
             semantic=options["semantic"],
+            ranker=_ranker(options["ranker"]),
         )
         if options["json"]:
             self.stdout.write(json.dumps(result.as_json(), indent=2))
@@ -107,6 +114,23 @@ class Command(BaseCommand):
                 f"  {pid:<10} {ranks[pid]['want']:>5} {ranks[pid]['offer']:>5}  "
                 f"{offer_title[:45]} → {want_title[:45]}"
             )
+
+
+def _ranker(name: str):
+    """The ``--ranker`` option as ``evaluate_matcher``'s argument."""
+    from matching.catalogue import CURRENT
+    from matching.engine import HAND_SET, LearnedRanker
+    from matching.models import RankerModel
+
+    if name == CURRENT:
+        return CURRENT
+    if name == HAND_SET:
+        return None
+    parameters = RankerModel.objects.filter(version=name).values_list("parameters",
+                                                                      flat=True).first()
+    if parameters is None:
+        raise CommandError(f"No ranker model {name!r} (see manage.py train_ranker --list).")
+    return LearnedRanker.from_data(parameters)
 
 
 def _unapplied_migrations() -> bool:

@@ -1,0 +1,1 @@
+"""Impact of the exchanges an agency facilitates: emission factors and the accounting."""
