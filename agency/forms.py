@@ -43,6 +43,19 @@ class RegionForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = countries()
+        # The chosen shape's inputs are required, the other shape's are not (an unbound
+        # form marks both, so the page calls neither optional; the script shows one).
+        chosen = self.data.get("shape") if self.is_bound else None
+        for name in ("towns", "radius_km"):
+            self.fields[name].required = chosen in (None, "towns")
+        self.fields["boundary"].required = (chosen in (None, "polygon")
+                                            and not self.files.get("boundary_file"))
+        self.fields["towns"].error_messages["required"] = _(
+            "List at least one town, one a line.")
+        self.fields["radius_km"].error_messages["required"] = _(
+            "Give the radius around the towns in km.")
+        self.fields["boundary"].error_messages["required"] = _(
+            "Paste, draw or upload the region's boundary.")
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -55,12 +68,9 @@ class RegionForm(forms.Form):
                     cleaned["boundary"] = upload.read().decode("utf-8-sig")
                 except UnicodeDecodeError:
                     self.add_error("boundary_file", _("The file is not UTF-8 text."))
-        if cleaned.get("shape") == "towns":
-            if not (cleaned.get("towns") or "").strip():
-                self.add_error("towns", _("List at least one town, one a line."))
-            if cleaned.get("radius_km") is None and "radius_km" not in self.errors:
-                self.add_error("radius_km", _("Give the radius around the towns in km."))
-        elif cleaned.get("shape") == "polygon" and not (cleaned.get("boundary") or "").strip():
+        quiet = not ({"boundary", "boundary_file"} & set(self.errors))
+        if cleaned.get("shape") == "polygon" and not (cleaned.get("boundary") or "").strip() \
+                and quiet:
             self.add_error("boundary", _("Paste, draw or upload the region's boundary."))
         return cleaned
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Agency, AgencyMembership, Company, Region, User
 from accounts.selectors import (
@@ -48,8 +49,8 @@ def region_list_for_agency(*, agency: Agency) -> QuerySet[Region]:
     return agency.regions.all()
 
 
-def colleague_list_for_agency(*, agency: Agency) -> QuerySet[User]:
-    """The agency's staff as users (the colleagues a pair can be assigned to), by name."""
+def staff_list_for_agency(*, agency: Agency) -> QuerySet[User]:
+    """The agency's staff (the colleagues a pair can be assigned to), by name."""
     return User.objects.filter(agency_memberships__agency=agency).order_by("full_name", "email")
 
 
@@ -58,7 +59,7 @@ def staff_get_for_agency(*, agency: Agency, user_id: int | str | None) -> User |
         pk = int(user_id)
     except (TypeError, ValueError):
         return None
-    return colleague_list_for_agency(agency=agency).filter(pk=pk).first()
+    return staff_list_for_agency(agency=agency).filter(pk=pk).first()
 
 
 # --- estimated impact --------------------------------------------------------------------
@@ -368,7 +369,8 @@ def is_manager(*, user: User, agency: Agency) -> bool:
     return staff_role(user=user, agency=agency) == AgencyMembership.Role.MANAGER
 
 
-def staff_list_for_agency(*, agency: Agency) -> QuerySet[AgencyMembership]:
+def staff_membership_list_for_agency(*, agency: Agency) -> QuerySet[AgencyMembership]:
+    """The agency's staff with their roles (the staff page)."""
     return (AgencyMembership.objects.filter(agency=agency).select_related("user")
             .order_by("user__full_name", "user__email"))
 
@@ -484,3 +486,67 @@ def delivery_list_for_agency(*, agency: Agency, company: Company | None = None
         "company", "agreement__contact__requester", "agreement__contact__recipient",
         "agreement__contact__offer",
     ).order_by("-date", "-id")
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """One thing a member of staff did, from the activity log or the review records."""
+
+    at: object  # datetime
+    user: User | None
+    kind: str
+    what: str
+    about: str
+    company: Company | None = None
+    pair: tuple[int, int] | None = None
+
+
+# The review records' kinds on the staff activity page, beside StaffAction's own.
+REVIEW_KINDS = {
+    "decided": gettext_lazy("decided on a match"),
+    "noted": gettext_lazy("noted on a match"),
+    "assigned": gettext_lazy("assigned a match"),
+    "introduced": gettext_lazy("introduced two firms"),
+}
+
+
+def _pair_text(record) -> str:
+    return f"{record.offer.title} → {record.want.title}"
+
+
+def staff_activity(*, agency: Agency, user_id: int | str | None = None, kind: str = "",
+                   limit: int = 500) -> list[ActivityRow]:
+    """Who did what and when at the agency, newest first: the activity log
+    (verifications, on-behalf edits, invitations, role and region changes) and the review
+    records (decisions, notes, assignments, introductions); at most ``limit`` of each."""
+    rows: list[ActivityRow] = []
+    if not kind or kind in StaffAction.Kind.values:
+        for a in staff_action_list(agency=agency, user_id=user_id, kind=kind)[:limit]:
+            rows.append(ActivityRow(at=a.at, user=a.user, kind=a.kind,
+                                    what=a.get_kind_display(), about=a.detail,
+                                    company=a.company))
+    sources = {
+        "decided": (Decision, "decided_by", "decided_at"),
+        "noted": (ReviewNote, "author", "created_at"),
+        "assigned": (Assignment, "assigned_by", "assigned_at"),
+        "introduced": (Introduction, "introduced_by", "introduced_at"),
+    }
+    for name, (model, who, when) in sources.items():
+        if kind and kind != name:
+            continue
+        related = [who, "offer", "want"] + (["assigned_to"] if model is Assignment else [])
+        records = model.objects.filter(agency=agency).select_related(
+            *related).order_by(f"-{when}", "-id")
+        if user_id:
+            records = records.filter(**{f"{who}_id": user_id})
+        for r in records[:limit]:
+            what = str(REVIEW_KINDS[name])
+            if name == "decided":
+                what = f"{what}: {r.get_decision_display().lower()}"
+            elif name == "assigned" and r.assigned_to_id:
+                what = f"{what} → {r.assigned_to.get_full_name()}"
+            rows.append(ActivityRow(at=getattr(r, when), user=getattr(r, who), kind=name,
+                                    what=what, about=_pair_text(r),
+                                    pair=(r.offer_id, r.want_id)))
+    rows.sort(key=lambda row: row.at, reverse=True)
+    return rows

@@ -92,7 +92,7 @@ class AgencyMatchViewSet(_AgencyBase):
         return selectors.review_queue(agency=self.agency)
 
     def _context(self, matches) -> dict:
-        staff = {u.pk: u for u in selectors.colleague_list_for_agency(agency=self.agency)}
+        staff = {u.pk: u for u in selectors.staff_list_for_agency(agency=self.agency)}
         current = selectors.decision_current_map(
             agency=self.agency, pairs=[(m.offer_id, m.want_id) for m in matches])
         return {"request": self.request, "staff": staff, "current": current}

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts import geometry
 from accounts.geocoding import Geocoder, get_geocoder
@@ -165,8 +166,9 @@ def region_save(*, agency: Agency, user: User, region: Region | None, name: str,
     region.save()
     agency.regions.add(region)
     described = (_("polygon") if shape.kind == "polygon"
-                 else _("%(n)d towns, %(km)s km") % {"n": len(region.towns),
-                                                     "km": f"{region.radius_km:g}"})
+                 else ngettext("%(n)d town, %(km)s km", "%(n)d towns, %(km)s km",
+                               len(region.towns))
+                 % {"n": len(region.towns), "km": f"{region.radius_km:g}"})
     StaffAction.objects.create(agency=agency, user=user, kind=StaffAction.Kind.REGION_CHANGED,
                                region=region, detail=f"{region.name}: {described}"[:300])
     return region

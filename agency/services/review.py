@@ -101,7 +101,7 @@ def review_assign(*, agency: Agency, user: User, offer: Listing, want: Listing,
                   assigned_to: User | None) -> Assignment:
     """Hand a pair to a colleague of the same agency (None: to nobody)."""
     _checked(agency, user, offer, want)
-    if assigned_to is not None and not selectors.colleague_list_for_agency(
+    if assigned_to is not None and not selectors.staff_list_for_agency(
             agency=agency).filter(pk=assigned_to.pk).exists():
         raise ValidationError({"assigned_to": _("Choose a member of the agency's staff.")})
     return Assignment.objects.create(agency=agency, offer=offer, want=want,

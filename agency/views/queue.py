@@ -85,7 +85,7 @@ class QueueRow:
 def queue(request: HttpRequest) -> HttpResponse:
     """The region's matches with the agency's review state, filtered and sorted."""
     agency = _agency(request)
-    staff = list(selectors.colleague_list_for_agency(agency=agency))
+    staff = list(selectors.staff_list_for_agency(agency=agency))
     names = {u.pk: u.get_full_name() or u.email for u in staff}
     form = forms.QueueFilterForm(request.GET, staff=staff)
     filters = form.filters()
@@ -217,7 +217,7 @@ def _labels(offer: Listing, want: Listing) -> dict[str, str]:
 def pair_detail(request: HttpRequest, offer: int, want: int) -> HttpResponse:
     agency = _agency(request)
     offer_listing, want_listing = _pair_or_404(agency, offer, want)
-    staff = list(selectors.colleague_list_for_agency(agency=agency))
+    staff = list(selectors.staff_list_for_agency(agency=agency))
     match = selectors.match_for_pair(offer=offer_listing, want=want_listing)
     review = selectors.pair_review(agency=agency, offer=offer_listing, want=want_listing)
     assignee = review.assignee
@@ -271,7 +271,7 @@ def pair_action(request: HttpRequest, offer: int, want: int, action: str) -> Htt
         else:
             messages.error(request, _("Write the note first."))
     elif action == "assign":
-        staff = list(selectors.colleague_list_for_agency(agency=agency))
+        staff = list(selectors.staff_list_for_agency(agency=agency))
         form = forms.AssignForm(request.POST, staff=staff)
         if form.is_valid():
             person = selectors.staff_get_for_agency(agency=agency,
@@ -308,7 +308,7 @@ def _parse_pairs(values: list[str]) -> list[tuple[int, int]]:
 def bulk(request: HttpRequest) -> HttpResponse:
     """One action on every ticked pair of the queue; each pair succeeds or fails alone."""
     agency = _agency(request)
-    staff = list(selectors.colleague_list_for_agency(agency=agency))
+    staff = list(selectors.staff_list_for_agency(agency=agency))
     form = forms.BulkForm(request.POST, staff=staff)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):

@@ -32,7 +32,7 @@ def _staff_page(request: HttpRequest, agency, *, invite_form: StaffInviteForm | 
                 status: int = 200) -> HttpResponse:
     context = staff_context(request, agency)
     context.update({
-        "members": selectors.staff_list_for_agency(agency=agency),
+        "members": selectors.staff_membership_list_for_agency(agency=agency),
         "roles": AgencyMembership.Role.choices,
     })
     if context["is_manager"]:
@@ -90,7 +90,7 @@ def staff_invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def staff_role(request: HttpRequest, pk: int) -> HttpResponse:
     agency = staff_agency(request)
-    membership = get_object_or_404(selectors.staff_list_for_agency(agency=agency), pk=pk)
+    membership = get_object_or_404(selectors.staff_membership_list_for_agency(agency=agency), pk=pk)
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
@@ -116,15 +116,16 @@ def staff_activity(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Only a manager of the agency sees the staff's activity."))
     person = request.GET.get("user", "")
     kind = request.GET.get("kind", "")
-    if kind not in StaffAction.Kind.values:
+    kinds = [*StaffAction.Kind.choices,
+             *selectors.REVIEW_KINDS.items()]
+    if kind not in dict(kinds):
         kind = ""
-    actions = selectors.staff_action_list(agency=agency, user_id=person if person.isdigit()
-                                          else None, kind=kind)
-    page = Paginator(actions, ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = selectors.staff_activity(agency=agency, user_id=person if person.isdigit()
+                                    else None, kind=kind)
+    page = Paginator(rows, ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "agency/staff_activity.html", {
-        **context, "page": page, "person": person, "kind": kind,
-        "kinds": StaffAction.Kind.choices,
-        "members": selectors.staff_list_for_agency(agency=agency),
+        **context, "page": page, "person": person, "kind": kind, "kinds": kinds,
+        "members": selectors.staff_membership_list_for_agency(agency=agency),
     })
 
 

@@ -76,7 +76,8 @@ def staff_page(browser, live_server, seeded, reviewer):
 
 def test_dashboard_figures_equal_the_hand_calculation(staff_page, seeded):
     page = staff_page
-    page.get_by_role("link", name="Impact").click()
+    # The agency area's sub-navigation (templates/agency/_nav.html) leads to the dashboard.
+    page.get_by_role("navigation", name="Agency").get_by_role("link", name="Dashboard").click()
     expect(page).to_have_url(re.compile(r"/agency/dashboard/"))
     expect(page.locator('[data-test="period"]')).to_have_text(str(TODAY.year))
     for key, expected in seeded.items():

@@ -95,7 +95,7 @@ def test_preview_counts_the_firms_inside_without_saving(client, manager, owner, 
     url, data = _post(region, towns="Pori", radius_km="15", preview="1")
     page = client.post(url, data).content.decode()
     assert 'id="preview"' in page and owner.company.name in page
-    assert "<strong>1</strong> sites of" in page
+    assert "<strong>1</strong> site · <strong>1</strong> firm" in page
     region.refresh_from_db()
     assert region.shape == "box" and region.sites.count() == 2
 

@@ -135,3 +135,26 @@ def test_firm_user_gets_404_on_the_staff_pages(client, owner):
     assert client.get(reverse("agency:staff")).status_code == 404
     assert client.post(reverse("agency:staff_invite"), {"email": "x@example.com",
                                                         "role": "manager"}).status_code == 404
+
+
+def test_staff_activity_shows_who_decided_and_noted_on_which_pair(client, reviewer, manager,
+                                                                  match, owner, partner):
+    from agency.services.review import decision_record, review_note_add
+
+    decision_record(agency=reviewer.agency, user=reviewer.user, offer=owner.listing,
+                    want=partner.listing, decision="approve")
+    review_note_add(agency=reviewer.agency, user=manager.user, offer=owner.listing,
+                    want=partner.listing, text="Call both on Monday")
+    client.force_login(manager.user)
+
+    def table(**params) -> str:
+        page = client.get(reverse("agency:staff_activity"), params).content.decode()
+        return page.split('id="staff-actions"', 1)[1]  # the rows, not the filter's options
+
+    everything = table()
+    assert "Decided on a match: approved" in everything and "Noted on a match" in everything
+    assert f"{owner.listing.title} → {partner.listing.title}" in everything
+    assert "Call both on Monday" not in everything  # the note stays on the pair page
+    only_reviewer = table(user=reviewer.user.pk)
+    assert "Decided on a match" in only_reviewer and "Noted on a match" not in only_reviewer
+    assert "Noted on a match" not in table(kind="decided")
