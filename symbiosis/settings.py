@@ -302,9 +302,12 @@ REST_FRAMEWORK = {
 API_PATH_PREFIXES = ["/api/"]
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024, minimum=1024)
 REQUEST_MAX_BYTES_BULK = env_int("REQUEST_MAX_BYTES_BULK", 10 * 1024 * 1024, minimum=1024)
-# Spreadsheet uploads (matching.imports) are up to 10 MB, in the portal and the API.
-REQUEST_BULK_PATHS = env_list("REQUEST_BULK_PATHS", ["/api/v1/imports/",
-                                                     "/portal/listings/import/"])
+# Bulk listings and spreadsheet uploads (matching.imports: firms' listings, the agency's
+# facility register) are up to 10 MB, in the portal and the API.
+REQUEST_BULK_PATHS = env_list("REQUEST_BULK_PATHS", [
+    "/api/v1/listings/bulk/", "/api/v1/imports/", "/portal/listings/import/",
+    "/api/v1/agency/facility-imports/", "/agency/facilities/imports/",
+])
 # Django's own check (an HTML 400) must not refuse first what the middleware allows.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_MAX_BYTES, REQUEST_MAX_BYTES_BULK)
 SPECTACULAR_SETTINGS = {

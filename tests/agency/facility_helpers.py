@@ -42,8 +42,13 @@ def satakunta_rows(*, facilities: int | None = None) -> list[dict[str, str]]:
 
 
 def preview(*, agency, user, data: bytes, name: str = "facilities.csv"):
-    return import_services.import_job_preview(kind="facilities", user=user,
-                                              agency_id=agency.pk, file_name=name, data=data)
+    """The preview as staff see it: a large file is checked by the machinery's background
+    step (``import_job_check``, the ``check_import`` task), run here in line."""
+    job = import_services.import_job_preview(kind="facilities", user=user,
+                                             agency_id=agency.pk, file_name=name, data=data)
+    if job.status == "checking":
+        job = import_services.import_job_check(job_id=job.pk)
+    return job
 
 
 def run_import(*, agency, user, data: bytes, capture, name: str = "facilities.csv"):
