@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -292,6 +295,51 @@ def _place_site(site: Site, *, geocoder: Geocoder | None) -> None:
     site.latitude, site.longitude = place.latitude, place.longitude
 
 
+SITE_PLACEMENT_WINDOW_S = 24 * 3600
+
+
+class SitePlacementLimitError(ValidationError):
+    """The firm placed (created or moved) as many sites as ``SITE_PLACEMENTS_PER_DAY`` allows.
+
+    A ValidationError, so forms show it like any other refusal; the API answers it with a
+    429 and ``Retry-After`` (``retry_after``, seconds until the oldest placement ages out).
+    """
+
+    def __init__(self, *, limit: int, retry_after: int) -> None:
+        self.limit, self.retry_after = limit, retry_after
+        hours = max(1, math.ceil(retry_after / 3600))
+        super().__init__(
+            _("Your company has placed %(limit)d sites (created or moved) in the last 24 "
+              "hours, the most allowed. Try again in about %(hours)d hours, or ask the "
+              "platform staff if you need more.") % {"limit": limit, "hours": hours},
+            code="site_placement_limit",
+        )
+
+
+def _site_placement_take(company: Company) -> None:
+    """Count one placement for ``company``, or refuse it past the limit.
+
+    Sites are where distances are measured from: with enough probe sites a firm could
+    triangulate a counterpart's site from the distance bands. The snapping grid of
+    ``matching.disclosure`` is what hides the site; this bounds how many probes a firm gets.
+    The times of the last placements are kept in the default cache (Redis when
+    ``REDIS_URL`` is set, so every process counts together), and the company row is locked
+    so that two requests of one firm count one after the other.
+    """
+    limit = settings.SITE_PLACEMENTS_PER_DAY
+    if not limit:
+        return
+    Company.objects.select_for_update().filter(pk=company.pk).exists()
+    key = f"accounts:site-placements:{company.pk}"
+    now = time.time()
+    recent = [t for t in cache.get(key, []) if t > now - SITE_PLACEMENT_WINDOW_S]
+    if len(recent) >= limit:
+        retry_after = math.ceil(min(recent) + SITE_PLACEMENT_WINDOW_S - now)
+        raise SitePlacementLimitError(limit=limit, retry_after=max(retry_after, 1))
+    recent.append(now)
+    cache.set(key, recent, timeout=SITE_PLACEMENT_WINDOW_S)
+
+
 @transaction.atomic
 def site_create(
     *,
@@ -303,8 +351,13 @@ def site_create(
     latitude: float | None = None,
     longitude: float | None = None,
     geocoder: Geocoder | None = None,
+    limited: bool = True,
 ) -> Site:
-    """Add a site; its position comes from the town unless coordinates are given."""
+    """Add a site; its position comes from the town unless coordinates are given.
+
+    Counts towards the firm's ``SITE_PLACEMENTS_PER_DAY`` (``SitePlacementLimitError`` past
+    it); ``limited=False`` is for the platform's own loaders (demo, evaluation).
+    """
     site = Site(
         company=company,
         name=name,
@@ -316,6 +369,8 @@ def site_create(
     )
     _place_site(site, geocoder=geocoder)
     site.full_clean()
+    if limited:
+        _site_placement_take(company)
     site.save()
     return site
 
@@ -331,11 +386,13 @@ def site_update(
     latitude: float | None = None,
     longitude: float | None = None,
     geocoder: Geocoder | None = None,
+    limited: bool = True,
 ) -> Site:
     """Change a site; a changed town is located again unless coordinates are given.
 
     When the coordinates change, ``events.site_moved`` goes out on commit (matching
-    rematches the listings at the site).
+    rematches the listings at the site), and the move counts towards the firm's
+    ``SITE_PLACEMENTS_PER_DAY`` like a new site (``limited=False``: the platform's loaders).
     """
     before = (site.latitude, site.longitude)
     moved = (city.strip(), country.upper()) != (site.city, site.country)
@@ -346,8 +403,11 @@ def site_update(
         site.latitude = site.longitude = None
     _place_site(site, geocoder=geocoder)
     site.full_clean()
+    moved_to = (site.latitude, site.longitude) != before
+    if moved_to and limited:
+        _site_placement_take(site.company)
     site.save()
-    if (site.latitude, site.longitude) != before:
+    if moved_to:
         events.site_moved_announce(site_id=site.id)
     return site
 

@@ -152,6 +152,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Symbiosis <noreply@symbiosis.local>")
 # Accounts: an invitation to join a company works for this many days.
 INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 7, minimum=1)
+# Sites a firm may place (create, or move to other coordinates) per 24 hours: probe sites
+# are how distances are triangulated, so their number is bounded (0 = no limit).
+SITE_PLACEMENTS_PER_DAY = env_int("SITE_PLACEMENTS_PER_DAY", 10, minimum=0)
 
 # Celery. With no broker configured, tasks run in this process (symbiosis.background):
 # queued during a request, after its response, on TASK_THREADS threads; the beat schedule
