@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.cache import cache
@@ -61,6 +62,44 @@ def company_register(
     Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
     email_verification_send(user=user, base_url=base_url)
     return user
+
+
+@transaction.atomic
+def signup_request(
+    *,
+    email: str,
+    password: str,
+    company_name: str,
+    full_name: str = "",
+    nace_code: str = "",
+    registration_number: str = "",
+    base_url: str = "",
+) -> User | None:
+    """Sign-up as the public form does it: the same answer whether the address has an account.
+
+    A new address gets its account and company (``company_register``) and the verification
+    link; an address that already has an account gets a note saying so (with the log-in and
+    reset links) and nothing is created. Both check the password against the same rules and
+    hash it, so neither the answer, the errors nor the time taken tell the two apart. Returns
+    the new user, or None for a known address (for the caller's logs, never the client).
+    """
+    email = User.objects.normalize_email(email).lower()
+    validate_password(password, User(email=email, full_name=full_name))
+    if not User.objects.filter(email__iexact=email).exists():
+        return company_register(
+            email=email, password=password, company_name=company_name, full_name=full_name,
+            nace_code=nace_code, registration_number=registration_number, base_url=base_url,
+        )
+    make_password(password)  # as long as creating the account would take
+    subject = _("Someone tried to open a Symbiosis account with your address")
+    body = _(
+        "Someone (perhaps you) asked to open an account with this e-mail address, which "
+        "already has one. Nothing was changed.\n\nLog in: %(login)s\nForgot the password? "
+        "Choose a new one: %(reset)s\n\nIf it was not you, you can ignore this message.\n"
+    ) % {"login": base_url + reverse("accounts:login"),
+         "reset": base_url + reverse("accounts:password_reset")}
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return None
 
 
 EMAIL_VERIFICATION_SALT = "accounts.email-verification"

@@ -93,6 +93,7 @@ PAGES: dict[str, Page] = {
     "api:api-root": Page(get=API_USER, post=NOBODY),
     # Accounts: the forms before log-in answer everyone; the rest is the firm's own.
     "accounts:signup": Page(get=BEFORE_LOGIN, post=BEFORE_LOGIN),
+    "accounts:signup_done": Page(get=PUBLIC, post=NOBODY),
     "accounts:verify_email": Page(get="L 3 3 3 3 3", post=NOBODY, obj="verify_token"),
     "accounts:verify_email_resend": Page(get="L 4 4 4 4 4", post="L 3 3 3 3 3"),
     "accounts:login": Page(get=BEFORE_LOGIN, post=BEFORE_LOGIN),
