@@ -149,6 +149,10 @@ PAGES: dict[str, Page] = {
     "integrations:api_key_revoke": Page(get=POST_ONLY, post=OWN_DONE, obj="api_key"),
     "integrations:webhooks": Page(get=FIRM, post=FIRM),
     "integrations:webhook_replay": Page(get=POST_ONLY, post=OWN_DONE, obj="webhook_delivery"),
+    # Data rights (symbiosis/datarights_views.py): each firm's owner, for its own firm;
+    # a POST without the typed name is refused with a 400.
+    "company_data": Page(get=FIRM, post="L 4 4 H H H"),
+    "company_data_export": Page(get=FIRM, post=POST_ONLY),
     # Django's admin: the namespace row covers every model page; the rest answer anyone.
     "admin:*": Page(get=ADMIN, post=None),
     "admin:login": Page(get="2 2 2 2 2 3", post=PUBLIC),
@@ -218,6 +222,9 @@ OPERATIONS: dict[str, Op] = {
     "v1_searches_destroy": Op(API_OWN, obj="search"),
     "v1_searches_new_retrieve": Op(API_OWN, obj="search"),
     "v1_searches_run_retrieve": Op(API_FIRM),
+    # Data rights: owners export their own firm; delete with an empty body is a 400.
+    "v1_company_export_retrieve": Op(API_FIRM),
+    "v1_company_delete_create": Op(NOBODY),
     # Integrations.
     "v1_webhooks_list": Op(API_FIRM),
     "v1_webhooks_create": Op(NOBODY),

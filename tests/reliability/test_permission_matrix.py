@@ -72,7 +72,15 @@ def _schema_operations() -> tuple[list[tuple[str, str, str]], set]:
         for path, methods in schema["paths"].items()
         for method, operation in methods.items()
     ]
-    callbacks = {callback for _path, _regex, _method, callback in generator.endpoints}
+    # The views the schema documents (the enumerator also lists ones it then leaves out,
+    # such as the schema's own views).
+    # (The enumerator says {pk} where the schema says {id}: compare without the names.)
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "{}", path)
+
+    documented = {(shape(path), method.upper()) for _op, method, path in operations}
+    callbacks = {callback for path, _regex, method, callback in generator.endpoints
+                 if (shape(path), method.upper()) in documented}
     return operations, callbacks
 
 
@@ -93,13 +101,13 @@ def _patterns(resolver=None, prefix: str = "", namespace: str = "") -> Iterator[
 def page_keys() -> dict[str, tuple[str, str, URLPattern]]:
     """Table key → (namespace, route, pattern) for the URL patterns the page rows cover.
 
-    API patterns whose view the schema documents are covered by their operations; an API
+    Patterns whose view the schema documents are covered by their operations; an API
     pattern the schema leaves out (the API root) needs a page row like any other.
     """
     _operations, documented = _schema_operations()
     keys: dict[str, tuple[str, str, URLPattern]] = {}
     for namespace, name, route, pattern in _patterns():
-        if namespace == "api" and pattern.callback in documented:
+        if pattern.callback in documented:
             continue
         keys.setdefault(name or route, (namespace, route, pattern))
     return keys
