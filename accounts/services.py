@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -58,6 +62,44 @@ def company_register(
     Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
     email_verification_send(user=user, base_url=base_url)
     return user
+
+
+@transaction.atomic
+def signup_request(
+    *,
+    email: str,
+    password: str,
+    company_name: str,
+    full_name: str = "",
+    nace_code: str = "",
+    registration_number: str = "",
+    base_url: str = "",
+) -> User | None:
+    """Sign-up as the public form does it: the same answer whether the address has an account.
+
+    A new address gets its account and company (``company_register``) and the verification
+    link; an address that already has an account gets a note saying so (with the log-in and
+    reset links) and nothing is created. Both check the password against the same rules and
+    hash it, so neither the answer, the errors nor the time taken tell the two apart. Returns
+    the new user, or None for a known address (for the caller's logs, never the client).
+    """
+    email = User.objects.normalize_email(email).lower()
+    validate_password(password, User(email=email, full_name=full_name))
+    if not User.objects.filter(email__iexact=email).exists():
+        return company_register(
+            email=email, password=password, company_name=company_name, full_name=full_name,
+            nace_code=nace_code, registration_number=registration_number, base_url=base_url,
+        )
+    make_password(password)  # as long as creating the account would take
+    subject = _("Someone tried to open a Symbiosis account with your address")
+    body = _(
+        "Someone (perhaps you) asked to open an account with this e-mail address, which "
+        "already has one. Nothing was changed.\n\nLog in: %(login)s\nForgot the password? "
+        "Choose a new one: %(reset)s\n\nIf it was not you, you can ignore this message.\n"
+    ) % {"login": base_url + reverse("accounts:login"),
+         "reset": base_url + reverse("accounts:password_reset")}
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return None
 
 
 EMAIL_VERIFICATION_SALT = "accounts.email-verification"
@@ -292,6 +334,51 @@ def _place_site(site: Site, *, geocoder: Geocoder | None) -> None:
     site.latitude, site.longitude = place.latitude, place.longitude
 
 
+SITE_PLACEMENT_WINDOW_S = 24 * 3600
+
+
+class SitePlacementLimitError(ValidationError):
+    """The firm placed (created or moved) as many sites as ``SITE_PLACEMENTS_PER_DAY`` allows.
+
+    A ValidationError, so forms show it like any other refusal; the API answers it with a
+    429 and ``Retry-After`` (``retry_after``, seconds until the oldest placement ages out).
+    """
+
+    def __init__(self, *, limit: int, retry_after: int) -> None:
+        self.limit, self.retry_after = limit, retry_after
+        hours = max(1, math.ceil(retry_after / 3600))
+        super().__init__(
+            _("Your company has placed %(limit)d sites (created or moved) in the last 24 "
+              "hours, the most allowed. Try again in about %(hours)d hours, or ask the "
+              "platform staff if you need more.") % {"limit": limit, "hours": hours},
+            code="site_placement_limit",
+        )
+
+
+def _site_placement_take(company: Company) -> None:
+    """Count one placement for ``company``, or refuse it past the limit.
+
+    Sites are where distances are measured from: with enough probe sites a firm could
+    triangulate a counterpart's site from the distance bands. The snapping grid of
+    ``matching.disclosure`` is what hides the site; this bounds how many probes a firm gets.
+    The times of the last placements are kept in the default cache (Redis when
+    ``REDIS_URL`` is set, so every process counts together), and the company row is locked
+    so that two requests of one firm count one after the other.
+    """
+    limit = settings.SITE_PLACEMENTS_PER_DAY
+    if not limit:
+        return
+    Company.objects.select_for_update().filter(pk=company.pk).exists()
+    key = f"accounts:site-placements:{company.pk}"
+    now = time.time()
+    recent = [t for t in cache.get(key, []) if t > now - SITE_PLACEMENT_WINDOW_S]
+    if len(recent) >= limit:
+        retry_after = math.ceil(min(recent) + SITE_PLACEMENT_WINDOW_S - now)
+        raise SitePlacementLimitError(limit=limit, retry_after=max(retry_after, 1))
+    recent.append(now)
+    cache.set(key, recent, timeout=SITE_PLACEMENT_WINDOW_S)
+
+
 @transaction.atomic
 def site_create(
     *,
@@ -303,8 +390,13 @@ def site_create(
     latitude: float | None = None,
     longitude: float | None = None,
     geocoder: Geocoder | None = None,
+    limited: bool = True,
 ) -> Site:
-    """Add a site; its position comes from the town unless coordinates are given."""
+    """Add a site; its position comes from the town unless coordinates are given.
+
+    Counts towards the firm's ``SITE_PLACEMENTS_PER_DAY`` (``SitePlacementLimitError`` past
+    it); ``limited=False`` is for the platform's own loaders (demo, evaluation).
+    """
     site = Site(
         company=company,
         name=name,
@@ -316,6 +408,8 @@ def site_create(
     )
     _place_site(site, geocoder=geocoder)
     site.full_clean()
+    if limited:
+        _site_placement_take(company)
     site.save()
     return site
 
@@ -331,11 +425,13 @@ def site_update(
     latitude: float | None = None,
     longitude: float | None = None,
     geocoder: Geocoder | None = None,
+    limited: bool = True,
 ) -> Site:
     """Change a site; a changed town is located again unless coordinates are given.
 
     When the coordinates change, ``events.site_moved`` goes out on commit (matching
-    rematches the listings at the site).
+    rematches the listings at the site), and the move counts towards the firm's
+    ``SITE_PLACEMENTS_PER_DAY`` like a new site (``limited=False``: the platform's loaders).
     """
     before = (site.latitude, site.longitude)
     moved = (city.strip(), country.upper()) != (site.city, site.country)
@@ -346,8 +442,11 @@ def site_update(
         site.latitude = site.longitude = None
     _place_site(site, geocoder=geocoder)
     site.full_clean()
+    moved_to = (site.latitude, site.longitude) != before
+    if moved_to and limited:
+        _site_placement_take(site.company)
     site.save()
-    if (site.latitude, site.longitude) != before:
+    if moved_to:
         events.site_moved_announce(site_id=site.id)
     return site
 

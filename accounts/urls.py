@@ -10,6 +10,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_done, name="signup_done"),
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
     path("verify-again/", views.verify_email_resend, name="verify_email_resend"),
     path(

@@ -85,7 +85,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = services.company_register(
+            # The same answer for a new address and one with an account (no probing which
+            # addresses are customers): both are told to follow the link we mailed.
+            services.signup_request(
                 email=data["email"],
                 password=data["password1"],
                 company_name=data["company_name"],
@@ -99,15 +101,14 @@ def signup(request: HttpRequest) -> HttpResponse:
                 form, exc, field_map=SignUpForm.service_field_map, fallback="password1"
             )
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request,
-                _("Welcome! Add a site, then list what you offer or need. We sent you a "
-                  "link to verify your e-mail address: follow it before contacting other "
-                  "firms."),
-            )
-            return redirect("matching:dashboard")
+            return redirect("accounts:signup_done")
     return render(request, "accounts/signup.html", {"form": form, **_nace_context()})
+
+
+@require_http_methods(["GET"])
+def signup_done(request: HttpRequest) -> HttpResponse:
+    """After sign-up: follow the link we mailed, then log in."""
+    return render(request, "accounts/signup_done.html")
 
 
 @login_required

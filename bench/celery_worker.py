@@ -72,12 +72,15 @@ class Workers:
 
 @contextmanager
 def celery_workers(count: int = 1, *, prefix: str = "bench",
-                   ready_timeout_s: float = 90.0) -> Iterator[Workers]:
+                   ready_timeout_s: float = 90.0, app_module: str = "symbiosis",
+                   env: dict[str, str] | None = None, queue: str = "") -> Iterator[Workers]:
     """Start ``count`` workers on a new queue and send this process's tasks there.
 
     Returns once every worker is ready, so what the caller times excludes start-up. The
     workers use this process's database, broker and model store. On exit they are stopped
-    (warm shutdown, killed after 30 s) and this process's routing is restored.
+    (warm shutdown, killed after 30 s) and this process's routing is restored. A test may
+    start them from another Celery app module (``app_module``, one that wraps the project's
+    app), with ``env`` added, on a ``queue`` it names (a second set on the same queue).
     """
     from django.conf import settings
 
@@ -86,19 +89,21 @@ def celery_workers(count: int = 1, *, prefix: str = "bench",
     broker = app.conf.broker_url
     if not broker:
         raise RuntimeError("no Celery broker configured: set REDIS_URL")
-    workers = Workers(queue=f"{prefix}-{uuid.uuid4().hex[:8]}")
+    workers = Workers(queue=queue or f"{prefix}-{uuid.uuid4().hex[:8]}")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "symbiosis.settings",
            "DATABASE_URL": current_database_url(), "CELERY_BROKER_URL": broker,
            "CELERY_TASK_DEFAULT_QUEUE": workers.queue,
-           "MATCH_MODEL_DIR": str(settings.MATCH_MODEL_DIR)}
+           "MATCH_MODEL_DIR": str(settings.MATCH_MODEL_DIR), **(env or {})}
     previous = (app.conf.task_always_eager, app.conf.task_default_queue)
     try:
         for i in range(count):
-            log_path = Path(tempfile.gettempdir()) / f"symbiosis-{workers.queue}-{i}.log"
+            log_path = (Path(tempfile.gettempdir())
+                        / f"symbiosis-{workers.queue}-{i}-{uuid.uuid4().hex[:4]}.log")
             with open(log_path, "w") as log:
                 workers.processes.append(subprocess.Popen(
-                    [sys.executable, "-m", "celery", "-A", "symbiosis", "worker", "--pool=solo",
-                     "-Q", workers.queue, "-n", f"{workers.queue}-{i}@%h", "--without-gossip",
+                    [sys.executable, "-m", "celery", "-A", app_module, "worker", "--pool=solo",
+                     "-Q", workers.queue, "-n", f"{workers.queue}-{i}-{uuid.uuid4().hex[:4]}@%h",
+                     "--without-gossip",
                      "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                 ))

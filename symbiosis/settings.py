@@ -147,11 +147,16 @@ STORAGES = {
 
 # E-mail: console by default so password reset works with no server configured.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where the file-based e-mail backend writes (tests with a real worker count its mails).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Symbiosis <noreply@symbiosis.local>")
 # Accounts: an invitation to join a company works for this many days.
 INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 7, minimum=1)
+# Sites a firm may place (create, or move to other coordinates) per 24 hours: probe sites
+# are how distances are triangulated, so their number is bounded (0 = no limit).
+SITE_PLACEMENTS_PER_DAY = env_int("SITE_PLACEMENTS_PER_DAY", 10, minimum=0)
 
 # Celery. With no broker configured, tasks run in this process (symbiosis.background):
 # queued during a request, after its response, on TASK_THREADS threads; the beat schedule
@@ -167,6 +172,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With acks_late, a task whose worker died unacknowledged goes back to the queue after this
+# many seconds (Redis transport). Longer than the longest task, or a slow task runs twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 3600, minimum=1),
+}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "symbiosis")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

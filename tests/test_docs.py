@@ -26,7 +26,7 @@ DOCS = ("README.md", "docs/architecture.md", "docs/matching.md")
 # package and the benchmarks.
 PACKAGES = (*APPS, "symbiosis", "bench")
 # Paths a running project creates (git ignores them), named in the docs as defaults.
-CREATED_AT_RUN_TIME = {"var/models", "var/media"}
+CREATED_AT_RUN_TIME = {"var/models", "var/media", "var/mail"}
 FILE_SUFFIXES = (".py", ".md", ".csv", ".json", ".txt", ".html", ".yaml", ".toml", ".sh",
                  ".png", ".pkl")
 

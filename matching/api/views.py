@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,7 +17,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -363,9 +365,10 @@ class SiteViewSet(
         return site_list_for_company(company=self.company)
 
     def perform_create(self, serializer) -> None:
-        serializer.instance = account_services.site_create(
-            company=self.company, **serializer.validated_data
-        )
+        with _placement_throttled():
+            serializer.instance = account_services.site_create(
+                company=self.company, **serializer.validated_data
+            )
 
     def perform_update(self, serializer) -> None:
         site: Site = serializer.instance
@@ -373,14 +376,24 @@ class SiteViewSet(
         coordinates = {}
         if data.get("latitude") is not None:
             coordinates = {"latitude": data["latitude"], "longitude": data["longitude"]}
-        serializer.instance = account_services.site_update(
-            site=site,
-            name=data.get("name", site.name),
-            city=data.get("city", site.city),
-            country=data.get("country", site.country),
-            address=data.get("address", site.address),
-            **coordinates,
-        )
+        with _placement_throttled():
+            serializer.instance = account_services.site_update(
+                site=site,
+                name=data.get("name", site.name),
+                city=data.get("city", site.city),
+                country=data.get("country", site.country),
+                address=data.get("address", site.address),
+                **coordinates,
+            )
+
+
+@contextmanager
+def _placement_throttled() -> Iterator[None]:
+    """The firm's site placements are used up: a 429 with Retry-After, not a 400."""
+    try:
+        yield
+    except account_services.SitePlacementLimitError as exc:
+        raise exceptions.Throttled(wait=exc.retry_after, detail=exc.messages[0]) from exc
 
 
 # --- reference data -------------------------------------------------------------------

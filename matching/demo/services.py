@@ -205,10 +205,11 @@ def _sites(spec: CompanySpec, company: Company, tally: _Tally) -> dict[str, Site
         }
         site = existing.get(site_spec.name)
         if site is None:
-            site = site_create(company=company, name=site_spec.name, **values)
+            site = site_create(company=company, name=site_spec.name, limited=False, **values)
             tally.created += 1
         elif any(getattr(site, name) != value for name, value in values.items()):
-            site = site_update(site=site, name=site_spec.name, address=site.address, **values)
+            site = site_update(site=site, name=site_spec.name, address=site.address,
+                               limited=False, **values)
             tally.updated += 1
         sites[site_spec.name] = site
     return sites

@@ -220,6 +220,7 @@ def _create(i: int, item: BenchListing, *, max_km: float, partner_code: str) -> 
         country=match.group(1) if match else "ZZ",
         latitude=item.lat,
         longitude=item.lon,
+        limited=False,
     )
     kb = catalogue.knowledge()
     code = item.ewc_code if item.ewc_code in kb.ewc else ""

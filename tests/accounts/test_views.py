@@ -28,19 +28,23 @@ def _field_errors(response, name: str) -> list[str]:
     return list(response.context["form"].errors.get(name, []))
 
 
-def test_signup_creates_user_company_owner_membership_and_logs_in(client):
+def test_signup_creates_user_company_owner_membership_then_log_in_works(client):
     response = client.post(reverse("accounts:signup"), SIGNUP)
 
+    # Not logged in at once: the answer must not differ from a known address's (below).
     assert response.status_code == 302
-    assert response.url == reverse("matching:dashboard")
+    assert response.url == reverse("accounts:signup_done")
+    assert not get_user(client).is_authenticated
     user = User.objects.get(email="anna@satama.example")
     membership = Membership.objects.select_related("company").get(user=user)
     assert membership.role == Membership.Role.OWNER
     assert membership.company.name == "Satama Biogas Oy"
     assert membership.company.nace_code == "35.21"
     assert membership.company.registration_number == "1234567-8"
-    assert get_user(client).pk == user.pk
-    dashboard = client.get(response.url)
+    assert "Check your e-mail" in client.get(response.url).content.decode()
+    client.post(reverse("accounts:login"),
+                {"username": "anna@satama.example", "password": SIGNUP["password1"]})
+    dashboard = client.get(reverse("matching:dashboard"))
     assert dashboard.status_code == 200
     assert "Satama Biogas Oy" in dashboard.content.decode()
 
@@ -51,15 +55,34 @@ def test_signup_page_offers_nace_classes(client):
     assert 'value="23.51"' in page
 
 
-def test_signup_with_taken_email_shows_error_and_creates_nothing(client, owner):
+def test_signup_with_taken_email_answers_as_for_a_new_one_and_creates_nothing(
+    client, owner, mailoutbox, django_capture_on_commit_callbacks
+):
     users, companies = User.objects.count(), Company.objects.count()
 
-    response = client.post(reverse("accounts:signup"), {**SIGNUP, "email": "OWNER@power.example"})
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post(reverse("accounts:signup"),
+                            {**SIGNUP, "email": "OWNER@power.example"}, follow=True)
+        new = client.post(reverse("accounts:signup"), SIGNUP, follow=True)
 
-    assert response.status_code == 200
-    assert any("already exists" in error for error in _field_errors(response, "email"))
-    assert (User.objects.count(), Company.objects.count()) == (users, companies)
+    # Same redirects, same page: the form does not tell who has an account.
+    assert known.redirect_chain == new.redirect_chain
+    assert known.content == new.content
+    assert (User.objects.count(), Company.objects.count()) == (users + 1, companies + 1)
     assert not get_user(client).is_authenticated
+    # The owner of the known address hears of it, with the way back in.
+    [note, link] = mailoutbox
+    assert note.to == ["owner@power.example"] and "already has one" in note.body
+    assert "/accounts/password-reset/" in note.body
+    assert link.to == ["anna@satama.example"] and "/accounts/verify/" in link.body
+
+
+def test_signup_with_taken_email_refuses_a_weak_password_as_for_a_new_one(client, owner):
+    weak = {"password1": "12345678", "password2": "12345678"}
+    known = client.post(reverse("accounts:signup"),
+                        {**SIGNUP, **weak, "email": "owner@power.example"})
+    new = client.post(reverse("accounts:signup"), {**SIGNUP, **weak})
+    assert _field_errors(known, "password1") == _field_errors(new, "password1") != []
 
 
 def test_signup_with_mismatched_passwords_shows_error_and_creates_nothing(client):

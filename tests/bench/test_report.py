@@ -147,3 +147,17 @@ def test_the_page_keeps_the_current_figures_and_links_the_history_it_no_longer_h
     for anchor in re.findall(r"\]\(history/performance\.md#([\w-]+)\)", page):
         titles = re.findall(r"^## (.+)$", history, flags=re.MULTILINE)
         assert anchor in {re.sub(r"[^\w-]", "", t.lower().replace(" ", "-")) for t in titles}
+
+
+def test_load_step_reads_percentiles_and_goals():
+    from bench.load import KINDS, Step, table
+
+    step = Step(rate=10)
+    for kind in KINDS:
+        step.latencies[kind] = [i / 1000 for i in range(1, 101)]  # 1 … 100 ms
+    assert step.percentile("api-list", 0.5) == pytest.approx(51, abs=1)
+    assert step.percentile("api-list", 0.95) == pytest.approx(95, abs=1)
+    assert step.goals_held()  # pages ≤ 200 ms, API ≤ 100 ms at p95
+    step.latencies["api-detail"] = [0.150] * 100
+    assert not step.goals_held()
+    assert "| 10 | 0 | 0 |" in table([step]) and "broken" in table([step])

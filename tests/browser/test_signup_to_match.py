@@ -43,6 +43,13 @@ def test_firm_signs_up_lists_offer_and_sees_match(cement_want, page, live_server
     page.get_by_label("Sector (NACE Rev. 2 code)").fill("35.11")
     page.get_by_role("button", name="Create account").click()
 
+    # The same page whether the address had an account: check the mailbox, then log in.
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    page.get_by_role("link", name="Log in").last.click()
+    page.get_by_label("E-mail address").fill("eeva@porienergia.example")
+    page.get_by_label("Password").fill("ash-to-cement-2026")
+    page.get_by_role("button", name="Log in").click()
+
     expect(page).to_have_url(re.compile(r"/portal/$"))
     expect(page.get_by_text("No listings yet")).to_be_visible()
     page.get_by_role("link", name="Add your first site").click()
