@@ -1,6 +1,7 @@
 """Shapes of the agency's API: the review queue, decisions, notes, assignments,
-introductions and bulk decisions. Staff see both firms and exact figures (their region's
-firms are theirs to facilitate); never messages or prices."""
+introductions and bulk decisions. Staff see both firms (their region's firms are theirs to
+facilitate), figures at the queue page's precision (exact values stay internal, DESIGN.md
+"Disclosure"); never messages or prices."""
 
 from __future__ import annotations
 
@@ -95,6 +96,11 @@ class QueueMatchSerializer(serializers.ModelSerializer):
 
     offer = PairListingSerializer()
     want = PairListingSerializer()
+    score = serializers.SerializerMethodField(
+        help_text=_("The match's score, 0 to 1, to two decimals (as the queue shows it)."))
+    distance_km = serializers.SerializerMethodField(
+        help_text=_("The distance between the two sites, to the whole kilometre."))
+    components = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
     current_decision = serializers.SerializerMethodField()
     assignee = serializers.SerializerMethodField()
@@ -107,6 +113,24 @@ class QueueMatchSerializer(serializers.ModelSerializer):
         fields = ["id", "offer", "want", "score", "distance_km", "components", "explanation",
                   "status", "current_decision", "assignee", "estimated_impact_t",
                   "updated_at"]
+
+    # Exact scores and distances (to the metre) stay internal: the API rounds as the page.
+    @extend_schema_field(serializers.FloatField())
+    def get_score(self, match: Match) -> float:
+        return round(match.score, 2)
+
+    @extend_schema_field(serializers.FloatField())
+    def get_distance_km(self, match: Match) -> float:
+        return float(round(match.distance_km))
+
+    @extend_schema_field(serializers.JSONField())
+    def get_components(self, match: Match):
+        values = match.components
+        if isinstance(values, dict):
+            return {k: round(v, 2) if isinstance(v, float) else v for k, v in values.items()}
+        if isinstance(values, list):
+            return [round(v, 2) if isinstance(v, float) else v for v in values]
+        return values
 
     @extend_schema_field(serializers.ChoiceField(choices=STATUSES))
     def get_status(self, match: Match) -> str:

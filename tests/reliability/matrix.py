@@ -80,6 +80,18 @@ API_OWN = "4 2 4 4 4 4"       # firm A's object through the API
 API_FIRM = "4 2 2 4 4 4"      # a list or action every firm has for its own data
 API_USER = "4 2 2 2 2 2"      # any logged-in user (agency and staff get their own, if any)
 ADMIN = "L L L L L *"         # Django's admin: staff by model permission, others log in
+# The agency's pages and API: staff of the region's agency; staff of another region's
+# agency have their own lists (without this region's data) and a 404 on this region's
+# objects; firms and platform staff (no agency) are refused.
+AGENCY = "L 4 4 2 2 4"        # an agency list or form: every agency's staff, for their own
+AGENCY_DONE = "L 4 4 3 3 4"   # an agency's POST on its own data, done and redirected
+AGENCY_OBJ = "L 4 4 2 4 4"    # an object of the region: its agency only
+AGENCY_OBJ_DONE = "L 4 4 3 4 4"  # a POST on an object of the region, done
+MANAGER = "L 4 4 2 4 4"       # the agency's managers only (the region persona is one; the
+                              # other region's is a reviewer: refused)
+AGENCY_POST = "L 4 4 4 4 4"   # GET of a POST-only agency action (405), or refused
+API_AGENCY = "4 4 4 2 2 4"    # an agency API list: every agency, its own regions' rows
+API_AGENCY_OBJ = "4 4 4 2 4 4"  # an object of the region through the agency API
 
 PAGES: dict[str, Page] = {
     # Project pages: everyone; a POST to them just renders the page again.
@@ -110,6 +122,12 @@ PAGES: dict[str, Page] = {
     "accounts:invitation": Page(get=PUBLIC, post=PUBLIC, obj="invitation_token",
                                 bearer=True),
     "accounts:sites": Page(get=FIRM, post=FIRM),
+    # A firm's consent to an agency (on-behalf edits): the firm's owner decides.
+    "accounts:agency_consent": Page(get=POST_ONLY, post=FIRM_DONE, obj="agency"),
+    # Claiming an unclaimed profile: the form answers anyone (it names no firm); the
+    # mailed link is a bearer secret.
+    "accounts:claim": Page(get=PUBLIC, post=PUBLIC),
+    "accounts:claim_link": Page(get=PUBLIC, post=PUBLIC, obj="claim_token", bearer=True),
     "accounts:site_create": Page(get=FIRM, post=FIRM),
     "accounts:site_edit": Page(get=OWN, post=OWN, obj="site"),
     # Matching's portal.
@@ -121,7 +139,12 @@ PAGES: dict[str, Page] = {
     "matching:ewc_suggest": Page(get=FIRM, post=POST_ONLY),
     # Both firms of a match may dismiss it (each for itself).
     "matching:match_dismiss": Page(get=POST_ONLY, post=FIRM_DONE, obj="match"),
-    "matching:agency_matches": Page(get="L 4 4 2 2 4", post="L 4 4 2 2 4"),
+    # Listing imports: each firm's own jobs (the template file is the same for everyone).
+    "matching:import_list": Page(get=FIRM, post=FIRM),
+    "matching:import_template": Page(get=FIRM, post=POST_ONLY, kwargs={"fmt": "csv"}),
+    "matching:import_detail": Page(get=OWN, post=POST_ONLY, obj="import_job"),
+    "matching:import_status": Page(get=OWN, post=POST_ONLY, obj="import_job"),
+    "matching:import_confirm": Page(get=POST_ONLY, post=OWN_DONE, obj="import_job"),
     # Exchanges: B sees the match with A anonymised (the leak check reads the page).
     "exchanges:match_detail": Page(get=FIRM, post=FIRM, obj="match"),
     "exchanges:match_contact": Page(get=POST_ONLY, post=FIRM_DONE, obj="match"),
@@ -144,6 +167,45 @@ PAGES: dict[str, Page] = {
                                        kwargs={"action": "complete"}),
     "exchanges:delivery_action": Page(get=PARTY_POST, post=PARTY_DONE, obj="delivery",
                                       kwargs={"action": "confirm"}),
+    # The agency (agency/urls.py): region staff review pairs and see their firms.
+    "agency:matches": Page(get=AGENCY, post=AGENCY),
+    "agency:bulk": Page(get=AGENCY_POST, post=AGENCY_DONE),
+    "agency:match": Page(get="L 4 4 3 4 4", post="L 4 4 3 4 4", obj="match"),
+    "agency:pair": Page(get=AGENCY_OBJ, post=AGENCY_OBJ, obj="pair"),
+    "agency:pair_action": Page(get=AGENCY_POST, post=AGENCY_OBJ_DONE, obj="pair",
+                               kwargs={"action": "note"}),
+    "agency:dashboard": Page(get=AGENCY, post=AGENCY),
+    "agency:report_region": Page(get=AGENCY, post=AGENCY),
+    "agency:report_company": Page(get=AGENCY_OBJ, post=AGENCY_OBJ, obj="firm"),
+    "agency:firms": Page(get=AGENCY, post=AGENCY),
+    "agency:firm_detail": Page(get=AGENCY_OBJ, post=AGENCY_OBJ, obj="firm"),
+    "agency:firm_verify": Page(get=AGENCY_POST, post=AGENCY_OBJ_DONE, obj="firm"),
+    "agency:firm_listing_create": Page(get=AGENCY_OBJ, post=AGENCY_OBJ, obj="firm"),
+    "agency:firm_listing_edit": Page(get=AGENCY_OBJ, post=AGENCY_OBJ, obj="firm_listing"),
+    "agency:region_activity": Page(get=AGENCY, post=AGENCY),
+    "agency:regions": Page(get=AGENCY, post=AGENCY),
+    "agency:region_create": Page(get=MANAGER, post=MANAGER),
+    "agency:region_edit": Page(get=AGENCY_OBJ, post=AGENCY_OBJ, obj="region"),
+    "agency:staff": Page(get=AGENCY, post=AGENCY),
+    # An empty invitation form is refused (400) for the manager, other region's reviewer 403.
+    "agency:staff_invite": Page(get=AGENCY_POST, post=AGENCY_POST),
+    "agency:staff_invitation_revoke": Page(get=AGENCY_POST, post=AGENCY_OBJ_DONE,
+                                           obj="staff_invitation"),
+    "agency:staff_role": Page(get=AGENCY_POST, post=AGENCY_OBJ_DONE, obj="staff_membership"),
+    "agency:staff_activity": Page(get=MANAGER, post=MANAGER),
+    "agency:staff_invitation": Page(get=PUBLIC, post=PUBLIC, obj="staff_invitation_token",
+                                    bearer=True),
+    "agency:facility_profiles": Page(get=AGENCY, post=AGENCY_POST),
+    "agency:facility_profile_domain": Page(get=AGENCY_POST, post=AGENCY_OBJ_DONE,
+                                           obj="facility_profile"),
+    "agency:facility_profile_claim": Page(get=AGENCY_POST, post=AGENCY_OBJ_DONE,
+                                          obj="facility_profile"),
+    "agency:facility_imports": Page(get=AGENCY, post=AGENCY),
+    "agency:facility_import": Page(get=AGENCY_OBJ, post=AGENCY_POST, obj="facility_import"),
+    "agency:facility_import_confirm": Page(get=AGENCY_POST, post=AGENCY_OBJ_DONE,
+                                           obj="facility_import"),
+    "agency:facility_import_status": Page(get=AGENCY_OBJ, post=AGENCY_POST,
+                                          obj="facility_import"),
     # Integrations' pages (under /accounts/company/): each firm's own keys and hooks.
     "integrations:api_keys": Page(get=FIRM, post=FIRM),
     "integrations:api_key_revoke": Page(get=POST_ONLY, post=OWN_DONE, obj="api_key"),
@@ -225,6 +287,42 @@ OPERATIONS: dict[str, Op] = {
     # Data rights: owners export their own firm; delete with an empty body is a 400.
     "v1_company_export_retrieve": Op(API_FIRM),
     "v1_company_delete_create": Op(NOBODY),
+    # Listing imports: each firm's own jobs.
+    "v1_imports_list": Op(API_FIRM),
+    "v1_imports_create": Op(NOBODY),
+    "v1_imports_retrieve": Op(API_OWN, obj="import_job"),
+    "v1_imports_confirm_create": Op(API_OWN, obj="import_job"),
+    # The agency's API: region staff read parties and stages, never the talk or prices.
+    "v1_agency_matches_list": Op(API_AGENCY),
+    "v1_agency_matches_retrieve": Op(API_AGENCY_OBJ, obj="match"),
+    "v1_agency_matches_assign_create": Op(NOBODY, obj="match"),
+    "v1_agency_matches_decision_create": Op(NOBODY, obj="match"),
+    # An introduction's message is optional: the empty body introduces.
+    "v1_agency_matches_introduce_create": Op(API_AGENCY_OBJ, obj="match"),
+    "v1_agency_matches_note_create": Op(NOBODY, obj="match"),
+    "v1_agency_decisions_bulk_create": Op(NOBODY),
+    "v1_agency_impact_list": Op(API_AGENCY),
+    "v1_agency_firms_list": Op(API_AGENCY),
+    "v1_agency_firms_retrieve": Op(API_AGENCY_OBJ, obj="firm"),
+    "v1_agency_firms_verify_create": Op(API_AGENCY_OBJ, obj="firm"),
+    "v1_agency_firms_unverify_create": Op(API_AGENCY_OBJ, obj="firm"),
+    "v1_agency_listings_list": Op(API_AGENCY),
+    "v1_agency_listings_retrieve": Op(API_AGENCY_OBJ, obj="listing"),
+    "v1_agency_contacts_list": Op(API_AGENCY),
+    "v1_agency_contacts_retrieve": Op(API_AGENCY_OBJ, obj="contact"),
+    "v1_agency_agreements_list": Op(API_AGENCY),
+    "v1_agency_agreements_retrieve": Op(API_AGENCY_OBJ, obj="agreement"),
+    "v1_agency_deliveries_list": Op(API_AGENCY),
+    "v1_agency_deliveries_retrieve": Op(API_AGENCY_OBJ, obj="delivery"),
+    "v1_agency_facilities_list": Op(API_AGENCY),
+    "v1_agency_facilities_retrieve": Op(API_AGENCY_OBJ, obj="facility_profile"),
+    "v1_agency_facilities_domain_create": Op(NOBODY, obj="facility_profile"),
+    # Staff claim a profile for the firm; the owner's address is optional.
+    "v1_agency_facilities_claim_create": Op(API_AGENCY_OBJ, obj="facility_profile"),
+    "v1_agency_facility_imports_list": Op(API_AGENCY),
+    "v1_agency_facility_imports_create": Op(NOBODY),
+    "v1_agency_facility_imports_retrieve": Op(API_AGENCY_OBJ, obj="facility_import"),
+    "v1_agency_facility_imports_confirm_create": Op(API_AGENCY_OBJ, obj="facility_import"),
     # Integrations.
     "v1_webhooks_list": Op(API_FIRM),
     "v1_webhooks_create": Op(NOBODY),

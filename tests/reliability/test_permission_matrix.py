@@ -27,12 +27,20 @@ from django.utils.http import urlsafe_base64_encode
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from accounts import claims
 from accounts import services as accounts_services
+from accounts.models import AgencyMembership
+from agency.facilities import mapping
+from agency.facilities.services import facility_import_row
+from agency.services import review as review_services
+from agency.services import staff as agency_staff_services
 from exchanges import services as exchanges_services
 from exchanges.models import Notification
 from integrations import services as integrations_services
 from integrations.models import WebhookDelivery
+from matching.imports import services as import_services
 from symbiosis import health
+from tests.agency.facility_helpers import csv_bytes, satakunta_rows
 from tests.exchanges.factories import MatchFactory, terms
 from tests.factories import (
     AgencyFactory,
@@ -48,6 +56,7 @@ EXACT_DISTANCE = 41.937698921287065
 EXACT_SCORE = 0.8237
 MESSAGE = "Our weighbridge opens at 06:40 on weekdays"
 ATTACHMENT_NAME = "lab-report-fly-ash.pdf"
+DECISION_NOTE = "Check the ash's chloride content first"
 
 
 @dataclass
@@ -208,6 +217,36 @@ def world(owner, partner, outsider, reviewer, settings, tmp_path, mailoutbox):
         company=a.company, user=a.user, name="Gypsum nearby", params={"q": "gypsum"})
     notification = Notification.objects.filter(user=a.user).first()
     assert notification is not None, "the contact should have notified A's owner"
+    listing_import = import_services.import_job_preview(
+        kind="listings", user=a.user, company=a.company, file_name="listings.csv",
+        data=b"external_id;kind;title;ewc_code;quantity;unit\n"
+             b"ERP-9;offer;Grate ash from boiler four;10 01 01;40;t/month\n")
+
+    # The region's agency: the reviewer is made a manager, so the region persona reaches
+    # every agency page (staff, regions, invitations); the region is A's and B's.
+    agency = reviewer.agency
+    reviewer.role = AgencyMembership.Role.MANAGER
+    reviewer.save(update_fields=["role"])
+    region = agency.regions.get()
+    colleague = AgencyMembershipFactory(agency=agency,
+                                        user=UserFactory(email="colleague@agency.example"))
+    staff_invitation = agency_staff_services.staff_invite(
+        agency=agency, user=reviewer.user, email="new.reviewer@agency.example",
+        role=AgencyMembership.Role.REVIEWER)
+    # A lets the agency keep its listings (on-behalf edits), and the agency judged the pair.
+    accounts_services.agency_consent_grant(company=a.company, agency=agency, user=a.user)
+    decision = review_services.decision_record(
+        agency=agency, user=reviewer.user, offer=a.listing, want=b.listing, decision="hold",
+        text=DECISION_NOTE)
+    # Cold start: an unclaimed register profile in the region, its import job, a claim link.
+    register_rows = satakunta_rows(facilities=1)
+    facility = facility_import_row(row=mapping.facility_row_read(register_rows[-1]),
+                                   agency=agency, user=reviewer.user).facility
+    claims.company_set_claim_domain(company=facility.company, domain="plant.example")
+    [claim] = claims.company_claim_request(email="anna@plant.example")
+    facility_import = import_services.import_job_preview(
+        kind="facilities", user=reviewer.user, agency_id=agency.pk, file_name="eprtr.csv",
+        data=csv_bytes(register_rows))
 
     other_region = RegionFactory(name="Uusimaa", slug="uusimaa", min_lat=59.8, max_lat=60.7,
                                  min_lon=23.4, max_lon=26.0)
@@ -234,6 +273,19 @@ def world(owner, partner, outsider, reviewer, settings, tmp_path, mailoutbox):
         "ewc_code": {"code": "100102"},
         "verify_token": {"token": accounts_services.email_verification_link(user=a.user)
                          .rstrip("/").rsplit("/", 1)[-1]},
+        "import_job": {"pk": listing_import.pk},
+        "pair": {"offer": a.listing.pk, "want": b.listing.pk},
+        "firm": {"pk": a.company.pk},
+        "firm_listing": {"pk": a.company.pk, "listing_pk": a.listing.pk},
+        "region": {"pk": region.pk},
+        "agency": {"agency_id": agency.pk},
+        "staff_membership": {"pk": colleague.pk},
+        "staff_invitation": {"pk": staff_invitation.pk},
+        "staff_invitation_token": {"token": staff_invitation.token},
+        "facility_profile": {"pk": facility.company.pk},
+        "facility_import": {"pk": facility_import.pk},
+        "claim_token": {"token": claim.token},
+        "decision": {"pk": decision.pk},
         "reset": {"uidb64": urlsafe_base64_encode(force_bytes(a.user.pk)),
                   "token": default_token_generator.make_token(a.user)},
     }
@@ -248,6 +300,8 @@ def world(owner, partner, outsider, reviewer, settings, tmp_path, mailoutbox):
         "A's owner's e-mail": a.user.email,
         "the exact distance": str(EXACT_DISTANCE)[:7],
         "the exact score": str(EXACT_SCORE),
+        "the agency's note on A's pair": DECISION_NOTE,
+        "A's import file": "Grate ash from boiler four",
     }
     conversation = {
         "a message": MESSAGE,
@@ -272,8 +326,10 @@ def world(owner, partner, outsider, reviewer, settings, tmp_path, mailoutbox):
 
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
 # Where the portal sends someone a page is not for: a user without a firm is asked to
-# register one, agency staff without a firm go to their region's matches.
-SENT_AWAY_PATHS = ("/accounts/company/new/", "/portal/agency/")
+# register one, agency staff without a firm go to their agency's home (the review queue;
+# only that exact URL: an agency's POST that worked redirects to its other pages).
+SENT_AWAY_PATHS = ("/accounts/company/new/",)
+SENT_AWAY_URLS = ("/agency/",)
 
 
 def _outcome(response) -> str:
@@ -284,7 +340,9 @@ def _outcome(response) -> str:
         location = response.headers.get("Location", "")
         if any(location.startswith(p) for p in LOGIN_PATHS):
             return "L"
-        return "H" if any(location.startswith(p) for p in SENT_AWAY_PATHS) else "3"
+        if location in SENT_AWAY_URLS or any(location.startswith(p) for p in SENT_AWAY_PATHS):
+            return "H"
+        return "3"
     if 400 <= code < 500:
         return "4"
     return str(code)
@@ -427,7 +485,14 @@ def test_permission_matrix(world):
     # region's view of A's contact and agreement.
     assert {("exchanges:match_detail", "GET", "b"), ("v1_matches_retrieve", "GET", "b"),
             ("v1_matches_list", "GET", "b"), ("exchanges:contact_detail", "GET", "region"),
-            ("v1_agreements_list", "GET", "region")} <= read
+            ("v1_agreements_list", "GET", "region"),
+            # The agency's: its pair page and API for the region, lists for another region.
+            ("agency:pair", "GET", "region"), ("agency:firm_detail", "GET", "region"),
+            ("v1_agency_matches_retrieve", "GET", "region"),
+            ("v1_agency_contacts_retrieve", "GET", "region"),
+            ("agency:matches", "GET", "other"), ("agency:firms", "GET", "other"),
+            ("v1_agency_matches_list", "GET", "other"),
+            ("v1_agency_contacts_list", "GET", "other")} <= read
     print(f"permission matrix: {count} calls in {elapsed:.1f} s")  # noqa: T201
 
 
