@@ -209,6 +209,21 @@ def test_api_queue_filters_and_actions(reviewer, colleague, agency, match, steel
     assert api.get("/api/v1/agency/matches/", {"status": "introduced"}).json()["count"] == 1
 
 
+def test_api_gives_staff_score_and_distance_at_the_pages_precision_only(reviewer, partner,
+                                                                       owner):
+    """Exact values stay internal (DESIGN.md "Disclosure"): the API rounded as the queue
+    page does, not the metre-exact distance the permission matrix found in it."""
+    match = MatchFactory(offer=owner.listing, want=partner.listing,
+                         distance_km=41.937698921287065, score=0.8237,
+                         components={"material": 0.912345, "distance": 0.601234})
+    api = APIClient()
+    api.force_authenticate(reviewer.user)
+    for row in (api.get(f"/api/v1/agency/matches/{match.pk}/").json(),
+                api.get("/api/v1/agency/matches/").json()["results"][0]):
+        assert row["distance_km"] == 42.0 and row["score"] == 0.82
+        assert row["components"] == {"material": 0.91, "distance": 0.6}
+
+
 def test_api_bulk_gives_one_result_per_item(reviewer, match, steel):
     api = APIClient()
     api.force_authenticate(reviewer.user)
