@@ -310,6 +310,14 @@ def world(owner, partner, outsider, reviewer, settings, tmp_path, mailoutbox):
         "the API key": key_text,
         "the webhook secret": webhook.secret,
     }
+    # What only the region's agency knows: its staff, its invitations, the unclaimed
+    # register profile in its region (other firms never see an unclaimed firm's name).
+    of_the_region = {
+        "the region's unclaimed profile": facility.company.name,
+        "a colleague's e-mail": colleague.user.email,
+        "an invited reviewer's e-mail": staff_invitation.email,
+    }
+    secret_of_a |= of_the_region
     forbidden = {
         "anon": secret_of_a | conversation,
         "b": secret_of_a | conversation,
@@ -506,6 +514,23 @@ def test_leak_check_sees_what_a_party_may_see(world, outsider):
     found = _leaked(world["forbidden"]["b"], body)
     assert any("A's company name" in what for what in found)
     assert any("a message" in what for what in found)
+
+
+@pytest.mark.postgres
+def test_leak_check_sees_what_region_staff_may_see(world):
+    """Not blind on the agency's pages either: the region's staff read A's name, the
+    unclaimed profile and their colleagues, which another region's staff must not."""
+    client = Client()
+    client.force_login(world["users"]["region"])
+    objects = world["objects"]
+    found = []
+    for url in (reverse("agency:firm_detail", kwargs=objects["firm"]),
+                reverse("agency:facility_profiles"), reverse("agency:staff"),
+                f"/api/v1/agency/contacts/{objects['contact']['pk']}/"):
+        found += _leaked(world["forbidden"]["other"], _body(client.get(url)))
+    for what in ("A's company name", "the region's unclaimed profile", "a colleague's e-mail",
+                 "an invited reviewer's e-mail"):
+        assert any(what in item for item in found), (what, found)
 
 
 def test_outcome_reads_a_login_redirect_apart_from_other_redirects(client):
