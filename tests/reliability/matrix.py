@@ -20,8 +20,14 @@ A 5xx is always a failure.
 
 Personas: ``anon`` (not logged in), ``a`` (the owner of firm A, which owns every object the
 ids point at), ``b`` (the owner of firm B, whose want is matched with A's offer, no contact),
-``region`` (staff of the agency whose region holds A's site), ``other`` (staff of an agency
-of another region) and ``staff`` (platform staff: ``is_staff``, not a superuser, no firm).
+``region`` (a manager of the agency whose region holds A's site), ``other`` (a reviewer of
+an agency of another region; on the agency's pages and API it also names the region's
+agency with ``?agency=``, which must change nothing) and ``staff`` (platform staff:
+``is_staff``, not a superuser, no firm).
+
+Agency staff read the parties and stages of their region (a leaked message, attachment or
+price fails the walk); anything of the region (A's name, the unclaimed profile, the
+agency's staff and invitations) read by anyone but A and the region's staff fails it too.
 
 Pages are called with GET and with POST (an empty form), API operations with their own
 method (an empty JSON body). Each request runs in a transaction that is rolled back, so no
