@@ -275,7 +275,7 @@ REST_FRAMEWORK = {
         "api-token": "20/minute",
         "ewc-suggest": "120/minute",
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "symbiosis.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "symbiosis.api.errors.exception_handler",
     # Throttles count by the address symbiosis.clientip trusts (None would take
     # X-Forwarded-For from the client).
@@ -309,6 +309,11 @@ SPECTACULAR_SETTINGS = {
     # Input and output serializers differ where the API says so; these keep
     # request and response shapes apart where one serializer serves both (sites).
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error answers every endpoint may give (symbiosis.api.schema), after the enums.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "symbiosis.api.schema.add_common_error_responses",
+    ],
 }
 
 # LOG_FORMAT: "text" (default) or "json", one object per line (symbiosis.logs).

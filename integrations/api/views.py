@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from integrations import selectors as integration_selectors
@@ -167,14 +170,19 @@ class ExternalListingView(_CompanyView):
     @extend_schema(operation_id="listings_external_replace",
                    summary="Replace (or create) a listing by external id",
                    description="Creates the listing (201) when no listing has this external "
-                               "id yet; the `external_id` in the body, if any, must be the "
-                               "path's.",
+                               "id yet. The path's external id is the listing's: an "
+                               "`external_id` in the body is ignored.",
                    request=ListingInputSerializer,
                    responses={200: ListingSerializer, 201: ListingSerializer,
                               400: ERRORS[400], 401: ERRORS[401], 403: ERRORS[403]})
     def put(self, request, external_id: str) -> Response:
+        if not isinstance(request.data, Mapping):
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [
+                _("Send one listing as a JSON object.")]})
         listing = self._get(external_id)
-        data = {**request.data, "external_id": external_id}
+        # A copy keeps a form's QueryDict a QueryDict (one value per field).
+        data = request.data.copy()
+        data["external_id"] = external_id
         serializer = ListingInputSerializer(
             instance=listing, data=data, context={"company": self.company, "request": request}
         )

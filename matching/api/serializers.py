@@ -200,6 +200,11 @@ class ListingSerializer(serializers.ModelSerializer):
     match_count = serializers.IntegerField(
         help_text=_("Matches you can see (dismissed ones are not counted).")
     )
+    # Declared so the schema says what the rows hold: both may be empty (not given).
+    unit = serializers.ChoiceField(choices=Listing.Unit.choices, allow_blank=True,
+                                   read_only=True)
+    physical_state = serializers.ChoiceField(choices=Listing.PhysicalState.choices,
+                                             allow_blank=True, read_only=True)
 
     class Meta:
         model = Listing
@@ -395,13 +400,30 @@ class CategorySerializer(serializers.Serializer):
     parent = serializers.CharField(allow_blank=True)
 
 
+# A field's errors: its messages, or for nested input the same by key (an object) or by
+# position (a list of objects, one per item, empty where the item is valid).
+FIELD_ERRORS_SCHEMA = {
+    "anyOf": [
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "object", "additionalProperties": True},
+        {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+    ],
+}
+
+
+@extend_schema_field(FIELD_ERRORS_SCHEMA)
+class FieldErrorsField(serializers.JSONField):
+    pass
+
+
 class ErrorBodySerializer(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField(help_text=_("invalid, not_found, not_authenticated, …"))
     message = serializers.CharField()
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text=_("Field name → messages (non_field_errors for the whole object)."),
+        child=FieldErrorsField(),
+        help_text=_("Field name → messages (non_field_errors for the whole object); nested "
+                    "input nests them: {\"listings\": {\"0\": [\"…\"]}}."),
     )
 
 

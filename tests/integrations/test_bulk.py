@@ -153,3 +153,11 @@ def test_the_portal_form_takes_a_rate_and_names_the_accepted_forms(client, owner
     bad = client.post(reverse("matching:listing_create"), {**form, "unit": "tons per moon"})
     assert bad.status_code == 200
     assert "t/month" in bad.content.decode()
+
+
+def test_replacing_by_external_id_with_a_list_body_is_400(owner_key):
+    client, _key, _text = owner_key
+    url = reverse("api:listing-external", args=["ERP-9"])
+    response = client.put(url, [None, None], format="json")
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()["error"]["fields"]
