@@ -18,7 +18,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency, Company, User
-from exchanges import permissions
+from exchanges import events, permissions
 from exchanges.models import (
     Agreement,
     Attachment,
@@ -142,6 +142,7 @@ def contact_request(
     _audit(contact, "request", "", user, company)
     notify_other(contact=contact, actor_company_id=company.id, kind=Kind.CONTACT_REQUESTED,
                  template=_("A firm asks to get in touch about your listing “%(title)s”."))
+    events.contact_announce(event=events.CONTACT_REQUESTED, contact=contact)
     return contact
 
 
@@ -176,6 +177,7 @@ def contact_accept(*, contact: Contact, user: User) -> Contact:
     _audit(locked, "accept", Contact.State.REQUESTED, user, company)
     notify_other(contact=locked, actor_company_id=company.id, kind=Kind.CONTACT_ANSWERED,
                  template=_("Your request about “%(title)s” was accepted."))
+    events.contact_announce(event=events.CONTACT_ACCEPTED, contact=locked)
     return _refresh(contact, locked)
 
 
