@@ -45,12 +45,17 @@ def external_id_taken(*, company: Company, external_id: str, exclude_pk: int | N
     return clash.exists()
 
 
+def validate_external_id_format(*, external_id: str) -> None:
+    """1 to 100 letters, digits and ``._:-`` (blank: no external id)."""
+    if external_id and not re.fullmatch(EXTERNAL_ID_PATTERN, external_id):
+        raise ValidationError({"external_id": EXTERNAL_ID_FORMAT_MESSAGE}, code="format")
+
+
 def validate_external_id(*, company: Company, external_id: str, exclude_pk: int | None = None
                          ) -> None:
     """A company's external ids (its own system's keys) are unique among its listings,
     1 to 100 letters, digits and ``._:-``."""
-    if external_id and not re.fullmatch(EXTERNAL_ID_PATTERN, external_id):
-        raise ValidationError({"external_id": EXTERNAL_ID_FORMAT_MESSAGE}, code="format")
+    validate_external_id_format(external_id=external_id)
     if external_id_taken(company=company, external_id=external_id, exclude_pk=exclude_pk):
         raise ValidationError({"external_id": EXTERNAL_ID_MESSAGE}, code="unique")
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.selectors import site_list_for_company
 from integrations import selectors as integration_selectors
 from integrations import services as integration_services
 from integrations.api.serializers import (
@@ -96,7 +97,10 @@ class BulkListingView(_CompanyView):
         results: list[dict] = []
         valid: list[tuple[int, services.BulkItem]] = []
         seen: set[str] = set()
-        context = {"company": self.company, "request": request}
+        sites = {site.pk: site for site in site_list_for_company(company=self.company)}
+        context = {"company": self.company, "request": request, "sites": sites,
+                   "external_ids_checked": True}
+        creating = ListingInputSerializer(context=context)
         for index, item in enumerate(items):
             external_id = ids[index]
             row = {"external_id": external_id or None, "id": None, "result": "error",
@@ -110,18 +114,28 @@ class BulkListingView(_CompanyView):
                 continue
             seen.add(external_id)
             instance = existing.get(external_id)
-            serializer = ListingInputSerializer(instance=instance, data=item, context=context)
-            if not serializer.is_valid():
-                row["errors"] = _flat(serializer.errors)
+            try:
+                if instance is None:
+                    # New items share one serializer: building its fields from the model
+                    # cost more than validating an item.
+                    data = creating.run_validation(item)
+                else:
+                    serializer = ListingInputSerializer(instance=instance, data=item,
+                                                        context=context)
+                    serializer.is_valid(raise_exception=True)
+                    data = serializer.validated_data
+            except ValidationError as exc:
+                row["errors"] = _flat(exc.detail if isinstance(exc.detail, dict)
+                                      else {"non_field_errors": exc.detail})
                 if instance is not None:
                     row["id"] = instance.pk
                 continue
-            valid.append((index, services.BulkItem(instance, serializer.validated_data)))
+            valid.append((index, services.BulkItem(instance, data)))
         failed = any(row["errors"] for row in results)
         with transaction.atomic():
             outcomes = services.listing_save_many(
                 company=self.company, user=request.user, items=[i for _, i in valid],
-                atomic=atomic,
+                atomic=atomic, sites=sites,
             )
             failed = failed or any(o.result == services.bulk.ERROR for o in outcomes)
             if atomic and failed:

@@ -114,6 +114,22 @@ class CompanySiteField(serializers.PrimaryKeyRelatedField):
             return Site.objects.none()
         return site_list_for_company(company=company)
 
+    def to_internal_value(self, data):
+        # A bulk submission looks the company's sites up once (context["sites"], by id)
+        # rather than once per item.
+        sites = self.context.get("sites")
+        if sites is None:
+            return super().to_internal_value(data)
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(str(data))
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if pk not in sites:
+            self.fail("does_not_exist", pk_value=data)
+        return sites[pk]
+
 
 # --- listings -------------------------------------------------------------------------
 
@@ -164,7 +180,14 @@ class ListingInputSerializer(serializers.ModelSerializer):
 
     def validate_external_id(self, value: str) -> str:
         company = self.context.get("company")
-        if company is not None:
+        if self.context.get("external_ids_checked"):
+            # The bulk view looked the batch's ids up at once: whether each is known
+            # decides create or update, so only the format is left to check.
+            try:
+                rules.validate_external_id_format(external_id=value)
+            except DjangoValidationError as exc:
+                raise _field_errors(exc, "external_id") from None
+        elif company is not None:
             try:
                 rules.validate_external_id(
                     company=company, external_id=value,

@@ -16,8 +16,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Company, User
+from accounts.models import Company, Site, User
 from matching.models import Listing
+from matching.services import bulk_insert
 from matching.services.listings import listing_create, listing_update
 
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
@@ -57,17 +58,47 @@ def _messages(exc: ValidationError) -> dict[str, list[str]]:
     return {"non_field_errors": exc.messages}
 
 
+def _create_fast(company: Company, user: User | None, items: Sequence[BulkItem],
+                 sites: Mapping[int, Site]) -> dict[int, BulkOutcome] | None:
+    """Outcomes of the new items by position, written with one INSERT
+    (``bulk_insert``); None when a concurrent write got in the way (nothing written)."""
+    outcomes: dict[int, BulkOutcome] = {}
+    built: list[tuple[int, Listing]] = []
+    for index, item in enumerate(items):
+        if item.listing is not None:
+            continue
+        try:
+            built.append((index, bulk_insert.listing_build(
+                company=company, user=user, sites=sites, data=item.data)))
+        except ValidationError as exc:
+            outcomes[index] = BulkOutcome(None, ERROR, _messages(exc))
+    try:
+        bulk_insert.listing_insert_many(listings=[listing for _i, listing in built])
+    except bulk_insert.Contended:
+        return None
+    for index, listing in built:
+        outcomes[index] = BulkOutcome(listing, CREATED)
+    return outcomes
+
+
 @transaction.atomic
 def listing_save_many(
-    *, company: Company, user: User | None, items: Sequence[BulkItem], atomic: bool = False
+    *, company: Company, user: User | None, items: Sequence[BulkItem], atomic: bool = False,
+    sites: Mapping[int, Site] | None = None,
 ) -> list[BulkOutcome]:
     """Create or update each item; one rematch for all that changed, queued after commit.
 
     With ``atomic``, any failed item rolls the whole batch back (the outcomes still say
-    what each item would have been).
+    what each item would have been). Given the company's ``sites`` (by id), and the
+    items' stored listings already looked up by the caller, new items are checked in
+    memory and inserted at once (``matching.services.bulk_insert``).
     """
+    created = _create_fast(company, user, items, sites) if sites is not None else None
     outcomes: list[BulkOutcome] = []
-    for item in items:
+    for index, item in enumerate(items):
+        if created is not None and index in created:
+            outcomes.append(created[index])
+            continue
         if item.listing is not None and _same(item.listing, item.data):
             outcomes.append(BulkOutcome(item.listing, UNCHANGED))
             continue
