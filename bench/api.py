@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -162,6 +163,7 @@ def post_all(base: str, batches: list[tuple[str, list[dict]]], *, clients: int) 
                 with lock:
                     errors.append(repr(exc))
                 return
+            print(f"batch of {len(items)}: {elapsed:.2f} s", file=sys.stderr, flush=True)
             with lock:
                 timings.append(elapsed)
                 for row in answer["results"]:
@@ -271,6 +273,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.argv = argv
 
+    # A terminated run still stops its server and worker (the finally blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     os.environ["REDIS_URL"] = args.redis_url
     os.environ["CELERY_BROKER_URL"] = args.redis_url
     os.environ.setdefault("MATCH_MODEL_DIR", tempfile.mkdtemp(prefix="bench-api-models-"))

@@ -221,6 +221,9 @@ MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, available_cpus()), minimum=1
 # Listings saved this long before a model's snapshot are matched as if saved after it
 # (covers transactions still open while the snapshot was read, and clock skew).
 MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)
+# A bulk batch holding at least this share of the active listings is matched by one full
+# rematch rather than listing by listing (matching.services.batchmatch).
+MATCH_BATCH_FULL_FRACTION = env_float("MATCH_BATCH_FULL_FRACTION", 0.05, minimum=0.0)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 
 # Exchanges: contact requests lapse after this many days; thread attachments' limits.

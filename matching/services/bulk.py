@@ -8,6 +8,7 @@ batch wrote is queued once, after commit, as one task.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,7 +19,7 @@ from django.db import transaction
 
 from accounts.models import Company, Site, User
 from matching.models import Listing
-from matching.services import bulk_insert
+from matching.services import batchmatch, bulk_insert
 from matching.services.listings import listing_create, listing_update
 
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
@@ -126,15 +127,16 @@ def listing_save_many(
 
 
 def listing_queue_rematch_many(*, listing_ids: Sequence[int]) -> None:
-    """Queue one task matching all these listings once the transaction commits."""
+    """Queue one task matching all these listings once the transaction commits, stamped
+    with the time of the commit (``matching.services.batchmatch``)."""
     from matching.tasks import match_listings
 
-    match_listings.delay_on_commit(list(listing_ids))
+    ids = list(listing_ids)
+    transaction.on_commit(lambda: match_listings.delay(ids, time.time()))
 
 
-def listing_rematch_many(*, listing_ids: Sequence[int]) -> int:
-    """Match each listing against the current model (one task for a batch). Returns how
-    many were still there."""
-    from matching.services.rematch import listing_rematch
-
-    return sum(listing_rematch(listing_id=pk) is not None for pk in listing_ids)
+def listing_rematch_many(*, listing_ids: Sequence[int], queued_at: float | None = None
+                         ) -> int:
+    """Match one batch's listings: listing by listing, or one full rematch when the batch
+    is a large part of the region (``matching.services.batchmatch``)."""
+    return batchmatch.listing_match_batch(listing_ids=listing_ids, queued_at=queued_at)
