@@ -13,10 +13,11 @@ sector and an area and its quantity is as its owner chose to show it; from accep
 its name shows. Agreement and delivery events come after acceptance; they carry ids and
 states, never prices or terms (the client reads those through the API, as a party).
 
-A higher app announces its own events through the same signal (it may import
-exchanges): the agency app sends ``introduction.created`` with
-``company_event_announce(event="introduction.created", notices=[(company_id, data), …])``
-and integrations adds the name to ``WebhookEndpoint.Event``; nothing here changes.
+An agency's introduction is a contact made here (``contact_introduce``), so it is
+announced here too: ``introduction.created`` to both firms, naming the agency and, as
+any contact before both firms accept, not the other firm. A higher app with events of
+its own sends them through the same signal (``company_event_announce``) and integrations
+adds their names to ``WebhookEndpoint.Event``.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ CONTACT_ACCEPTED = "contact.accepted"
 AGREEMENT_PROPOSED = "agreement.proposed"
 AGREEMENT_SIGNED = "agreement.signed"
 DELIVERY_RECORDED = "delivery.recorded"
+INTRODUCTION_CREATED = "introduction.created"
 EVENTS = (CONTACT_REQUESTED, CONTACT_ACCEPTED, AGREEMENT_PROPOSED, AGREEMENT_SIGNED,
-          DELIVERY_RECORDED)
+          DELIVERY_RECORDED, INTRODUCTION_CREATED)
 
 company_event = Signal()
 
@@ -84,6 +86,7 @@ def _contact_side(contact: Contact, company_id: int) -> dict[str, Any]:
         "state": contact.state,
         "stage": contact.stage,
         "role": "requester" if company_id == contact.requester_id else "recipient",
+        "introduced_by": contact.introduced_by.name if contact.introduced_by_id else None,
         "listing": _listing_ref(own),
         "counterpart": counterpart,
     }

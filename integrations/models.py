@@ -66,6 +66,8 @@ class WebhookEndpoint(models.Model):
         AGREEMENT_PROPOSED = "agreement.proposed", "agreement.proposed"
         AGREEMENT_SIGNED = "agreement.signed", "agreement.signed"
         DELIVERY_RECORDED = "delivery.recorded", "delivery.recorded"
+        # An agency's introduction (a contact both firms must accept), to each firm.
+        INTRODUCTION_CREATED = "introduction.created", "introduction.created"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(_("URL"), max_length=500)

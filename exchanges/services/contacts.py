@@ -184,6 +184,7 @@ def contact_introduce(*, agency: Agency, user: User, offer: Listing, want: Listi
                  "accept to get in touch.") % {"agency": agency.name}
     notify_other(contact=contact, actor_company_id=None, kind=Kind.CONTACT_REQUESTED,
                  template=template)
+    events.contact_announce(event=events.INTRODUCTION_CREATED, contact=contact)
     return contact
 
 

@@ -181,3 +181,22 @@ def test_another_firm_cannot_enable_an_endpoint(owner, outsider, client):
     assert anonymous.status_code == 302 and "login" in anonymous["Location"]
     endpoint.refresh_from_db()
     assert endpoint.disabled_at is not None
+
+
+def test_an_introduction_reaches_both_firms_naming_the_agency_not_the_other_firm(
+        owner, partner, reviewer):
+    with Receiver() as mine, Receiver() as theirs:
+        _listen(owner, mine, events=["introduction.created"])
+        _listen(partner, theirs, events=["introduction.created"])
+        contact = exchange_services.contact_introduce(
+            agency=reviewer.agency, user=reviewer.user, offer=owner.listing,
+            want=partner.listing, message="You two should talk about fly ash.")
+    assert all(r["valid"] for r in mine.received + theirs.received)
+    [told] = _bodies(mine, "introduction.created")
+    [other] = _bodies(theirs, "introduction.created")
+    assert told["contact_id"] == other["contact_id"] == contact.pk
+    assert told["introduced_by"] == other["introduced_by"] == reviewer.agency.name
+    assert {told["role"], other["role"]} == {"requester", "recipient"}
+    assert told["counterpart"]["company"] is None and other["counterpart"]["company"] is None
+    raw = json.dumps(mine.received)
+    assert partner.company.name not in raw and partner.site.name not in raw
