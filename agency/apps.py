@@ -11,10 +11,12 @@ class AgencyConfig(AppConfig):
     def ready(self) -> None:
         # Firms see "reviewed by the agency" on a match; matching reads it through this
         # hook, since matching cannot import agency.
-        from agency.selectors import reviewed_pairs
-        from matching import reviews
+        from agency.selectors import on_behalf_entries, reviewed_pairs
+        from matching import authorship, reviews
 
         reviews.register_review_source(reviewed_pairs)
+        # Firms see on their listing page which agency entered or edited it for them.
+        authorship.register_authorship_source(on_behalf_entries)
 
         # The register import is a kind of matching's one import machinery.
         from agency.facilities.importer import FacilitiesImporter

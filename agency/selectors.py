@@ -550,3 +550,18 @@ def staff_activity(*, agency: Agency, user_id: int | str | None = None, kind: st
                                     pair=(r.offer_id, r.want_id)))
     rows.sort(key=lambda row: row.at, reverse=True)
     return rows
+
+
+def on_behalf_entries(listing_id: int):
+    """The listing's entries by agency staff on the firm's behalf, oldest first (the
+    source ``matching.authorship`` reads for the firm's listing page)."""
+    from matching.authorship import OnBehalfEntry
+
+    actions = (StaffAction.objects.filter(
+        listing_id=listing_id,
+        kind__in=[StaffAction.Kind.LISTING_CREATED, StaffAction.Kind.LISTING_UPDATED])
+        .select_related("agency", "user").order_by("at", "id"))
+    return [OnBehalfEntry(agency=a.agency.name,
+                          person=a.user.get_full_name() if a.user else "",
+                          created=a.kind == StaffAction.Kind.LISTING_CREATED, at=a.at)
+            for a in actions]

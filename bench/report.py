@@ -1,7 +1,8 @@
 """Benchmark results into the docs: ``python -m bench.report``.
 
 Reads ``bench/results/matching-*.json`` (``python -m bench.matching --save``, one file per
-size) and ``bench/results/workers-*.json`` (``python -m bench.workers --save``), draws
+size), ``bench/results/workers-*.json`` (``python -m bench.workers --save``) and
+``bench/results/api-*.json`` (``python -m bench.api --save``), draws
 ``docs/img/matching-time.png`` and rewrites the part of ``docs/performance.md`` between
 the markers ``<!-- results:start -->`` and ``<!-- results:end -->``. The rest of that page
 (targets, method) is written by hand; the round-by-round history is in
@@ -14,6 +15,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,7 +143,24 @@ def _growth(results: list[dict]) -> str:
             "(1.00 is linear).")
 
 
-def section(matching: list[dict], workers: list[dict], *, image: str) -> str:
+def api_table(results: list[dict]) -> list[str]:
+    rows = []
+    for r in results:
+        rows.append([
+            _cell(r["listings"]), f"{_cell(r['batches'])} × {_cell(r['batch'])}",
+            _cell(r["clients"]), _cell(r["accepted_per_s"]), _cell(r["post_wall_s"]),
+            _cell(r["batch_p50_ms"]), _cell(r["matched_after_last_batch_s"]),
+            _cell(r["listings_with_matches"]), _cell(r["matches"]),
+            " / ".join(f"{x:.1f}" for x in r.get("load_before", [])[:1]
+                       + r.get("load_after", [])[:1]) or "–",
+        ])
+    return _table(["listings", "batches", "clients", "accepted /s", "posting (s)",
+                   "batch p50 (ms)", "matched after last batch (s)", "listings with matches",
+                   "matches", "load before / after"], rows)
+
+
+def section(matching: list[dict], workers: list[dict], *, image: str,
+            api: Sequence[dict] = ()) -> str:
     """The Markdown between the markers."""
     lines = ["## Results", "",
              "Written by `python -m bench.report` from `bench/results/*.json`: rerun the",
@@ -164,10 +183,20 @@ def section(matching: list[dict], workers: list[dict], *, image: str) -> str:
                   "matches are written, the fit included (it runs in the workers); worker",
                   "start-up is not counted.", ""]
         lines += workers_table(workers) + ["", f"Machine: {_machine(workers)}.", ""]
-    commands = [r["command"] for r in matching + workers if r.get("command")]
+    if api:
+        lines += ["### API bulk submission (`python -m bench.api`)", "",
+                  "Batches of listings posted to `POST /api/v1/listings/bulk/` on a gunicorn",
+                  "server on loopback (company API keys); accepted per second counts the",
+                  "items answered `created` (committed) over the time from the first request",
+                  "to the last answer. Matched after last batch: until a Celery worker on",
+                  "Redis finished every batch's matching task. The load average (1 min) of",
+                  "the machine before and after the run is recorded: the machine may be",
+                  "shared.", ""]
+        lines += api_table(list(api)) + ["", f"Machine: {_machine(list(api))}.", ""]
+    commands = [r["command"] for r in [*matching, *workers, *api] if r.get("command")]
     if commands:
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
-    if not matching and not workers:
+    if not matching and not workers and not api:
         lines += ["No results yet: run `make bench`.", ""]
     return "\n".join(lines)
 
@@ -192,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
 
     matching = load_results(args.results, "matching")
     workers = load_results(args.results, "workers")
+    api = load_results(args.results, "api")
     if matching:
         plot_matching(matching, args.image)
     image = Path(args.image).resolve()
@@ -200,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError:
         link = image.as_posix()
     doc = Path(args.doc).read_text()
-    Path(args.doc).write_text(rewrite(doc, section(matching, workers, image=link)))
+    Path(args.doc).write_text(rewrite(doc, section(matching, workers, image=link, api=api)))
     print(f"{args.doc}: {len(matching)} matching and {len(workers)} workers results"
           + (f"; {args.image}" if matching else ""), file=sys.stderr)
 

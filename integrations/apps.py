@@ -8,6 +8,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
+        from exchanges import events as exchange_events
         from integrations import subscribers
         from matching import events
 
@@ -15,3 +16,5 @@ class IntegrationsConfig(AppConfig):
                                      dispatch_uid="integrations.match_events")
         events.matches_changed.connect(subscribers.send_matches_changed,
                                        dispatch_uid="integrations.matches_changed")
+        exchange_events.company_event.connect(subscribers.send_company_event,
+                                              dispatch_uid="integrations.company_event")

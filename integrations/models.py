@@ -60,6 +60,14 @@ class WebhookEndpoint(models.Model):
         MATCH_CREATED = "match.created", "match.created"
         MATCH_UPDATED = "match.updated", "match.updated"
         MATCHES_CHANGED = "matches.changed", "matches.changed"
+        # Announced by exchanges (exchanges.events), one per firm of the pair.
+        CONTACT_REQUESTED = "contact.requested", "contact.requested"
+        CONTACT_ACCEPTED = "contact.accepted", "contact.accepted"
+        AGREEMENT_PROPOSED = "agreement.proposed", "agreement.proposed"
+        AGREEMENT_SIGNED = "agreement.signed", "agreement.signed"
+        DELIVERY_RECORDED = "delivery.recorded", "delivery.recorded"
+        # An agency's introduction (a contact both firms must accept), to each firm.
+        INTRODUCTION_CREATED = "introduction.created", "introduction.created"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(_("URL"), max_length=500)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -182,16 +183,45 @@ def webhook_deliver(*, delivery_id: int) -> None:
         return
     failing_since = endpoint.failing_since or now
     if now - failing_since >= FAILING_FOR:
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        disabled = WebhookEndpoint.objects.filter(pk=endpoint.pk, disabled_at__isnull=True
+                                                  ).update(
             disabled_at=now,
             disabled_reason=_("Disabled after failing for a day (last: %s).")
             % str(status or error)[:200],
         )
+        if disabled:
+            _notice_disabled(endpoint)
         return
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=failing_since)
     if delivery.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
         countdown = settings.WEBHOOK_RETRY_BASE_S * 2 ** (delivery.attempts - 1)
         deliver_webhook.apply_async((delivery.pk,), countdown=countdown)
+
+
+def _notice_disabled(endpoint: WebhookEndpoint) -> None:
+    """Tell the company's owners by e-mail (after commit) that an endpoint was disabled;
+    the portal's webhooks page shows it too, with a button to enable it again."""
+    owners = list(User.objects.filter(
+        memberships__company_id=endpoint.company_id, memberships__role=Membership.Role.OWNER,
+        is_active=True).values_list("email", flat=True).distinct())
+    if not owners:
+        return
+    subject = _("Symbiosis: webhook endpoint disabled")
+    body = _("Deliveries to %(url)s have failed for a day, so the endpoint is disabled and "
+             "nothing more is sent to it. Fix the receiver, then enable it again on the "
+             "Webhooks page of your company (undelivered events can be sent again from "
+             "there).") % {"url": endpoint.url}
+    transaction.on_commit(lambda: send_mail(subject, body, None, owners))
+
+
+def webhook_endpoint_enable(*, endpoint: WebhookEndpoint, user: User) -> WebhookEndpoint:
+    """Enable a disabled endpoint again (owners): deliveries resume with new events."""
+    _require_owner(user=user, company=endpoint.company)
+    endpoint.disabled_at = None
+    endpoint.failing_since = None
+    endpoint.disabled_reason = ""
+    endpoint.save(update_fields=["disabled_at", "failing_since", "disabled_reason"])
+    return endpoint
 
 
 def api_key_action_record(*, key: ApiKey, method: str, path: str, status: int) -> None:

@@ -1,5 +1,5 @@
-"""Integrations' answers to what matching announces (connected in IntegrationsConfig.ready):
-webhook deliveries to the companies concerned."""
+"""Integrations' answers to what matching and exchanges announce (connected in
+IntegrationsConfig.ready): webhook deliveries to the companies concerned."""
 
 from __future__ import annotations
 
@@ -40,3 +40,10 @@ def send_matches_changed(*, listing_ids: list[int], **kwargs) -> None:
     for company_id, listings in per_company.items():
         services.webhook_event_send(company_id=company_id, event="matches.changed",
                                     data={"listings": listings})
+
+
+def send_company_event(*, event: str, company_id: int, data: dict, **kwargs) -> None:
+    """An event exchanges (or an app above it) announced to one firm, as announced: the
+    data already follows the disclosure rules. Unknown names are not sent."""
+    if event in WebhookEndpoint.Event.values:
+        services.webhook_event_send(company_id=company_id, event=event, data=data)

@@ -90,3 +90,14 @@ def webhook_replay(request: HttpRequest, pk: int, *, company: Company) -> HttpRe
     services.webhook_delivery_replay(delivery=delivery, user=request.user)
     messages.success(request, _("Sent again."))
     return redirect("integrations:webhooks")
+
+
+@company_required
+@require_POST
+def webhook_enable(request: HttpRequest, pk: int, *, company: Company) -> HttpResponse:
+    endpoint = get_object_or_404(
+        selectors.webhook_endpoint_list_for_company(company=company), pk=pk
+    )
+    services.webhook_endpoint_enable(endpoint=endpoint, user=request.user)
+    messages.success(request, _("The endpoint is enabled again."))
+    return redirect("integrations:webhooks")

@@ -23,9 +23,10 @@ def match_listing(listing_id: int) -> int | None:
 
 
 @shared_task(name="matching.tasks.match_listings", **_RETRY)
-def match_listings(listing_ids: list[int]) -> int:
-    """Match the listings of one bulk submission, as one task (idempotent)."""
-    return services.listing_rematch_many(listing_ids=listing_ids)
+def match_listings(listing_ids: list[int], queued_at: float | None = None) -> int:
+    """Match the listings of one bulk submission, as one task (idempotent); ``queued_at``:
+    when the batch committed (a later full rematch covers it)."""
+    return services.listing_rematch_many(listing_ids=listing_ids, queued_at=queued_at)
 
 
 @shared_task(name="matching.tasks.match_pending", **_RETRY)

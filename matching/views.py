@@ -21,7 +21,7 @@ from accounts.forms import add_service_errors
 from accounts.models import Company
 from accounts.selectors import site_list_for_company
 from accounts.views import company_required
-from matching import catalogue, reviews, selectors, services, suggestions
+from matching import authorship, catalogue, reviews, selectors, services, suggestions
 from matching.engine import UNITS
 from matching.forms import (
     EWC_DATALIST_ID,
@@ -328,6 +328,7 @@ def listing_detail(request: HttpRequest, pk: int, *, company: Company) -> HttpRe
         "rows": _match_rows(list(page), company, dismissable=True),
         "status_actions": STATUS_ACTIONS.get(listing.status, []),
         "is_energy": listing.physical_state == Listing.PhysicalState.ENERGY,
+        "on_behalf": authorship.on_behalf_entries(listing_id=listing.pk),
     }
     return render(request, "matching/listing_detail.html", context)
 

@@ -236,6 +236,9 @@ MATCH_PROCESSES = env_int("MATCH_PROCESSES", min(4, available_cpus()), minimum=1
 # Listings saved this long before a model's snapshot are matched as if saved after it
 # (covers transactions still open while the snapshot was read, and clock skew).
 MATCH_DELTA_MARGIN_S = env_float("MATCH_DELTA_MARGIN_S", 60.0, minimum=0.0)
+# A bulk batch holding at least this share of the active listings is matched by one full
+# rematch rather than listing by listing (matching.services.batchmatch).
+MATCH_BATCH_FULL_FRACTION = env_float("MATCH_BATCH_FULL_FRACTION", 0.05, minimum=0.0)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 # The learned ranker (docs/matching.md §10): fitted only from this many labelled pairs
 # (fewer: the hand-set weights), and retrained when this many were labelled since the
@@ -301,7 +304,7 @@ REST_FRAMEWORK = {
         "api-token": "20/minute",
         "ewc-suggest": "120/minute",
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "symbiosis.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "symbiosis.api.errors.exception_handler",
     # Throttles count by the address symbiosis.clientip trusts (None would take
     # X-Forwarded-For from the client).
@@ -349,6 +352,11 @@ SPECTACULAR_SETTINGS = {
         "AgencyDecisionReasonEnum": "agency.models.review.Decision.Reason",
         "AgencyReviewStatusEnum": "agency.selectors.STATUSES",
     },
+    # The error answers every endpoint may give (symbiosis.api.schema), after the enums.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "symbiosis.api.schema.add_common_error_responses",
+    ],
 }
 
 # LOG_FORMAT: "text" (default) or "json", one object per line (symbiosis.logs).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import add_service_errors
-from accounts.models import Agency, Region
+from accounts.models import Agency, Region, Site
 from agency import selectors
 from agency.forms import RegionForm
 from agency.services import regions as services
@@ -76,12 +77,14 @@ def region_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                                                "radius_km": 25}
     form = RegionForm(request.POST or None, request.FILES or None, initial=initial)
     preview = None
+    located: list = []
     if request.method == "POST":
         if not context["is_manager"]:
             raise PermissionDenied(_("Only a manager of the agency can change its regions."))
         if form.is_valid():
             try:
                 shape = _shape(form)
+                located = list(shape.towns)
                 if "preview" in request.POST:
                     preview = services.region_preview(shape=shape,
                                                       country=form.cleaned_data["country"])
@@ -97,8 +100,20 @@ def region_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 add_service_errors(form, exc, field_map={"shape": "shape"})
     return render(request, "agency/region_form.html", {
         **context, "region": region, "form": form, "preview": preview,
-        "boundary_json": json.dumps(region.boundary) if region and region.boundary else "",
+        "map_data": {**_map_data(agency), "towns": located},
+        "tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     })
+
+
+MAP_SITES = 3000
+
+
+def _map_data(agency: Agency) -> dict:
+    """Sites of the agency's regions, as dots to draw a boundary around (coordinates
+    rounded to about 100 m: the drawing needs no more)."""
+    sites = (Site.objects.filter(regions__in=selectors.region_list_for_agency(agency=agency))
+             .distinct().values_list("latitude", "longitude")[:MAP_SITES])
+    return {"sites": [[round(lat, 3), round(lon, 3)] for lat, lon in sites]}
 
 
 def _regions_url() -> str:

@@ -54,6 +54,8 @@ class _Base(KnownQueryParamsMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, KeyScope]
     # A company API key writes here with the "exchanges" scope (symbiosis.api.scopes).
     key_scope = "exchanges"
+    # Ids are numbers: anything else matches no route (a 404), never a lookup that fails.
+    lookup_value_regex = "[0-9]+"
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     pagination_class = PageNumberPagination
     # Nested lists, paginated as the top-level ones (GET only; a POST reads no query).
@@ -76,10 +78,18 @@ class _Base(KnownQueryParamsMixin, viewsets.GenericViewSet):
     block=extend_schema(request=None),
     decline=extend_schema(request=s.DeclineSerializer),
     stop=extend_schema(request=s.StopSerializer),
-    messages=extend_schema(request=s.MessageInSerializer,
-                           responses=s.MessageOutSerializer(many=True)),
-    attachments=extend_schema(request={"multipart/form-data": s.AttachmentInSerializer},
-                              responses=s.AttachmentOutSerializer(many=True)),
+    # GET lists (paginated), POST adds one (201): the two methods of one action.
+    messages=[extend_schema(methods=["GET"], filters=False,
+                      responses=s.MessageOutSerializer(many=True)),
+              extend_schema(methods=["POST"], request=s.MessageInSerializer,
+                            responses={201: s.MessageOutSerializer})],
+    attachments=[
+        extend_schema(methods=["GET"], filters=False,
+                      responses=s.AttachmentOutSerializer(many=True)),
+        extend_schema(methods=["POST"],
+                      request={"multipart/form-data": s.AttachmentInSerializer},
+                      responses={201: s.AttachmentOutSerializer}),
+    ],
     feasibility=extend_schema(request=s.FeasibilityInSerializer,
                               responses=s.FeasibilityOutSerializer),
 )
@@ -199,9 +209,13 @@ class ContactViewSet(_Base):
     sign=extend_schema(request=s.SignSerializer),
     withdraw=extend_schema(request=s.ReasonSerializer),
     terminate=extend_schema(request=s.ReasonSerializer),
-    versions=extend_schema(responses=s.VersionOutSerializer(many=True)),
-    deliveries=extend_schema(request=s.DeliveryInSerializer,
-                             responses=s.DeliveryOutSerializer(many=True)),
+    versions=extend_schema(filters=False, responses=s.VersionOutSerializer(many=True)),
+    deliveries=[
+        extend_schema(methods=["GET"], filters=False,
+                      responses=s.DeliveryOutSerializer(many=True)),
+        extend_schema(methods=["POST"], request=s.DeliveryInSerializer,
+                      responses={201: s.DeliveryOutSerializer}),
+    ],
 )
 class AgreementViewSet(_Base):
     """Agreements on accepted contacts: versions of terms, signatures, the lifecycle."""

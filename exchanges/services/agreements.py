@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
-from exchanges import permissions
+from exchanges import events, permissions
 from exchanges.models import Agreement, AgreementVersion, AuditEntry, Contact, Signature
 from exchanges.services.audit import audit_record
 from exchanges.services.contacts import contact_set_stage
@@ -147,6 +147,10 @@ def agreement_propose(*, agreement: Agreement, user: User) -> Agreement:
     notify_other(contact=agreement.contact, actor_company_id=company.id, kind=Kind.AGREEMENT,
                  template=_("An agreement about “%(title)s” was proposed to your firm."),
                  url=_agreement_url(agreement))
+    latest = agreement_latest_version(agreement)
+    events.agreement_announce(event=events.AGREEMENT_PROPOSED, agreement=agreement,
+                              version=latest.number if latest else None,
+                              actor_company_id=company.id)
     return agreement
 
 
@@ -184,6 +188,8 @@ def agreement_sign(*, agreement: Agreement, user: User, version: int) -> Signatu
                            if agreement.state == Agreement.State.SIGNED else
                            _("The other firm signed the agreement about “%(title)s”.")),
                  url=_agreement_url(agreement))
+    events.agreement_announce(event=events.AGREEMENT_SIGNED, agreement=agreement,
+                              version=version, actor_company_id=company.id, signed_by=signed)
     return signature
 
 

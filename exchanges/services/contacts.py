@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Agency, Company, User
 from accounts.selectors import site_region_ids
-from exchanges import permissions
+from exchanges import events, permissions
 from exchanges.models import (
     Agreement,
     Attachment,
@@ -144,6 +144,7 @@ def contact_request(
     _audit(contact, "request", "", user, company)
     notify_other(contact=contact, actor_company_id=company.id, kind=Kind.CONTACT_REQUESTED,
                  template=_("A firm asks to get in touch about your listing “%(title)s”."))
+    events.contact_announce(event=events.CONTACT_REQUESTED, contact=contact)
     return contact
 
 
@@ -183,6 +184,7 @@ def contact_introduce(*, agency: Agency, user: User, offer: Listing, want: Listi
                  "accept to get in touch.") % {"agency": agency.name}
     notify_other(contact=contact, actor_company_id=None, kind=Kind.CONTACT_REQUESTED,
                  template=template)
+    events.contact_announce(event=events.INTRODUCTION_CREATED, contact=contact)
     return contact
 
 
@@ -228,6 +230,7 @@ def contact_accept(*, contact: Contact, user: User) -> Contact:
     else:
         notify_other(contact=locked, actor_company_id=company.id, kind=Kind.CONTACT_ANSWERED,
                      template=_("Your request about “%(title)s” was accepted."))
+    events.contact_announce(event=events.CONTACT_ACCEPTED, contact=locked)
     return _refresh(contact, locked)
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from exchanges import permissions
+from exchanges import events, permissions
 from exchanges.models import Agreement, AuditEntry, Delivery
 from exchanges.services.agreements import agreement_latest_version
 from exchanges.services.audit import audit_record
@@ -61,6 +61,7 @@ def delivery_record(*, agreement: Agreement, user: User, date: date, quantity,
                  url=reverse("exchanges:agreement_detail", args=[agreement.pk]),
                  template=_("A delivery under the agreement about “%(title)s” was recorded: "
                             "please confirm or dispute it."))
+    events.delivery_announce(delivery=delivery)
     return delivery
 
 

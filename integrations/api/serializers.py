@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from integrations.models import WebhookEndpoint
+
 MAX_BULK = 1000
 
 
@@ -34,8 +36,7 @@ class WebhookEndpointSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     url = serializers.URLField(max_length=500, help_text=_("An https:// address."))
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=["match.created", "match.updated",
-                                               "matches.changed"]),
+        child=serializers.ChoiceField(choices=WebhookEndpoint.Event.values),
         min_length=1,
     )
     created_at = serializers.DateTimeField(read_only=True)

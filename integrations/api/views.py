@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.selectors import site_list_for_company
 from integrations import selectors as integration_selectors
 from integrations import services as integration_services
 from integrations.api.serializers import (
@@ -93,7 +97,10 @@ class BulkListingView(_CompanyView):
         results: list[dict] = []
         valid: list[tuple[int, services.BulkItem]] = []
         seen: set[str] = set()
-        context = {"company": self.company, "request": request}
+        sites = {site.pk: site for site in site_list_for_company(company=self.company)}
+        context = {"company": self.company, "request": request, "sites": sites,
+                   "external_ids_checked": True}
+        creating = ListingInputSerializer(context=context)
         for index, item in enumerate(items):
             external_id = ids[index]
             row = {"external_id": external_id or None, "id": None, "result": "error",
@@ -107,18 +114,28 @@ class BulkListingView(_CompanyView):
                 continue
             seen.add(external_id)
             instance = existing.get(external_id)
-            serializer = ListingInputSerializer(instance=instance, data=item, context=context)
-            if not serializer.is_valid():
-                row["errors"] = _flat(serializer.errors)
+            try:
+                if instance is None:
+                    # New items share one serializer: building its fields from the model
+                    # cost more than validating an item.
+                    data = creating.run_validation(item)
+                else:
+                    serializer = ListingInputSerializer(instance=instance, data=item,
+                                                        context=context)
+                    serializer.is_valid(raise_exception=True)
+                    data = serializer.validated_data
+            except ValidationError as exc:
+                row["errors"] = _flat(exc.detail if isinstance(exc.detail, dict)
+                                      else {"non_field_errors": exc.detail})
                 if instance is not None:
                     row["id"] = instance.pk
                 continue
-            valid.append((index, services.BulkItem(instance, serializer.validated_data)))
+            valid.append((index, services.BulkItem(instance, data)))
         failed = any(row["errors"] for row in results)
         with transaction.atomic():
             outcomes = services.listing_save_many(
                 company=self.company, user=request.user, items=[i for _, i in valid],
-                atomic=atomic,
+                atomic=atomic, sites=sites,
             )
             failed = failed or any(o.result == services.bulk.ERROR for o in outcomes)
             if atomic and failed:
@@ -167,14 +184,19 @@ class ExternalListingView(_CompanyView):
     @extend_schema(operation_id="listings_external_replace",
                    summary="Replace (or create) a listing by external id",
                    description="Creates the listing (201) when no listing has this external "
-                               "id yet; the `external_id` in the body, if any, must be the "
-                               "path's.",
+                               "id yet. The path's external id is the listing's: an "
+                               "`external_id` in the body is ignored.",
                    request=ListingInputSerializer,
                    responses={200: ListingSerializer, 201: ListingSerializer,
                               400: ERRORS[400], 401: ERRORS[401], 403: ERRORS[403]})
     def put(self, request, external_id: str) -> Response:
+        if not isinstance(request.data, Mapping):
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [
+                _("Send one listing as a JSON object.")]})
         listing = self._get(external_id)
-        data = {**request.data, "external_id": external_id}
+        # A copy keeps a form's QueryDict a QueryDict (one value per field).
+        data = request.data.copy()
+        data["external_id"] = external_id
         serializer = ListingInputSerializer(
             instance=listing, data=data, context={"company": self.company, "request": request}
         )

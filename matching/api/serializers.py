@@ -114,6 +114,22 @@ class CompanySiteField(serializers.PrimaryKeyRelatedField):
             return Site.objects.none()
         return site_list_for_company(company=company)
 
+    def to_internal_value(self, data):
+        # A bulk submission looks the company's sites up once (context["sites"], by id)
+        # rather than once per item.
+        sites = self.context.get("sites")
+        if sites is None:
+            return super().to_internal_value(data)
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(str(data))
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if pk not in sites:
+            self.fail("does_not_exist", pk_value=data)
+        return sites[pk]
+
 
 # --- listings -------------------------------------------------------------------------
 
@@ -164,7 +180,14 @@ class ListingInputSerializer(serializers.ModelSerializer):
 
     def validate_external_id(self, value: str) -> str:
         company = self.context.get("company")
-        if company is not None:
+        if self.context.get("external_ids_checked"):
+            # The bulk view looked the batch's ids up at once: whether each is known
+            # decides create or update, so only the format is left to check.
+            try:
+                rules.validate_external_id_format(external_id=value)
+            except DjangoValidationError as exc:
+                raise _field_errors(exc, "external_id") from None
+        elif company is not None:
             try:
                 rules.validate_external_id(
                     company=company, external_id=value,
@@ -200,6 +223,11 @@ class ListingSerializer(serializers.ModelSerializer):
     match_count = serializers.IntegerField(
         help_text=_("Matches you can see (dismissed ones are not counted).")
     )
+    # Declared so the schema says what the rows hold: both may be empty (not given).
+    unit = serializers.ChoiceField(choices=Listing.Unit.choices, allow_blank=True,
+                                   read_only=True)
+    physical_state = serializers.ChoiceField(choices=Listing.PhysicalState.choices,
+                                             allow_blank=True, read_only=True)
 
     class Meta:
         model = Listing
@@ -420,13 +448,30 @@ class CategorySerializer(serializers.Serializer):
     parent = serializers.CharField(allow_blank=True)
 
 
+# A field's errors: its messages, or for nested input the same by key (an object) or by
+# position (a list of objects, one per item, empty where the item is valid).
+FIELD_ERRORS_SCHEMA = {
+    "anyOf": [
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "object", "additionalProperties": True},
+        {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+    ],
+}
+
+
+@extend_schema_field(FIELD_ERRORS_SCHEMA)
+class FieldErrorsField(serializers.JSONField):
+    pass
+
+
 class ErrorBodySerializer(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField(help_text=_("invalid, not_found, not_authenticated, …"))
     message = serializers.CharField()
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text=_("Field name → messages (non_field_errors for the whole object)."),
+        child=FieldErrorsField(),
+        help_text=_("Field name → messages (non_field_errors for the whole object); nested "
+                    "input nests them: {\"listings\": {\"0\": [\"…\"]}}."),
     )
 
 

@@ -8,6 +8,7 @@ batch wrote is queued once, after commit, as one task.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,8 +17,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Company, User
+from accounts.models import Company, Site, User
 from matching.models import Listing
+from matching.services import batchmatch, bulk_insert
 from matching.services.listings import listing_create, listing_update
 
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
@@ -62,19 +64,50 @@ def _messages(exc: ValidationError) -> dict[str, list[str]]:
     return {"non_field_errors": exc.messages}
 
 
+def _create_fast(company: Company, user: User | None, items: Sequence[BulkItem],
+                 sites: Mapping[int, Site]) -> dict[int, BulkOutcome] | None:
+    """Outcomes of the new items by position, written with one INSERT
+    (``bulk_insert``); None when a concurrent write got in the way (nothing written)."""
+    outcomes: dict[int, BulkOutcome] = {}
+    built: list[tuple[int, Listing]] = []
+    for index, item in enumerate(items):
+        if item.listing is not None:
+            continue
+        try:
+            built.append((index, bulk_insert.listing_build(
+                company=company, user=user, sites=sites, data=item.data)))
+        except ValidationError as exc:
+            outcomes[index] = BulkOutcome(None, ERROR, _messages(exc))
+    try:
+        bulk_insert.listing_insert_many(listings=[listing for _i, listing in built])
+    except bulk_insert.Contended:
+        return None
+    for index, listing in built:
+        outcomes[index] = BulkOutcome(listing, CREATED)
+    return outcomes
+
+
 @transaction.atomic
 def listing_save_many(
     *, company: Company, user: User | None, items: Sequence[BulkItem], atomic: bool = False,
     queue_rematch: bool = True,
+    sites: Mapping[int, Site] | None = None,
 ) -> list[BulkOutcome]:
     """Create or update each item; one rematch for all that changed, queued after commit.
 
     With ``atomic``, any failed item rolls the whole batch back (the outcomes still say
-    what each item would have been). An import of many chunks passes
-    ``queue_rematch=False`` and queues one rematch for the whole file at its end.
+    what each item would have been). Given the company's ``sites`` (by id), and the
+    items' stored listings already looked up by the caller, new items are checked in
+    memory and inserted at once (``matching.services.bulk_insert``).
+    An import of many chunks passes ``queue_rematch=False`` and queues one rematch for
+    the whole file at its end.
     """
+    created = _create_fast(company, user, items, sites) if sites is not None else None
     outcomes: list[BulkOutcome] = []
-    for item in items:
+    for index, item in enumerate(items):
+        if created is not None and index in created:
+            outcomes.append(created[index])
+            continue
         if item.listing is not None and _same(item.listing, item.data):
             outcomes.append(BulkOutcome(item.listing, UNCHANGED))
             continue
@@ -102,15 +135,16 @@ def listing_save_many(
 
 
 def listing_queue_rematch_many(*, listing_ids: Sequence[int]) -> None:
-    """Queue one task matching all these listings once the transaction commits."""
+    """Queue one task matching all these listings once the transaction commits, stamped
+    with the time of the commit (``matching.services.batchmatch``)."""
     from matching.tasks import match_listings
 
-    match_listings.delay_on_commit(list(listing_ids))
+    ids = list(listing_ids)
+    transaction.on_commit(lambda: match_listings.delay(ids, time.time()))
 
 
-def listing_rematch_many(*, listing_ids: Sequence[int]) -> int:
-    """Match each listing against the current model (one task for a batch). Returns how
-    many were still there."""
-    from matching.services.rematch import listing_rematch
-
-    return sum(listing_rematch(listing_id=pk) is not None for pk in listing_ids)
+def listing_rematch_many(*, listing_ids: Sequence[int], queued_at: float | None = None
+                         ) -> int:
+    """Match one batch's listings: listing by listing, or one full rematch when the batch
+    is a large part of the region (``matching.services.batchmatch``)."""
+    return batchmatch.listing_match_batch(listing_ids=listing_ids, queued_at=queued_at)

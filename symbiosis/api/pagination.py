@@ -56,9 +56,23 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_page_size(self, request) -> int:
         return _page_size(request, self.page_size)
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # A page that is not a whole number from 1 is the client's mistake (400); DRF
+        # would answer 404 as for a page past the end ("last" is accepted, as in DRF).
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings:
+            if not raw.isdigit() or int(raw) < 1:
+                raise ValidationError({"page": [_("Give a whole number from 1.")]})
+        return super().paginate_queryset(queryset, request, view)
+
     def get_schema_operation_parameters(self, view) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
+            if parameter["name"] == "page":
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = str(
+                    _("Page number, from 1; a page past the last one is a 404.")
+                )
             if parameter["name"] == "page_size":
                 parameter["description"] = str(
                     _("Results per page: 25 unless given, at most 500.")
@@ -135,6 +149,8 @@ class SyncPagination(PageNumberPagination):
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         described = super().get_paginated_response_schema(schema)
+        # A sync answer has no count (nor previous): only results is always there.
+        described["required"] = ["results"]
         described["properties"]["cursor"] = {
             "type": "string", "nullable": True,
             "description": str(_(

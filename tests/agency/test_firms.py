@@ -162,3 +162,16 @@ def test_consent_to_one_agency_does_not_let_another_edit(lapland_staff, consenti
         services.listing_update_on_behalf(agency=lapland_staff.agency,
                                           user=lapland_staff.user,
                                           listing=consenting.listing, data={"title": "x"})
+
+
+def test_the_firm_sees_on_its_listing_page_that_the_agency_entered_it(client, reviewer,
+                                                                       consenting):
+    listing = services.listing_create_on_behalf(
+        agency=reviewer.agency, user=reviewer.user, company=consenting.company,
+        data={"kind": "offer", "site": consenting.site, "title": "Bottom ash"})
+    client.force_login(consenting.user)
+    page = client.get(reverse("matching:listing_detail", args=[listing.pk])).content.decode()
+    assert f"Entered by {reviewer.agency.name} ({reviewer.user.get_full_name()})" in page
+    own = client.get(reverse("matching:listing_detail",
+                             args=[consenting.listing.pk])).content.decode()
+    assert "on your behalf" not in own

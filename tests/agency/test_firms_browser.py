@@ -90,6 +90,23 @@ def test_manager_verifies_a_firm_reshapes_the_region_and_invites_staff(
     assert region.shape == "towns" and region.sites.count() == 1
     _shot(page, "06-regions")
 
+    # 3b. Or draw the boundary on the map: four corners around the map's centre.
+    page.locator("#regions").get_by_role("link", name="Edit").click()
+    page.get_by_label("A boundary (GeoJSON polygon)").check()
+    region_map = page.locator("#region-map")
+    expect(region_map).to_have_attribute("data-map-ready", "1")
+    page.get_by_role("button", name="Draw on the map").click()
+    size = region_map.bounding_box()
+    cx, cy = size["width"] / 2, size["height"] / 2
+    for dx, dy in ((-120, -100), (120, -100), (120, 100), (-120, 100)):
+        region_map.click(position={"x": cx + dx, "y": cy + dy})
+    page.get_by_role("button", name="Finish the boundary").click()
+    expect(page.get_by_label("Boundary (GeoJSON)")).to_have_value(re.compile('"Polygon"'))
+    page.get_by_role("button", name="Preview: which firms fall inside").click()
+    expect(page.locator("#preview")).to_be_visible()
+    _shot(page, "06b-region-drawn")
+    page.get_by_role("navigation", name="Agency").get_by_role("link", name="Regions").click()
+
     # 4. A new region from an uploaded GeoJSON file.
     boundary = tmp_path / "rauma.geojson"
     boundary.write_text(json.dumps({"type": "Polygon", "coordinates": [[

@@ -75,3 +75,15 @@ def test_a_page_size_that_is_not_a_positive_number_is_400(anonymous, size):
 
     assert response.status_code == 400
     assert "page_size" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "two", ""])
+def test_a_page_that_is_not_a_positive_number_is_400(anonymous, page):
+    response = anonymous.get(reverse("api:category-list"), {"page": page})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"page": ["Give a whole number from 1."]}
+
+
+def test_a_page_past_the_last_is_404(anonymous):
+    assert anonymous.get(reverse("api:category-list"), {"page": "9999"}).status_code == 404

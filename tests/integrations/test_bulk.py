@@ -25,12 +25,13 @@ def test_a_batch_of_1000_with_mixed_errors_saves_the_valid_ones_and_matches_once
     items[999]["external_id"] = "bad id with spaces"
     queued = []
     from matching import tasks
-    monkeypatch.setattr(tasks.match_listings, "delay_on_commit",
-                        lambda ids: queued.append(list(ids)))
-    monkeypatch.setattr(tasks.match_listing, "delay_on_commit",
-                        lambda pk: queued.append([pk]))
+    # The batch's task is queued after the commit, stamped with the time of it.
+    monkeypatch.setattr(tasks.match_listings, "delay",
+                        lambda ids, queued_at: queued.append(list(ids)))
+    monkeypatch.setattr(tasks.match_listing, "delay", lambda pk: queued.append([pk]))
 
-    response = client.post(BULK, {"listings": items}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(BULK, {"listings": items}, format="json")
 
     assert response.status_code == 200
     results = response.json()["results"]
@@ -153,3 +154,49 @@ def test_the_portal_form_takes_a_rate_and_names_the_accepted_forms(client, owner
     bad = client.post(reverse("matching:listing_create"), {**form, "unit": "tons per moon"})
     assert bad.status_code == 200
     assert "t/month" in bad.content.decode()
+
+
+def test_replacing_by_external_id_with_a_list_body_is_400(owner_key):
+    client, _key, _text = owner_key
+    url = reverse("api:listing-external", args=["ERP-9"])
+    response = client.put(url, [None, None], format="json")
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()["error"]["fields"]
+
+
+def test_a_bulk_created_listing_is_the_row_the_one_by_one_path_writes(owner_key, owner):
+    from matching import services as matching_services
+
+    client, _key, _text = owner_key
+    fields = {"kind": "offer", "site": owner.site.pk, "title": "Ash", "ewc_code": "10 01 04*",
+              "quantity": "50", "unit": "t/month", "available_from": "2026-01-01"}
+    answer = client.post(reverse("api:listing-bulk"),
+                         {"listings": [{**fields, "external_id": "BULK-1"}]}, format="json")
+    assert answer.json()["results"][0]["result"] == "created"
+    fast = Listing.objects.get(external_id="BULK-1")
+    slow = matching_services.listing_create(
+        company=owner.company, user=owner.user,
+        data={**fields, "site": owner.site, "external_id": "ONE-1",
+              "available_from": fast.available_from})
+    compared = ("kind", "site_id", "title", "ewc_code", "quantity", "unit", "frequency",
+                "amount_per_year", "canonical_unit", "hazardous", "available_from",
+                "status", "max_distance_km", "created_by_id")
+    assert {f: getattr(fast, f) for f in compared} == {f: getattr(slow, f) for f in compared}
+    assert fast.hazardous and fast.frequency == "monthly" and fast.amount_per_year == 600
+
+
+def test_an_external_id_taken_meanwhile_falls_back_to_one_by_one(owner):
+    from matching.services import BulkItem, listing_save_many
+    from tests.factories import ListingFactory
+
+    # Taken after the view looked the batch's ids up: the single INSERT is refused and
+    # each item is saved on its own, the clash reported on its item.
+    ListingFactory(company=owner.company, site=owner.site, external_id="RACE-1")
+    data = {"kind": "offer", "site": owner.site, "title": "Slag", "external_id": "RACE-1"}
+    other = {**data, "title": "Sand", "external_id": "RACE-2"}
+    outcomes = listing_save_many(company=owner.company, user=owner.user,
+                                 items=[BulkItem(None, data), BulkItem(None, other)],
+                                 sites={owner.site.pk: owner.site})
+    assert [o.result for o in outcomes] == ["error", "created"]
+    assert "external_id" in outcomes[0].errors
+    assert Listing.objects.filter(company=owner.company, external_id="RACE-2").count() == 1

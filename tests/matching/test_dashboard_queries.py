@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db
 # Session, user, company, the listing page (count and rows), the best matches of all its
 # listings, what the page may show of their counterparts (firms of the sector in their
 # towns, the regions of the small places, the owners' disclosure choices), and the header
-# figures (has listings, has sites, offers, wants, matches).
-DASHBOARD_QUERIES = 16
+# figures (has listings, has sites, offers, wants, matches), and the agencies' reviews of
+# the pairs shown (their decisions and introductions: the "reviewed by" badge).
+DASHBOARD_QUERIES = 18
 
 
 def _wants(partner, n):
