@@ -216,6 +216,7 @@ PAGES: dict[str, Page] = {
     "integrations:api_keys": Page(get=FIRM, post=FIRM),
     "integrations:api_key_revoke": Page(get=POST_ONLY, post=OWN_DONE, obj="api_key"),
     "integrations:webhooks": Page(get=FIRM, post=FIRM),
+    "integrations:webhook_enable": Page(get=POST_ONLY, post=OWN_DONE, obj="webhook"),
     "integrations:webhook_replay": Page(get=POST_ONLY, post=OWN_DONE, obj="webhook_delivery"),
     # Data rights (symbiosis/datarights_views.py): each firm's owner, for its own firm;
     # a POST without the typed name is refused with a 400.
