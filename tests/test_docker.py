@@ -551,8 +551,12 @@ def test_load_demo_with_the_compose_environment_writes_only_to_the_model_directo
     for command in (["migrate", "--noinput"], ["load_demo"]):
         result = _run([sys.executable, "manage.py", *command], _subprocess_env(**env))
         assert result.returncode == 0, result.stderr[-3000:]
+    # The matching demo fits the first model; the register import's batch (a large share
+    # of the region) refits once more. The current one is a model written there.
     models = list((tmp_path / "models").glob("*/*.pkl"))
-    assert len(models) == 1 and (models[0].parent / "current").read_text() == models[0].stem
+    assert models
+    current = (models[0].parent / "current").read_text()
+    assert current in {model.stem for model in models}
     assert _repository_files() == before, "something was written into the code directory"
 
 

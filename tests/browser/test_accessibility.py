@@ -69,10 +69,14 @@ def world(transactional_db, tmp_path, settings):
     exchanges_services.agreement_propose(agreement=agreement, user=c_user)
     exchanges_services.agreement_sign(agreement=agreement, user=c_user, version=1)
     exchanges_services.agreement_sign(agreement=agreement, user=a_user, version=1)
-    reviewer = AgencyMembershipFactory(user=UserFactory(email="r@agency.example")).user
+    # A manager: the region's pages for managers (regions, staff) are audited too.
+    membership = AgencyMembershipFactory(user=UserFactory(email="r@agency.example"),
+                                         role="manager")
+    reviewer = membership.user
     CompanyFactory()  # one more firm in the region's lists
     return {"a": a_user, "b": b_user, "region": reviewer, "listing": offer, "match": match,
-            "contact": contact, "agreement": agreement, "site": a_site}
+            "contact": contact, "agreement": agreement, "site": a_site, "want": want,
+            "firm": a, "area": membership.agency.regions.first()}
 
 
 def _pages(world) -> list[tuple[str, str]]:
@@ -101,8 +105,20 @@ def _pages(world) -> list[tuple[str, str]]:
         ("a", reverse("integrations:api_keys")), ("a", reverse("integrations:webhooks")),
         ("a", reverse("company_data")),
         ("b", reverse("exchanges:match_detail", args=[world["match"].pk])),
-        ("region", reverse("matching:agency_matches")),
+        ("a", reverse("matching:import_list")),
+        ("anon", reverse("accounts:claim")),
         ("region", reverse("exchanges:contact_detail", args=[contact])),
+        ("region", reverse("agency:matches")),
+        ("region", reverse("agency:pair", args=[listing, world["want"].pk])),
+        ("region", reverse("agency:dashboard")), ("region", reverse("agency:report_region")),
+        ("region", reverse("agency:report_company", args=[world["firm"].pk])),
+        ("region", reverse("agency:firms")),
+        ("region", reverse("agency:firm_detail", args=[world["firm"].pk])),
+        ("region", reverse("agency:region_activity")), ("region", reverse("agency:regions")),
+        ("region", reverse("agency:region_edit", args=[world["area"].pk])),
+        ("region", reverse("agency:staff")), ("region", reverse("agency:staff_activity")),
+        ("region", reverse("agency:facility_profiles")),
+        ("region", reverse("agency:facility_imports")),
     ]
 
 

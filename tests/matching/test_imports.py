@@ -147,8 +147,9 @@ def test_confirm_applies_rows_converts_rates_and_matches_once(
     from matching import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.match_listings, "delay_on_commit",
-                        lambda ids: queued.append(sorted(ids)))
+    # The batch task is queued on commit with the commit's time (matching.services.bulk).
+    monkeypatch.setattr(tasks.match_listings, "delay",
+                        lambda ids, *_when: queued.append(sorted(ids)))
     monkeypatch.setattr(tasks.match_listing, "delay_on_commit",
                         lambda pk: queued.append([pk]))
     job = _apply(_preview(owner, GOOD), django_capture_on_commit_callbacks)
