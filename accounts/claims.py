@@ -17,7 +17,6 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -27,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, CompanyClaim, Invitation, Membership, User
+from accounts.services import user_register_from_link
 
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -208,17 +208,9 @@ def company_claim_register(*, token: str, password: str, full_name: str = "") ->
     """Open an account for the claiming address and make it the owner (the address counts
     as verified: the link reached it)."""
     claim = _claim_open_locked(token=token)
-    if User.objects.filter(email__iexact=claim.email).exists():
-        raise ValidationError(_("An account with %(email)s already exists: log in to claim "
-                                "the profile.") % {"email": claim.email})
-    user = User(email=claim.email, full_name=full_name, email_verified_at=timezone.now())
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.error_list}) from exc
-    user.set_password(password)
-    user.full_clean()
-    user.save()
+    user = user_register_from_link(
+        email=claim.email, password=password, full_name=full_name,
+        taken=_("An account with %(email)s already exists: log in to claim the profile."))
     _claim_join(claim=claim, user=user)
     return user
 

@@ -287,10 +287,21 @@ def invitation_register(*, token: str, password: str, full_name: str = "") -> Us
     """Open an account for the invited address, without a company of its own, and join the
     inviting company; the address counts as verified (the link reached it)."""
     invitation = _invitation_open_locked(token=token)
-    if User.objects.filter(email__iexact=invitation.email).exists():
-        raise ValidationError(_("An account with %(email)s already exists: log in to accept "
-                                "the invitation.") % {"email": invitation.email})
-    user = User(email=invitation.email, full_name=full_name, email_verified_at=timezone.now())
+    user = user_register_from_link(
+        email=invitation.email, password=password, full_name=full_name,
+        taken=_("An account with %(email)s already exists: log in to accept the "
+                "invitation."))
+    _invitation_join(invitation=invitation, user=user)
+    return user
+
+
+def user_register_from_link(*, email: str, password: str, full_name: str, taken: str) -> User:
+    """Open an account for an address a mailed link reached (an invitation, a claim): the
+    address counts as verified. ``taken`` (with ``%(email)s``) is the refusal when the
+    address has an account already. Called inside the caller's transaction."""
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(taken % {"email": email})
+    user = User(email=email, full_name=full_name, email_verified_at=timezone.now())
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -298,7 +309,6 @@ def invitation_register(*, token: str, password: str, full_name: str = "") -> Us
     user.set_password(password)
     user.full_clean()
     user.save()
-    _invitation_join(invitation=invitation, user=user)
     return user
 
 

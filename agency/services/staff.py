@@ -10,7 +10,6 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency, AgencyMembership, User
+from accounts.services import user_register_from_link
 from agency.models import StaffAction, StaffInvitation
 from agency.selectors import is_manager
 
@@ -151,17 +151,10 @@ def staff_invitation_accept(*, token: str, user: User) -> AgencyMembership:
 def staff_invitation_register(*, token: str, password: str, full_name: str = "") -> User:
     """Open an account for the invited address and join the agency (address verified)."""
     invitation = _open_locked(token=token)
-    if User.objects.filter(email__iexact=invitation.email).exists():
-        raise ValidationError(_("An account with %(email)s already exists: log in to accept "
-                                "the invitation.") % {"email": invitation.email})
-    user = User(email=invitation.email, full_name=full_name, email_verified_at=timezone.now())
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.error_list}) from exc
-    user.set_password(password)
-    user.full_clean()
-    user.save()
+    user = user_register_from_link(
+        email=invitation.email, password=password, full_name=full_name,
+        taken=_("An account with %(email)s already exists: log in to accept the "
+                "invitation."))
     _join(invitation=invitation, user=user)
     return user
 
