@@ -19,14 +19,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, CompanyClaim, Invitation, Membership, User
-from accounts.services import user_register_from_link
+from accounts.services import email_clean, user_register_from_link
 
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -114,11 +113,7 @@ def company_claim_request(*, email: str, base_url: str = "") -> list[CompanyClai
 
     The answer names no company: the e-mail does, and only the mailbox reads it.
     """
-    email = User.objects.normalize_email((email or "").strip()).lower()
-    try:
-        validate_email(email)
-    except ValidationError as exc:
-        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from exc
+    email = email_clean(email=email)
     domain = _domain_of(email)
     companies = list(Company.objects.select_for_update().filter(
         claimed=False, claim_domain__iexact=domain).order_by("pk"))
@@ -229,12 +224,7 @@ def company_claim_by_agency(
     if locked.claimed:
         raise ValidationError(_("%(company)s has already been claimed.")
                               % {"company": locked.name})
-    owner_email = User.objects.normalize_email((owner_email or "").strip()).lower()
-    if owner_email:
-        try:
-            validate_email(owner_email)
-        except ValidationError as exc:
-            raise ValidationError({"owner_email": _("Enter a valid e-mail address.")}) from exc
+    owner_email = email_clean(email=owner_email, field="owner_email", required=False)
     now = timezone.now()
     locked.claimed, locked.claimed_at = True, now
     locked.save(update_fields=["claimed", "claimed_at"])

@@ -177,11 +177,7 @@ def invitation_create(
     """
     if not _is_owner(user=user, company=company):
         raise PermissionDenied(_("Only an owner of the company can invite colleagues."))
-    email = User.objects.normalize_email(email.strip()).lower()
-    try:
-        validate_email(email)
-    except ValidationError as exc:
-        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from exc
+    email = email_clean(email=email)
     if role not in Membership.Role.values:
         raise ValidationError({"role": _("Choose owner or member.")})
     if Membership.objects.filter(company=company, user__email__iexact=email).exists():
@@ -293,6 +289,19 @@ def invitation_register(*, token: str, password: str, full_name: str = "") -> Us
                 "invitation."))
     _invitation_join(invitation=invitation, user=user)
     return user
+
+
+def email_clean(*, email: str | None, field: str = "email", required: bool = True) -> str:
+    """An address as stored (trimmed, domain and all in lower case); a malformed one, or
+    none when ``required``, is refused on ``field`` ("" otherwise). Invitations and
+    claims use it alike."""
+    email = User.objects.normalize_email((email or "").strip()).lower()
+    if email or required:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ValidationError({field: _("Enter a valid e-mail address.")}) from exc
+    return email
 
 
 def user_register_from_link(*, email: str, password: str, full_name: str, taken: str) -> User:

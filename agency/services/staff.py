@@ -12,14 +12,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency, AgencyMembership, User
-from accounts.services import user_register_from_link
+from accounts.services import email_clean, user_register_from_link
 from agency.models import StaffAction, StaffInvitation
 from agency.selectors import is_manager
 
@@ -53,11 +52,7 @@ def staff_invite(*, agency: Agency, user: User, email: str, role: str,
     """Invite ``email`` to the agency's staff with ``role``; only a manager may. The raw
     token is mailed and, for the caller, set as ``invitation.token``."""
     _require_manager(agency=agency, user=user)
-    email = User.objects.normalize_email(email.strip()).lower()
-    try:
-        validate_email(email)
-    except ValidationError as exc:
-        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from exc
+    email = email_clean(email=email)
     if role not in AgencyMembership.Role.values:
         raise ValidationError({"role": _("Choose reviewer or manager.")})
     if AgencyMembership.objects.filter(agency=agency, user__email__iexact=email).exists():
