@@ -1,12 +1,15 @@
 """Load on the portal and the API: ``python -m bench.load``.
 
-Serves the project with gunicorn on loopback (``DEBUG=0``, no broker: tasks in-process)
-against ``DATABASE_URL`` (use a scratch database: the run migrates it, loads the demo
-region and adds ``load-N@bench.example`` users to the demo firm), then drives it
-**open-loop**: requests are sent at a fixed arrival rate whatever the answers take, each
-timed from when it was due (so queueing in the client counts, no coordinated omission).
-The rate steps up (``--rates``) for ``--step-s`` seconds each and stops at the first step
-with an error or past ``--max-s`` in all. The mix, per step, round-robin:
+Serves the project with gunicorn on loopback (``DEBUG=0``) against ``DATABASE_URL`` (a
+PostgreSQL scratch database: the run replaces its companies, sites, listings and matches)
+holding the **bench region** (``bench.generate``, ``--listings``, 100,000 by default: the
+listings, their sites and firms, and the matches of a full rematch), with the cache on
+Redis (``--redis-url``, a database of its own that the run empties), as in production.
+``load-N@bench.example`` users join the region's firm with the most listings. Then it
+drives the server **open-loop**: requests are sent at a fixed arrival rate whatever the
+answers take, each timed from when it was due (so queueing in the client counts, no
+coordinated omission). The rate steps up (``--rates``) for ``--step-s`` seconds each and
+stops at the first step with an error or past ``--max-s`` in all. The mix, round-robin:
 
 - ``page-dashboard``: ``/portal/`` as a logged-in firm member (session cookie);
 - ``page-listing``: one of the firm's listing pages;
@@ -14,7 +17,9 @@ with an error or past ``--max-s`` in all. The mix, per step, round-robin:
 - ``api-detail``: ``GET /api/v1/matches/<id>/`` (token).
 
 Each API user is throttled (``api-user``, 300 a minute), so the load is spread over
-``--users`` accounts. It reports, per step, p50/p95/p99 per kind, the errors, and the
+``--users`` accounts. The server answers pages and API reads from the cache until the
+next write (``RESPONSE_CACHE``, ``symbiosis/freshness.py``); ``--no-response-cache``
+measures without it. It reports, per step, p50/p95/p99 per kind, the errors, and the
 highest rate held with no errors, and whether the goals held (pages p95 ≤ 200 ms, API
 p95 ≤ 100 ms). ``--write-docs`` puts the table into ``docs/performance.md`` (between
 ``<!-- load:start -->`` and ``<!-- load:end -->``). Numbers measured while other work ran
@@ -54,38 +59,47 @@ BENCH_ENV = {"DEBUG": "0", "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-loa
 
 def _setup_django() -> None:
     for name in ("REDIS_URL", "CELERY_BROKER_URL"):
-        os.environ.pop(name, None)  # no broker: the demo's tasks run in this process
+        os.environ.pop(name, None)  # no broker here: the rematch runs in this process
     os.environ.update(BENCH_ENV)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symbiosis.settings")
-    import django
+    from bench.database import use_database
 
-    django.setup()
+    use_database()
 
 
-def prepare(users: int) -> dict:
-    """Migrate, load the demo, make the bench users; their cookies, tokens and the ids."""
+def prepare(users: int, listings: int, seed: int) -> dict:
+    """Load the bench region and match it; make the bench users of its busiest firm.
+
+    Returns their cookies and tokens, the firm's listing ids and some of its match ids."""
     _setup_django()
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
-    from django.core.management import call_command
+    from django.db.models import Count
     from rest_framework.authtoken.models import Token
 
-    from accounts.models import Membership, User
-    from matching.demo.services import FIRM_EMAIL
+    from accounts.models import Company, Membership, User
+    from bench.database import load_region, settle
+    from bench.generate import generate_region
     from matching.models import Listing, Match
+    from matching.services import match_rematch_all
 
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("load_demo", verbosity=0)
-    firm = Membership.objects.filter(user__email=FIRM_EMAIL).select_related("company").first()
-    if firm is None:
-        raise SystemExit("the demo firm is missing after load_demo")
-    company = firm.company
-    listings = list(Listing.objects.filter(company=company).values_list("pk", flat=True))
+    region = generate_region(listings, seed=seed)
+    load_region(region)
+    match_rematch_all()
+    settle()
+    company = (Company.objects.annotate(n=Count("listings")).order_by("-n", "pk").first())
+    if company is None:
+        raise SystemExit("the bench region has no firms")
+    listing_ids = list(Listing.objects.filter(company=company).values_list("pk", flat=True))
     matches = list(Match.objects.filter(offer__company=company)
                    .values_list("pk", flat=True)[:50])
-    if not listings or not matches:
-        raise SystemExit("the demo firm has no listings or matches")
+    matches += list(Match.objects.filter(want__company=company)
+                    .values_list("pk", flat=True)[:50])
+    if not listing_ids or not matches:
+        raise SystemExit("the bench region's busiest firm has no listings or matches")
+    print(f"firm {company.pk}: {len(listing_ids)} listings, "  # noqa: T201
+          f"{Match.objects.filter(offer__company=company).count()} + "
+          f"{Match.objects.filter(want__company=company).count()} matches", flush=True)
     sessions, tokens = [], []
     for n in range(users):
         user, _ = User.objects.get_or_create(email=f"load-{n}@bench.example",
@@ -99,7 +113,7 @@ def prepare(users: int) -> dict:
         store.create()
         sessions.append(f"{settings.SESSION_COOKIE_NAME}={store.session_key}")
         tokens.append(Token.objects.get_or_create(user=user)[0].key)
-    return {"sessions": sessions, "tokens": tokens, "listings": listings,
+    return {"sessions": sessions, "tokens": tokens, "listings": listing_ids,
             "matches": matches}
 
 
@@ -109,11 +123,15 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+def start_server(workers: int, threads: int, *, redis_url: str,
+                 response_cache: bool) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
     env.update(BENCH_ENV)
+    # Redis holds the cache (sessions, throttles, answers) that every worker shares; the
+    # load is read-only, so the broker it also names is never used.
+    env.update(REDIS_URL=redis_url, RESPONSE_CACHE="1" if response_cache else "0")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "symbiosis.wsgi", "-b", f"127.0.0.1:{port}",
          "-w", str(workers), "-k", "gthread", "--threads", str(threads),
@@ -240,7 +258,7 @@ def write_docs(text: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rates", default="10,20,40,80,120,160",
+    parser.add_argument("--rates", default="20,40,80,120,160,200,250,300",
                         help="arrival rates to step through, requests per second")
     parser.add_argument("--step-s", type=float, default=10.0, help="seconds per step")
     parser.add_argument("--max-s", type=float, default=150.0, help="stop after this long")
@@ -248,12 +266,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--users", type=int, default=40, help="bench accounts to spread over")
     parser.add_argument("--timeout-s", type=float, default=5.0, help="a slower answer fails")
+    parser.add_argument("--listings", type=int, default=100_000, help="bench region size")
+    parser.add_argument("--seed", type=int, default=0, help="bench region seed")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9",
+                        help="the cache's Redis database (emptied first)")
+    parser.add_argument("--no-response-cache", action="store_true",
+                        help="serve every request afresh (RESPONSE_CACHE=0)")
     parser.add_argument("--write-docs", action="store_true",
                         help="put the results into docs/performance.md")
     args = parser.parse_args(argv)
 
-    fixtures = prepare(args.users)
-    server, port = start_server(args.workers, args.threads)
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    fixtures = prepare(args.users, args.listings, args.seed)
+    server, port = start_server(args.workers, args.threads, redis_url=args.redis_url,
+                                response_cache=not args.no_response_cache)
     driver = Driver(port, fixtures, args.timeout_s)
     steps: list[Step] = []
     began = time.monotonic()
@@ -278,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     summary = {"highest_rate_without_errors": best, "highest_rate_within_goals": best_goals,
                "workers": args.workers, "threads": args.threads, "cpus": os.cpu_count(),
+               "listings": args.listings, "response_cache": not args.no_response_cache,
                "load_average_at_end": round(load, 2), "python": platform.python_version()}
     print(table(steps))  # noqa: T201
     print(json.dumps(summary))  # noqa: T201
@@ -285,12 +314,11 @@ def main(argv: list[str] | None = None) -> None:
         write_docs(
             f"{START}\n### Load (`python -m bench.load`)\n\n"
             f"gunicorn, {args.workers} workers × {args.threads} threads, on "
-            f"{os.cpu_count()} CPUs; the demo region on "
-            f"{os.environ.get('DATABASE_URL', 'SQLite').split(':')[0]}; "
+            f"{os.cpu_count()} CPUs; the bench region of {args.listings:,} listings on "
+            f"PostgreSQL; response cache {'on' if not args.no_response_cache else 'off'}; "
             f"{args.step_s:g} s per step. Highest rate with no errors: **{best:g} "
             f"requests/s**; highest with every p95 within its goal: **{best_goals:g} "
-            f"requests/s**. Load average at the end: {load:.1f} (other work was running "
-            "on the machine, so these numbers are indicative only).\n\n"
+            f"requests/s**. Load average at the end: {load:.1f}.\n\n"
             f"{table(steps)}\n{END}")
 
 

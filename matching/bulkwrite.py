@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from matching.engine import COMPONENTS, HAND_SET, MatchColumns, MatchRecord
 from matching.models import Match, components_by_position, components_from_json
+from symbiosis import freshness
 
 EXPLANATION_MAX = Match._meta.get_field("explanation").max_length
 VALUE_FIELDS = ("score", "distance_km", "components", "explanation", "model_version",
@@ -225,14 +226,19 @@ def _sync_postgresql(chunks, *, version, offers, wants, exclusive, ranker) -> tu
     table = Match._meta.db_table
     # The raw cursor skips Django's error translation: a refused row is still an
     # IntegrityError, as through the ORM.
-    with connection.cursor() as django_cursor, connection.wrap_database_errors:
-        cursor = django_cursor.cursor  # psycopg 3: COPY needs the raw cursor
-        _copy_ids(cursor, "match_scope_offers", offers)
-        if wants is not None:
-            _copy_ids(cursor, "match_scope_wants", wants)
-        with _ListingCheck(cursor, table, offers, wants, exclusive=exclusive) as check:
-            return _sync_scope(cursor, table, chunks, version=version, wants=wants,
-                               check=check, ranker=ranker)
+    try:
+        with connection.cursor() as django_cursor, connection.wrap_database_errors:
+            cursor = django_cursor.cursor  # psycopg 3: COPY needs the raw cursor
+            _copy_ids(cursor, "match_scope_offers", offers)
+            if wants is not None:
+                _copy_ids(cursor, "match_scope_wants", wants)
+            with _ListingCheck(cursor, table, offers, wants, exclusive=exclusive) as check:
+                return _sync_scope(cursor, table, chunks, version=version, wants=wants,
+                                   check=check, ranker=ranker)
+    finally:
+        # The raw cursor's writes bypass Django's wrappers: reported once they are done
+        # (and again at the commit, when inside a transaction).
+        freshness.data_changed()
 
 
 def _sync_scope(cursor, table, chunks, *, version, wants, check, ranker) -> tuple[int, int]:

@@ -32,6 +32,7 @@ from matching.forms import (
     ewc_options,
 )
 from matching.models import Listing, Match
+from symbiosis.freshness import cached_page
 
 LISTINGS_PER_PAGE = 20
 MATCHES_PER_PAGE = 10
@@ -151,6 +152,7 @@ def _back(request: HttpRequest, default: str) -> str:
 
 
 @company_required
+@cached_page
 def dashboard(request: HttpRequest, *, company: Company) -> HttpResponse:
     """The company's listings, each with its best few matches."""
     filters = DashboardFilterForm(request.GET or None)
@@ -312,6 +314,7 @@ def ewc_suggest(request: HttpRequest, *, company: Company) -> HttpResponse:
 
 
 @company_required
+@cached_page
 def listing_detail(request: HttpRequest, pk: int, *, company: Company) -> HttpResponse:
     """One listing with all its details and every match, best first."""
     listing = _listing_or_404(company, pk)

@@ -9,7 +9,10 @@ class SymbiosisConfig(AppConfig):
     verbose_name = "Symbiosis"
 
     def ready(self) -> None:
-        from symbiosis import background
+        from symbiosis import background, freshness
+
+        # Every database connection reports its writes, so cached answers end with them.
+        freshness.install()
 
         # Work queued during a request is held until its response has been sent.
         signals.request_started.connect(

@@ -275,6 +275,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Pages and API reads served again until the next write (symbiosis/freshness.py). The
+# cache must be shared by every process that writes, so by default only with Redis.
+RESPONSE_CACHE = env_bool("RESPONSE_CACHE", bool(REDIS_URL))
 
 # The API's conventions live in symbiosis/api/ (docs there); every app's API uses them.
 REST_FRAMEWORK = {

@@ -100,7 +100,10 @@ class BulkListingView(_CompanyView):
         sites = {site.pk: site for site in site_list_for_company(company=self.company)}
         context = {"company": self.company, "request": request, "sites": sites,
                    "external_ids_checked": True}
+        # Items share two serializers: building fields from the model costs more than
+        # validating an item. ``instance`` is what the update one validates against.
         creating = ListingInputSerializer(context=context)
+        updating = ListingInputSerializer(instance=None, context=context)
         for index, item in enumerate(items):
             external_id = ids[index]
             row = {"external_id": external_id or None, "id": None, "result": "error",
@@ -116,14 +119,10 @@ class BulkListingView(_CompanyView):
             instance = existing.get(external_id)
             try:
                 if instance is None:
-                    # New items share one serializer: building its fields from the model
-                    # cost more than validating an item.
                     data = creating.run_validation(item)
                 else:
-                    serializer = ListingInputSerializer(instance=instance, data=item,
-                                                        context=context)
-                    serializer.is_valid(raise_exception=True)
-                    data = serializer.validated_data
+                    updating.instance = instance
+                    data = updating.run_validation(item)
             except ValidationError as exc:
                 row["errors"] = _flat(exc.detail if isinstance(exc.detail, dict)
                                       else {"non_field_errors": exc.detail})

@@ -54,6 +54,7 @@ from symbiosis.api.pagination import PageNumberPagination, SyncPagination
 from symbiosis.api.params import KnownQueryParamsMixin
 from symbiosis.api.scopes import KeyScope
 from symbiosis.api.throttles import AnonScopedThrottle
+from symbiosis.freshness import CachedReadsMixin
 
 ERRORS = {
     400: OpenApiResponse(
@@ -171,7 +172,7 @@ class CompanyScopedMixin(KnownQueryParamsMixin):
         responses={204: OpenApiResponse(description=_("Closed.")), **_errors(401, 403, 404)},
     ),
 )
-class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
+class ListingViewSet(CachedReadsMixin, CompanyScopedMixin, viewsets.ModelViewSet):
     """Offers and wants of the caller's company."""
 
     key_scope = "listings"
@@ -266,7 +267,7 @@ class ListingViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
         summary=_("One match"), responses={200: MatchSerializer, **_errors(401, 403, 404)}
     ),
 )
-class MatchViewSet(CompanyScopedMixin, viewsets.ReadOnlyModelViewSet):
+class MatchViewSet(CachedReadsMixin, CompanyScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Read-only matches; the only write is dismissing one."""
 
     key_scope = "listings"

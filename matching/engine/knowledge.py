@@ -229,7 +229,7 @@ class Knowledge:
     @classmethod
     def load(cls, data_dir: Path | str | None = None) -> Knowledge:
         """Load (and cache per resolved folder) from ``data_dir`` (default: the repo's data)."""
-        return _load_cached(Path(data_dir or DEFAULT_DATA_DIR).resolve())
+        return _load_cached(_resolved(str(data_dir or DEFAULT_DATA_DIR)))
 
     def configured(
         self,
@@ -343,6 +343,12 @@ class Knowledge:
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(data_dir: str) -> Path:
+    # Resolving walks the file system (an lstat a path part); callers ask per listing.
+    return Path(data_dir).resolve()
 
 
 @functools.lru_cache(maxsize=8)
