@@ -178,8 +178,10 @@ def test_the_matchers_copy_path_replaces_the_stamp(owner, partner, monkeypatch):
     replaced = []
     monkeypatch.setattr(freshness, "_replace_stamp", lambda: replaced.append(1))
     rows = bulkwrite.MatchRows.from_records([])
-    bulkwrite.sync_matches([rows], version="v-test",
-                           offers=np.array([owner.listing.pk], dtype=np.int64))
+    with transaction.atomic():
+        bulkwrite.sync_matches([rows], version="v-test",
+                               offers=np.array([owner.listing.pk], dtype=np.int64))
+        assert replaced == []  # not before the commit
     assert replaced
 
 
