@@ -148,6 +148,12 @@ class Focus:
     packaging: str = ""
 
 
+_QUALIFIES = re.compile(
+    r"\s+(?:filters?|drums?|tanks?|containers?|cans|tins?|bottles?|ibcs?|rags?|wipes?|cloths?"
+    r"|absorbents?)\b",
+    re.IGNORECASE,
+)
+_MIXED = re.compile(r"\bmix(?:ed|ture|tures)\b(?!\s+(?:in|into|up|with)\b)", re.IGNORECASE)
 _NEGATED_AFTER = re.compile(r"[- ]?free\b", re.IGNORECASE)
 _NEGATED_BEFORE = re.compile(r"\b(?:no|non|not|without|free of|free from)[- ]$", re.IGNORECASE)
 
@@ -218,7 +224,7 @@ class JargonTable:
         seen: set[str] = set()
         # A mixed load ("skip waste: timber, plasterboard, rubble") is its mixture, not
         # each of its parts: when a term reads as a mixture, only mixtures are expanded.
-        mixed = any(
+        mixed = bool(_MIXED.search(text)) or any(
             reading.expansion.startswith("mixed")
             for match in self.pattern.finditer(text)
             if (reading := self.resolve(match.group(0), text)) is not None
@@ -229,6 +235,9 @@ class JargonTable:
             if _NEGATED_AFTER.match(text, match.end()) or _NEGATED_BEFORE.search(
                 text, 0, match.start()
             ):
+                return match.group(0)
+            # "used oil filters", "waste oil drums": the term only qualifies another thing.
+            if _QUALIFIES.match(text, match.end()):
                 return match.group(0)
             reading = self.resolve(match.group(0), text)
             if reading is None or reading.expansion in seen:
