@@ -93,15 +93,19 @@ _EMPTY_PACKAGING = re.compile(
     rf"|\b(?:washed|rinsed|triple[- ]rinsed|cleaned|drained|used|emptied)\s+(?:\w+\s+)?{_PACK}\b",
     re.IGNORECASE,
 )
+# The words ``expand_jargon`` may have put after a packaging term ("IBCs (composite
+# packaging ...)"), so both call orders read the same.
+_EXPANDED = r"(?:\s*\([^()]*\))?"
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
 # "drums of waste solvent", "sludge in IBCs": the packaging only carries the material.
 _CONTENTS_BEFORE = re.compile(
     rf"\b(?:\d+\s*(?:x\s*)?)?(?:\d+\s*(?:l|litre|liter|kg)s?\s+)?(?:full\s+)?{_PACK}"
-    rf"\s+(?:full of|filled with|of|containing)\s+",
+    rf"{_EXPANDED}\s+(?:full of|filled with|of|containing)\s+",
     re.IGNORECASE,
 )
 _CONTENTS_AFTER = re.compile(
     rf"\s*\b(?:stored |held |kept |packed |supplied |delivered |sitting )?(?:in|into)\s+"
-    rf"(?:\d+\s*(?:x\s*)?)?(?:\d+\s*(?:l|litre|liter|kg)s?\s+)?(?:\w+\s+)?{_PACK}\b",
+    rf"(?:\d+\s*(?:x\s*)?)?(?:\d+\s*(?:l|litre|liter|kg)s?\s+)?(?:\w+\s+)?{_PACK}\b{_EXPANDED}",
     re.IGNORECASE,
 )
 _CLEANED = re.compile(
@@ -334,7 +338,7 @@ def _packaging_reading(text: str) -> tuple[str, str]:
     # Aerosols have entries of their own (16 05 04, 15 01 11), whatever their state.
     if re.search(r"\baerosols?\b", text, re.IGNORECASE):
         return text, ""
-    if _EMPTY_PACKAGING.search(text):
+    if _EMPTY_PACKAGING.search(_PARENTHESES.sub("", text)):
         kinds = [words for pattern, words in _PACKAGING_KIND if pattern.search(text)]
         words = ["packaging", *kinds[:1]]
         if _HAZARDOUS_FORMER_CONTENTS.search(text) and not _CLEANED.search(text):
@@ -343,7 +347,8 @@ def _packaging_reading(text: str) -> tuple[str, str]:
     stripped = _CONTENTS_BEFORE.sub(" ", text)
     stripped = _CONTENTS_AFTER.sub(" ", stripped)
     if stripped != text and re.search(r"\w", stripped):
-        return re.sub(r"\s+", " ", stripped).strip(), PACKAGING_CONTENTS
+        stripped = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", stripped))
+        return stripped.strip(), PACKAGING_CONTENTS
     return text, ""
 
 

@@ -218,3 +218,14 @@ def test_a_term_that_only_qualifies_another_thing_is_not_expanded():
 def test_the_word_mixed_marks_a_mixture_but_mixed_with_does_not():
     assert "ceramics" not in expand_jargon("Mixed site waste: wood, plastics and rubble")
     assert "hazardous" in expand_jargon("abrasive mixed with flakes of red lead")
+
+
+@pytest.mark.parametrize(
+    "text", ["sludge stored in IBCs", "empty IBCs that held caustic soda", "3 IBCs of DAF sludge"]
+)
+def test_focus_reads_packaging_the_same_before_or_after_jargon_expansion(text):
+    # The suggester may call the two steps in either order.
+    first, after = read_focus(text), read_focus(expand_jargon(text))
+    assert first.packaging == after.packaging != ""
+    if first.packaging == PACKAGING_CONTENTS:
+        assert "packaging" not in after.text
