@@ -33,6 +33,8 @@ ABBREVIATIONS_FILE = "ewc_abbreviations.csv"
 # A message is "long" above either limit; shorter ones are ranked whole.
 LONG_CHARS = 300
 LONG_SENTENCES = 2
+# Long words are compared on their first letters (see ``_stem``).
+KEY_LETTERS = 6
 # A word in more than this share of List of Waste entries ("wastes", "containing") says
 # nothing about which material a sentence is about.
 GENERIC_SHARE = 0.04
@@ -57,7 +59,7 @@ _CHATTER = frozenset(
     schedule scheduled scheduling date dates day days week weeks weekly fortnight fortnightly
     month months monthly year tomorrow today yesterday monday tuesday wednesday thursday friday
     saturday sunday am pm time times contractor contractors supplier suppliers broker company
-    account manager office reception paperwork transfer note notes consignment invoice
+    account manager office reception paperwork
     """.split()
 )
 _STOP = frozenset(
@@ -269,7 +271,11 @@ def expand_jargon(text: str, data_dir: Path = DEFAULT_DATA_DIR) -> str:
 
 
 def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+    """A crude key that lets word forms meet: plural "s" dropped, long words cut to six
+    letters ("demolishing" and "demolition", "processing" and "process")."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return word[:KEY_LETTERS]
 
 
 @functools.lru_cache(maxsize=4)
@@ -311,7 +317,7 @@ def _sentence_scores(
     """(material words, chatter words) of one sentence; a jargon term counts as material."""
     words = [_stem(w) for w in _WORD.findall(sentence.lower())]
     material = len({w for w in words if w in vocabulary})
-    chatter = sum(1 for w in words if w in _CHATTER or w + "s" in _CHATTER)
+    chatter = sum(1 for w in _WORD.findall(sentence.lower()) if w in _CHATTER)
     if table.pattern is not None:
         material += len({m.group(0).lower() for m in table.pattern.finditer(sentence)})
     return material, chatter
@@ -325,8 +331,10 @@ def _focus_sentences(text: str, data_dir: Path) -> tuple[str, tuple[str, ...]]:
     table = jargon_table(data_dir)
     scores = [_sentence_scores(sentence, vocabulary, table) for sentence in sentences]
     best = max(range(len(sentences)), key=lambda i: (scores[i][0] - scores[i][1], scores[i][0]))
+    # Two material words make a material sentence even inside a greeting ("Dear Sir, we
+    # run a meat processing plant"); one must outweigh the chatter around it.
     keep = [
-        i == best or (material > 0 and material >= chatter)
+        i == best or material >= 2 or (material > 0 and material >= chatter)
         for i, (material, chatter) in enumerate(scores)
     ]
     kept = [s for s, k in zip(sentences, keep, strict=True) if k]

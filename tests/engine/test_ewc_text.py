@@ -229,3 +229,14 @@ def test_focus_reads_packaging_the_same_before_or_after_jargon_expansion(text):
     assert first.packaging == after.packaging != ""
     if first.packaging == PACKAGING_CONTENTS:
         assert "packaging" not in after.text
+
+
+def test_a_greeting_sentence_that_names_the_producing_process_is_kept():
+    text = (
+        "Dear Sir or Madam, I'm the environment manager at a meat processing plant. "
+        "Our effluent plant produces DAF sludge, about 30 m3 a week. "
+        "We would like a quote for haulage and your gate fee. Kind regards"
+    )
+    focus = read_focus(text)
+    assert "meat processing plant" in focus.text
+    assert "gate fee" not in focus.text
