@@ -351,7 +351,9 @@ def _packaging_reading(text: str) -> tuple[str, str]:
         words = ["packaging", *kinds[:1]]
         if _HAZARDOUS_FORMER_CONTENTS.search(text) and not _CLEANED.search(text):
             words.append("packaging containing residues of or contaminated by hazardous substances")
-        return f"{text} ({' '.join(words)})", PACKAGING_EMPTY
+        marker = f"({' '.join(words)})"
+        # Idempotent: a text prepared twice is not weighted twice.
+        return (text if marker in text else f"{text} {marker}"), PACKAGING_EMPTY
     stripped = _CONTENTS_BEFORE.sub(" ", text)
     stripped = _CONTENTS_AFTER.sub(" ", stripped)
     if stripped != text and re.search(r"\w", stripped):

@@ -240,3 +240,12 @@ def test_a_greeting_sentence_that_names_the_producing_process_is_kept():
     focus = read_focus(text)
     assert "meat processing plant" in focus.text
     assert "gate fee" not in focus.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [CHATTY, "empty drums that held solvent", "IBA from the EfW", "20 drums of waste solvent"],
+)
+def test_preparing_a_text_twice_changes_nothing_more(text):
+    once = expand_jargon(material_focus(text))
+    assert expand_jargon(material_focus(once)) == once
