@@ -42,6 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from matching.engine.ewc_text import expand_jargon, material_focus
 from matching.engine.knowledge import DEFAULT_DATA_DIR, EwcEntry, Knowledge, ewc_display
 
 # Hazard hints for a suggested code (the Django side translates the labels).
@@ -340,7 +341,7 @@ class EwcSuggester:
 
     def log_scores(self, text: str) -> np.ndarray:
         """Unnormalised log-likelihood of every entry (``self.codes`` order)."""
-        query = normalise_text(text)
+        query = normalise_text(expand_jargon(material_focus(text)))
         material, purpose = split_purpose(query)
         parts = [(material, 1.0), (purpose, PURPOSE_WEIGHT)]
         scores = self._word.log_likelihood(parts) + CHAR_WEIGHT * self._char.log_likelihood(parts)
