@@ -222,7 +222,7 @@ def fit_arrays(
 
 
 # Why a pair's fit is unknown (``unknown_reasons``).
-KNOWN, NOT_STATED, NEEDS_DENSITY, NEEDS_ENERGY, NOT_CONVERTIBLE = 0, 1, 2, 3, 4
+KNOWN, NOT_STATED, NEEDS_DENSITY, NEEDS_ENERGY, NOT_CONVERTIBLE, ZERO_NEED = 0, 1, 2, 3, 4, 5
 _DIM_LABELS = {DIM_MASS: "t", DIM_VOLUME: "m³", DIM_ENERGY: "MWh", DIM_COUNT: "units"}
 
 
@@ -235,7 +235,7 @@ def unknown_reasons(
     want_dim: ArrayLike,
 ) -> np.ndarray:
     """For each pair: ``KNOWN`` when ``fit`` is a number, else why not: a side gave no
-    amount (or the need is zero), or both did in units only a density (mass against
+    amount, the need is zero, or both gave amounts in units only a density (mass against
     volume), an energy content (energy against mass or volume) or nothing (counts) could
     make comparable."""
     fit = np.asarray(fit, dtype=np.float64)
@@ -244,9 +244,10 @@ def unknown_reasons(
               & np.isfinite(np.asarray(want_amount, dtype=np.float64)) & (wd != DIM_NONE))
     energy = (od == DIM_ENERGY) | (wd == DIM_ENERGY)
     count = (od == DIM_COUNT) | (wd == DIM_COUNT)
+    zero = np.asarray(want_amount, dtype=np.float64) == 0
     reason = np.select(
-        [~np.isnan(fit), ~stated | (od == wd), count, energy],
-        [KNOWN, NOT_STATED, NOT_CONVERTIBLE, NEEDS_ENERGY],
+        [~np.isnan(fit), ~stated, zero, od == wd, count, energy],
+        [KNOWN, NOT_STATED, ZERO_NEED, NOT_STATED, NOT_CONVERTIBLE, NEEDS_ENERGY],
         NEEDS_DENSITY,
     )
     return reason.astype(np.int8)
@@ -256,6 +257,8 @@ def unknown_text(reason: int, offer_dim: int, want_dim: int) -> str:
     """The explanation's words for an unknown fit (``unknown_reasons``)."""
     if reason == NOT_STATED or reason == KNOWN:
         return "quantity unknown"
+    if reason == ZERO_NEED:
+        return "no share: the need is given as zero"
     offered, needed = (_DIM_LABELS.get(int(d), "?") for d in (offer_dim, want_dim))
     units = f"{offered} offered, {needed} needed"
     why = {NEEDS_DENSITY: "no density stated", NEEDS_ENERGY: "no energy content stated",

@@ -149,3 +149,12 @@ def test_a_wording_reason_names_no_number_or_stop_word(kb, make):
                        shared_terms=["70", "90", "waste", "sawdust"])
 
     assert match.explanation.startswith("similar wording: sawdust,")
+
+
+def test_a_need_given_as_zero_says_so_not_quantity_unknown(kb, fly_ash):
+    offer, want = fly_ash
+    want = replace(want, amount_per_year=0.0)
+
+    match = score_pair(offer, want, text_sim=0.3, distance_km=5.0, knowledge=kb)
+
+    assert match.explanation.endswith("no share: the need is given as zero")
