@@ -270,9 +270,20 @@ def explanation_lines(
     if offer_max_km is not None and want_max_km is not None and n:
         o_km = np.broadcast_to(np.asarray(offer_max_km, dtype=np.float64), (n,))
         w_km = np.broadcast_to(np.asarray(want_max_km, dtype=np.float64), (n,))
-        # Only pairs beyond one side's range get a note: usually few.
-        for i in np.flatnonzero((distance_km > o_km) | (distance_km > w_km)).tolist():
-            distances[i] += range_note(float(distance_km[i]), float(o_km[i]), float(w_km[i]))
+        # The note depends on which side's range falls short and on the two ranges only:
+        # each distinct one is worded once (ranges take a few values; pairs, millions).
+        offer_short = (distance_km > o_km) & (distance_km <= w_km)
+        want_short = (distance_km > w_km) & (distance_km <= o_km)
+        noted = np.flatnonzero(offer_short | want_short)
+        if len(noted):
+            keys = np.stack([offer_short[noted].astype(np.float64), o_km[noted], w_km[noted]],
+                            axis=1)
+            distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+            notes = np.array([
+                # A distance between the two ranges picks the side; any such one will do.
+                range_note((o if short else w) + 0.5 * abs(w - o), o, w)
+                for short, o, w in distinct.tolist()], dtype=object)
+            distances[noted] = distances[noted] + notes[inverse.reshape(-1)]
     quantities = np.full(n, "quantity unknown", dtype=object)
     if quantity_notes is not None:
         quantities[:] = list(quantity_notes) if n else []
