@@ -135,3 +135,15 @@ def test_a_bulk_item_with_a_title_over_200_characters_is_refused_not_cut(owner):
     assert result["result"] == "error"
     assert "200" in result["errors"]["title"][0]
     assert not Listing.objects.filter(external_id="ERP-1").exists()
+
+
+def test_the_form_lets_a_long_paste_through_to_be_refused_rather_than_cut(client, owner):
+    client.force_login(owner.user)
+
+    page = client.get(reverse("matching:listing_create")).content.decode()
+
+    # A maxlength attribute would make the browser cut a pasted title without a word.
+    title = page[page.index('name="title"') - 200:page.index('name="title"') + 200]
+    description = page[page.index('name="description"') - 200:
+                       page.index('name="description"') + 200]
+    assert "maxlength" not in title and "maxlength" not in description
