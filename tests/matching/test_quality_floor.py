@@ -3,8 +3,12 @@ material fit reaches it; a listing with fewer good partners says so, never padde
 
 from __future__ import annotations
 
+import io
+import json
+
 import numpy as np
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from matching import services
@@ -115,3 +119,22 @@ def test_the_harness_counts_a_partner_below_the_floor_as_not_found():
     # Reading the run at a floor is what storing at it gives.
     assert result.sweep[0.99]["colocated"]["mrr"] == strict.figures["colocated"]["mrr"]
     assert result.sweep[0.0]["colocated"]["mrr"] == result.figures["colocated"]["mrr"]
+
+
+def test_the_command_reports_the_figures_at_each_floor_asked_for():
+    out = io.StringIO()
+
+    call_command("evaluate_matcher", str(TINY), "--json", "--floor", "0", "--floors",
+                 "0.5,0.99", stdout=out)
+
+    data = json.loads(out.getvalue())
+    assert data["floor"] == 0.0
+    assert set(data["floors"]) == {"0", "0.5", "0.99"}
+    assert data["floors"]["0"]["colocated"]["mrr"] == data["colocated"]["mrr"]
+    assert data["floors"]["0.99"]["colocated"]["shown"] == 0
+    assert data["floors"]["0"]["colocated"]["shown"] > 0
+
+
+def test_the_command_refuses_a_floor_outside_zero_to_one():
+    with pytest.raises(CommandError, match="between 0 and 1"):
+        call_command("evaluate_matcher", str(TINY), "--floors", "0.2,1.5")
