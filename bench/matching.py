@@ -190,11 +190,13 @@ def phase_naive(k: int) -> dict:
     from bench.naive import compare, naive_matches
     from matching import modelstore
     from matching.models import Match
+    from matching.services.rematch import material_fit_floor
 
     model = modelstore.current()
     index = model.index
     started = time.perf_counter()
-    slow = naive_matches(index.records, index.knowledge, index.text_model, k)
+    slow = naive_matches(index.records, index.knowledge, index.text_model, k,
+                         floor=material_fit_floor())
     naive_s = time.perf_counter() - started
     stored = list(
         Match.objects.all().only("offer_id", "want_id", "score", "distance_km", "components")

@@ -66,9 +66,12 @@ def _rows(records: Sequence[ListingRecord], model: TextModel, knowledge: Knowled
 
 
 def naive_matches(
-    records: Sequence[ListingRecord], knowledge: Knowledge, model: TextModel, k: int
+    records: Sequence[ListingRecord], knowledge: Knowledge, model: TextModel, k: int,
+    *, floor: float = 0.0,
 ) -> list[MatchRecord]:
-    """Every accepted pair in the top ``k`` of its offer or of its want.
+    """Every accepted pair in the top ``k`` of its offer or of its want, and whose material
+    fit reaches ``floor`` (the quality floor, applied after the top ``k`` as the services
+    store matches).
 
     Ordered by (−score, offer id, want id), like ``MatchIndex.match_all``.
     """
@@ -103,7 +106,8 @@ def naive_matches(
     out = []
     # The explanation names the words two texts share: worked out for the chosen only.
     for match in accepted:
-        if (match.offer_id, match.want_id) not in chosen:
+        if (match.offer_id, match.want_id) not in chosen or (
+                match.components["material"] < floor):
             continue
         a = rows[match.offer_id]
         b = rows[match.want_id]

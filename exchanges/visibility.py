@@ -228,7 +228,9 @@ def pair_view(
         score=rounded(match.score) if match is not None else None,
         components=components,
         coverage=components.get("quantity"),
-        explanation=explanation_text(match.explanation, band) if match is not None else "",
+        explanation=explanation_text(
+            match.explanation, band, quantity=(match.components or {}).get("quantity"),
+            viewer_offers=mine is offer) if match is not None else "",
     )
 
 

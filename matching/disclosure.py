@@ -72,12 +72,27 @@ def rounded(value: float | None) -> float | None:
     return round(round(float(value) / ROUND_TO) * ROUND_TO, 2)
 
 
-def rounded_components(components: dict | None) -> dict[str, float]:
-    """The numeric score components, each rounded; anything else dropped."""
+# The stored components each switch (``MATCH_COMPONENTS``) gives: a switched-off one is
+# stored as 0 and would read as evidence against the pair.
+_SWITCHED = {"text": ("text",), "taxonomy": ("ewc", "category", "taxonomy"),
+             "pathway": ("pathway",), "semantic": ("semantic",)}
+
+
+def components_off() -> frozenset[str]:
+    """Stored component names of the score components that are switched off."""
+    on = catalogue.knowledge().config.components
+    return frozenset(name for switch, names in _SWITCHED.items() if switch not in on
+                     for name in names)
+
+
+def rounded_components(components: dict | None, *, off: frozenset[str] | None = None
+                       ) -> dict[str, float]:
+    """The numeric score components that are on, each rounded; anything else dropped."""
+    off = components_off() if off is None else off
     out: dict[str, float] = {}
     for key, value in (components or {}).items():
         value = rounded(value)
-        if value is not None:
+        if value is not None and key not in off:
             out[key] = value
     return out
 
@@ -176,19 +191,38 @@ def area_names(places: Iterable[tuple[Site, Company]]) -> dict[tuple[int, str], 
     return out
 
 
-_DISTANCE_IN_TEXT = re.compile(r"(?<=, )\d[\d,]*(?:\.\d)? km(?=,|$)")
-_COVERAGE_IN_TEXT = re.compile(r"covers (\d+)% of the need")
+_DISTANCE_IN_TEXT = re.compile(r"(?<=, )\d[\d,]*(?:\.\d)? km(?=,| \(|$)")
+_COVERAGE_IN_TEXT = re.compile(r"covers (?:under )?(\d+)% of the need")
 
 
-def explanation_text(explanation: str, band: tuple[int, int]) -> str:
-    """The engine's one-line explanation with the exact distance and share coarsened."""
+def coverage_phrase(share: float | None) -> str:
+    """The covered share as a counterpart reads it: the stored ``quantity`` component
+    rounded to 0.05, so the card's percentage is the rounded component's."""
+    shown = rounded(share)
+    if not shown:
+        return "covers almost none of the need"
+    return f"covers about {round(shown * 100)}% of the need"
+
+
+def explanation_text(explanation: str, band: tuple[int, int], *,
+                     quantity: float | None = None, viewer_offers: bool | None = None) -> str:
+    """The engine's one-line explanation with the exact distance and share coarsened.
+
+    ``quantity`` (the stored ``quantity`` component) gives the covered share; without it
+    the share in the text is rounded. ``viewer_offers`` names the viewer's own transport
+    range "your" (True: the viewer made the offer; False: the want).
+    """
     text = _DISTANCE_IN_TEXT.sub(band_label(band), explanation)
 
     def coverage(m: re.Match) -> str:
-        share = rounded(int(m.group(1)) / 100)
-        return f"covers about {round(share * 100)}% of the need"
+        return coverage_phrase(int(m.group(1)) / 100 if quantity is None else quantity)
 
-    return _COVERAGE_IN_TEXT.sub(coverage, text)
+    text = _COVERAGE_IN_TEXT.sub(coverage, text)
+    if viewer_offers is not None:
+        own = "the offerer's" if viewer_offers else "the taker's"
+        text = text.replace(f"; beyond {own} ", "; beyond your ").replace(
+            f"(within {own} ", "(within your ")
+    return text
 
 
 # --- the owner's choice per listing --------------------------------------------------------
@@ -271,6 +305,7 @@ def counterpart_views(
     policies = listing_policies(o.pk for o in others.values())
     verifiers = verifying_agency_names(o.company for o in others.values())
     kb = catalogue.knowledge()
+    off = components_off()
     out: dict[int, CounterpartView] = {}
     for match in matches:
         other = others[match.pk]
@@ -292,8 +327,10 @@ def counterpart_views(
             company=other.company.name if public else "",
             band=band,
             score=rounded(match.score),
-            components=rounded_components(match.components),
-            explanation=explanation_text(match.explanation, band),
+            components=rounded_components(match.components, off=off),
+            explanation=explanation_text(match.explanation, band,
+                                         quantity=(match.components or {}).get("quantity"),
+                                         viewer_offers=other is match.want),
             verified=other.company.verified,
             verified_by=(verifiers.get(other.company.verified_by_id, "") if public else ""),
             indicative=other.indicative,

@@ -143,6 +143,10 @@ class ListingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = site_list_for_company(company=company)
         self.fields["category"].choices = category_groups()
+        # A browser cuts pasted text at maxlength without a word: the server refuses it
+        # instead, with a message naming the limit.
+        for name in ("title", "description"):
+            self.fields[name].widget.attrs.pop("maxlength", None)
         self.editing = editing
         if editing:
             # The service refuses to turn an offer into a want; don't offer it.

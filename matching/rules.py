@@ -60,10 +60,29 @@ def validate_external_id(*, company: Company, external_id: str, exclude_pk: int 
         raise ValidationError({"external_id": EXTERNAL_ID_MESSAGE}, code="unique")
 
 
+# How firms write a code: digits, spaces or dots or dashes between pairs, a star for the
+# hazardous entries. Anything else (a letter, a word) is not a code.
+_EWC_WRITTEN = re.compile(r"[\d\s.\-/*]+")
+_BLANK_EWC = {"", "-", "–", "—"}
+
+
 def clean_ewc_code(value: str | None) -> str:
-    """'10 01 02*' → '100102'; anything but a List of Waste entry (or blank) is refused."""
-    code = catalogue.normalise_ewc(value or "")
+    """'10 01 02*' → '100102'; anything but a List of Waste entry (or blank) is refused,
+    never dropped: "abc" would otherwise normalise to no code at all.
+
+    The one check of an EWC code: forms, the API, imports and bulk writes all come here
+    (through ``services.listings``)."""
+    written = (value or "").strip()
+    if written in _BLANK_EWC:
+        return ""
+    code = catalogue.normalise_ewc(written)
     try:
+        if not _EWC_WRITTEN.fullmatch(written) or not code:
+            raise ValidationError(
+                _("“%(value)s” is not an EWC code: give the six digits of a European List "
+                  "of Waste entry, e.g. 10 01 02, or leave it blank."),
+                params={"value": written[:40]},
+            )
         catalogue.validate_ewc(code)
     except ValidationError as exc:
         raise ValidationError({"ewc_code": exc.messages}, code="ewc") from None

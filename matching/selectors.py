@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Exists,
@@ -18,6 +19,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils.translation import ngettext
 
 from accounts.models import Agency, Company
 from accounts.selectors import in_regions_q
@@ -80,6 +82,21 @@ def match_list_for_listing(*, listing: Listing, viewer: Company) -> QuerySet[Mat
         .select_related(*_COUNTERPARTS)
         .order_by("-score", "id")
     )
+
+
+def match_quality_note(*, listing: Listing, count: int) -> str:
+    """What a listing with fewer matches than ``MATCH_TOP_K`` is told: only partners above
+    the quality floor are shown, and the list is not padded ("" when it is full, or the
+    listing is not being matched)."""
+    if listing.status != Listing.Status.ACTIVE or count >= settings.MATCH_TOP_K:
+        return ""
+    return ngettext(
+        "%(count)d partner above the quality floor (a material fit of at least %(floor)s); "
+        "weaker pairings are not shown.",
+        "%(count)d partners above the quality floor (a material fit of at least %(floor)s); "
+        "weaker pairings are not shown.",
+        count,
+    ) % {"count": count, "floor": f"{settings.MATCH_MIN_MATERIAL_FIT:g}"}
 
 
 def match_top_for_listings(

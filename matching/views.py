@@ -329,6 +329,8 @@ def listing_detail(request: HttpRequest, pk: int, *, company: Company) -> HttpRe
         "ewc_description": kb.ewc_description(listing.ewc_code),
         "page": page,
         "rows": _match_rows(list(page), company, dismissable=True),
+        "quality_note": selectors.match_quality_note(listing=listing,
+                                                     count=page.paginator.count),
         "status_actions": STATUS_ACTIONS.get(listing.status, []),
         "is_energy": listing.physical_state == Listing.PhysicalState.ENERGY,
         "on_behalf": authorship.on_behalf_entries(listing_id=listing.pk),

@@ -211,6 +211,13 @@ WORKER_HEARTBEAT_MAX_AGE_S = env_float("WORKER_HEARTBEAT_MAX_AGE_S", 120.0, mini
 
 # Matching.
 MATCH_TOP_K = env_int("MATCH_TOP_K", 20, minimum=1)
+# The quality floor (docs/matching.md §11): a pair is stored and shown only when its
+# material fit (the ``material`` component: text, taxonomy, pathway and semantic evidence
+# combined, before distance, quantity and timing) reaches this. A listing with fewer good
+# partners shows fewer matches, never a padded list. 0 keeps every scored pair.
+MATCH_MIN_MATERIAL_FIT = env_float("MATCH_MIN_MATERIAL_FIT", 0.2, minimum=0.0)
+if MATCH_MIN_MATERIAL_FIT > 1.0:
+    raise ImproperlyConfigured("MATCH_MIN_MATERIAL_FIT is a material fit between 0 and 1.")
 MATCH_DEFAULT_RADIUS_KM = env_float("MATCH_DEFAULT_RADIUS_KM", 50.0, minimum=1.0)
 # Score components (docs/matching.md): "" = text, taxonomy, pathway (and semantic when a
 # SEMANTIC_BACKEND is set), or a comma-separated subset of text, taxonomy, pathway,

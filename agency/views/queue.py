@@ -32,6 +32,7 @@ from agency import selectors, services
 from agency.review_forms import STATUS_LABELS
 from exchanges import selectors as exchange_selectors
 from matching import catalogue
+from matching.disclosure import components_off
 from matching.engine import haversine_km
 from matching.models import Listing, Match
 
@@ -183,8 +184,9 @@ def _site_plot(offer: Listing, want: Listing, width: int = 360, height: int = 22
 def _components(match: Match | None) -> list[tuple[str, float]]:
     if match is None:
         return []
+    off = components_off()  # a switched-off component is no evidence either way
     return [(name, float(value)) for name, value in (match.components or {}).items()
-            if isinstance(value, int | float)]
+            if isinstance(value, int | float) and name not in off]
 
 
 def _map_data(offer: Listing, want: Listing) -> dict:

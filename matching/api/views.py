@@ -78,6 +78,22 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 # --- auth -----------------------------------------------------------------------------
 
 
+class ListingMatchesPagination(PageNumberPagination):
+    """The pages of one listing's matches, with the quality floor's note."""
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["quality_note"] = {
+            "type": "string",
+            "description": str(_(
+                "Set when the listing has fewer matches than the most kept per listing: "
+                "only partners above the quality floor (a material fit, "
+                "MATCH_MIN_MATERIAL_FIT) are shown, and weaker pairings are not; empty "
+                "otherwise."
+            )),
+        }
+        return described
+
 class TokenObtainView(KnownQueryParamsMixin, APIView):
     """Exchange an e-mail and password for the user's API token."""
 
@@ -234,13 +250,16 @@ class ListingViewSet(CachedReadsMixin, CompanyScopedMixin, viewsets.ModelViewSet
         responses={200: MatchSerializer(many=True), **_errors(401, 403, 404)},
     )
     @action(detail=True, methods=["get"], serializer_class=MatchSerializer,
-            pagination_class=PageNumberPagination)
+            pagination_class=ListingMatchesPagination)
     def matches(self, request, pk=None) -> Response:
         listing = self.get_object()
         matches = selectors.match_list_for_listing(listing=listing, viewer=self.company)
         page = self.paginate_queryset(matches)
         serializer = MatchSerializer(page, many=True, context=self.get_serializer_context())
-        return self.get_paginated_response(serializer.data)
+        response = self.get_paginated_response(serializer.data)
+        response.data["quality_note"] = selectors.match_quality_note(
+            listing=listing, count=self.paginator.page.paginator.count)
+        return response
 
     def filter_queryset(self, queryset):
         # The listing filters describe listings, not the matches of the nested route.
@@ -250,6 +269,7 @@ class ListingViewSet(CachedReadsMixin, CompanyScopedMixin, viewsets.ModelViewSet
 
 
 # --- matches --------------------------------------------------------------------------
+
 
 
 @extend_schema_view(

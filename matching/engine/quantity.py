@@ -167,6 +167,28 @@ def amount_dimension(unit: str) -> tuple[int, float]:
     return _DIM_CODES[dimension], factor
 
 
+def _to_tonnes(amount: np.ndarray, dim: np.ndarray, density: np.ndarray,
+               energy: np.ndarray) -> np.ndarray:
+    """Canonical amounts as tonnes where the dimension and the stated factors allow; NaN
+    elsewhere. Volume × density (t/m3); energy ÷ energy content (MWh/t)."""
+    good_density = np.isfinite(density) & (density > 0)
+    good_energy = np.isfinite(energy) & (energy > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.select(
+            [dim == DIM_MASS, (dim == DIM_VOLUME) & good_density,
+             (dim == DIM_ENERGY) & good_energy],
+            [amount, amount * density, amount / energy],
+            np.nan,
+        )
+
+
+def _stated(offer: ArrayLike, want: ArrayLike) -> np.ndarray:
+    """The offer's factor where stated (it describes the material that moves), else the
+    want's."""
+    o = np.asarray(offer, dtype=np.float64)
+    return np.where(np.isfinite(o) & (o > 0), o, np.asarray(want, dtype=np.float64))
+
+
 def fit_arrays(
     *,
     offer_amount: ArrayLike,
@@ -175,29 +197,73 @@ def fit_arrays(
     want_dim: ArrayLike,
     offer_density: ArrayLike,
     want_density: ArrayLike,
+    offer_energy: ArrayLike = np.nan,
+    want_energy: ArrayLike = np.nan,
 ) -> np.ndarray:
     """Vectorised ``quantity_fit`` on canonical amounts; NaN where the fit is unknown.
 
     Amounts are canonical (NaN = not given), dimensions are DIM_* codes, densities in t/m3
-    (NaN = not stated). Arrays broadcast.
+    and energy contents in MWh/t (NaN = not stated). Arrays broadcast.
     """
     oa = np.asarray(offer_amount, dtype=np.float64)
     wa = np.asarray(want_amount, dtype=np.float64)
     od = np.asarray(offer_dim)
     wd = np.asarray(want_dim)
-    # The offer's density describes the material that moves; the want's is a fallback.
-    o_den = np.asarray(offer_density, dtype=np.float64)
-    density = np.where(np.isfinite(o_den), o_den, np.asarray(want_density, dtype=np.float64))
+    density = _stated(offer_density, want_density)
+    energy = _stated(offer_energy, want_energy)
     same = (od == wd) & (od != DIM_NONE)
-    mass_volume = np.isin(od, (DIM_MASS, DIM_VOLUME)) & np.isin(wd, (DIM_MASS, DIM_VOLUME))
-    convertible = mass_volume & ~same & np.isfinite(density) & (density > 0)
-    # Across mass and volume compare in tonnes: volume × density.
-    o_val = np.where(convertible & (od == DIM_VOLUME), oa * density, oa)
-    w_val = np.where(convertible & (wd == DIM_VOLUME), wa * density, wa)
-    valid = (same | convertible) & np.isfinite(o_val) & np.isfinite(w_val) & (w_val > 0)
+    # Across dimensions compare in tonnes, through the stated density or energy content.
+    o_val = np.where(same, oa, _to_tonnes(oa, od, density, energy))
+    w_val = np.where(same, wa, _to_tonnes(wa, wd, density, energy))
+    valid = np.isfinite(o_val) & np.isfinite(w_val) & (w_val > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.minimum(o_val, w_val) / w_val
     return np.where(valid, np.clip(share, 0.0, 1.0), np.nan)
+
+
+# Why a pair's fit is unknown (``unknown_reasons``).
+KNOWN, NOT_STATED, NEEDS_DENSITY, NEEDS_ENERGY, NOT_CONVERTIBLE, ZERO_NEED = 0, 1, 2, 3, 4, 5
+_DIM_LABELS = {DIM_MASS: "t", DIM_VOLUME: "m³", DIM_ENERGY: "MWh", DIM_COUNT: "units"}
+
+
+def unknown_reasons(
+    *,
+    fit: ArrayLike,
+    offer_amount: ArrayLike,
+    offer_dim: ArrayLike,
+    want_amount: ArrayLike,
+    want_dim: ArrayLike,
+) -> np.ndarray:
+    """For each pair: ``KNOWN`` when ``fit`` is a number, else why not: a side gave no
+    amount, the need is zero, or both gave amounts in units only a density (mass against
+    volume), an energy content (energy against mass or volume) or nothing (counts) could
+    make comparable."""
+    fit = np.asarray(fit, dtype=np.float64)
+    od, wd = np.asarray(offer_dim), np.asarray(want_dim)
+    stated = (np.isfinite(np.asarray(offer_amount, dtype=np.float64)) & (od != DIM_NONE)
+              & np.isfinite(np.asarray(want_amount, dtype=np.float64)) & (wd != DIM_NONE))
+    energy = (od == DIM_ENERGY) | (wd == DIM_ENERGY)
+    count = (od == DIM_COUNT) | (wd == DIM_COUNT)
+    zero = np.asarray(want_amount, dtype=np.float64) == 0
+    reason = np.select(
+        [~np.isnan(fit), ~stated, zero, od == wd, count, energy],
+        [KNOWN, NOT_STATED, ZERO_NEED, NOT_STATED, NOT_CONVERTIBLE, NEEDS_ENERGY],
+        NEEDS_DENSITY,
+    )
+    return reason.astype(np.int8)
+
+
+def unknown_text(reason: int, offer_dim: int, want_dim: int) -> str:
+    """The explanation's words for an unknown fit (``unknown_reasons``)."""
+    if reason == NOT_STATED or reason == KNOWN:
+        return "quantity unknown"
+    if reason == ZERO_NEED:
+        return "no share: the need is given as zero"
+    offered, needed = (_DIM_LABELS.get(int(d), "?") for d in (offer_dim, want_dim))
+    units = f"{offered} offered, {needed} needed"
+    why = {NEEDS_DENSITY: "no density stated", NEEDS_ENERGY: "no energy content stated",
+           NOT_CONVERTIBLE: "a count and an amount"}[int(reason)]
+    return f"quantities not comparable ({units}: {why})"
 
 
 def quantity_fit(
@@ -208,12 +274,15 @@ def quantity_fit(
     want_unit: str,
     offer_density: float | None = None,
     want_density: float | None = None,
+    offer_energy: float | None = None,
+    want_energy: float | None = None,
 ) -> float | None:
     """Share of the want's need the offer covers, ``min(offer, want) / want`` in [0, 1].
 
     ``None`` (unknown) when an amount or unit is missing, the need is zero, or the
-    dimensions differ. Mass and volume are compared only through a stated density
-    (t per m3, the offer's preferred): guessing one would invent a fit.
+    dimensions differ and no stated factor links them. Mass and volume are compared
+    through a stated density (t per m3), energy and mass (or volume) through a stated
+    energy content (MWh per t), the offer's preferred: guessing one would invent a fit.
     """
     if offer_amount is None or want_amount is None or not offer_unit or not want_unit:
         return None
@@ -222,13 +291,19 @@ def quantity_fit(
     o_amt = _check_quantity(offer_amount, "Offer amount") * o_factor
     w_amt = _check_quantity(want_amount, "Want amount") * w_factor
     nan = float("nan")
+
+    def given(value: float | None) -> float:
+        return nan if value is None else float(value)
+
     fit = fit_arrays(
         offer_amount=o_amt,
         offer_dim=o_dim,
         want_amount=w_amt,
         want_dim=w_dim,
-        offer_density=nan if offer_density is None else float(offer_density),
-        want_density=nan if want_density is None else float(want_density),
+        offer_density=given(offer_density),
+        want_density=given(want_density),
+        offer_energy=given(offer_energy),
+        want_energy=given(want_energy),
     )
     value = float(fit)
     return None if math.isnan(value) else value

@@ -19,10 +19,11 @@ import random
 import re
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -35,6 +36,7 @@ from matching.evaluation.distractors import DistractorGenerator, random_point
 from matching.evaluation.metrics import hit_rank, summarise
 from matching.models import Listing, Match
 from matching.services import listing_create, match_rematch_all
+from matching.services.rematch import material_fit_floor
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +67,27 @@ class Evaluation:
     seconds: float = 0.0
     components: str = ""
     titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # pair id → titles
+    # The quality floor the figures were taken at: a partner below it counts as not found.
+    floor: float = 0.0
+    # Matches a pair's listing shows (at most MATCH_TOP_K), averaged: placement → figure.
+    shown: dict[str, float] = field(default_factory=dict)
+    # Other floors (``floors=``): floor → placement → figures and "shown".
+    sweep: dict[float, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         """The ``--json`` shape: both placements' figures, co-located ranks."""
-        return {
+        out = {
             AS_GIVEN: self.figures[AS_GIVEN],
             COLOCATED: self.figures[COLOCATED],
             "pairs": self.pairs,
             "distractors": self.distractors,
+            "floor": self.floor,
+            "shown_per_listing": self.shown,
             "ranks": self.ranks[COLOCATED],
         }
+        if self.sweep:
+            out["floors"] = {f"{floor:g}": figures for floor, figures in self.sweep.items()}
+        return out
 
 
 def distractors_generate(
@@ -109,8 +122,15 @@ def evaluate_matcher(
     blocking: bool = True,
     semantic: str | None = None,
     ranker=catalogue.CURRENT,
+    floor: float | None = None,
+    floors: Iterable[float] = (),
 ) -> Evaluation:
     """Rank every pair's partner among all listings, as given and co-located.
+
+    What a firm sees is measured: matches below the quality ``floor`` (default
+    ``MATCH_MIN_MATERIAL_FIT``) are not stored, so a partner below it counts as not found.
+    ``floors`` also reports the figures at other floors (from the same run: every pair
+    is kept, so reading the stored matches above a floor is what storing at it gives).
 
     Scoring options are arguments, for ablations: ``components`` (e.g. ``"text,taxonomy"``;
     default ``settings.MATCH_COMPONENTS``), ``blocking=False`` switches the material-block
@@ -123,10 +143,13 @@ def evaluate_matcher(
     transport distance set, in the same rolled-back transaction.
     """
     started = time.perf_counter()
+    floor = material_fit_floor(floor)
+    every_floor = sorted({floor, *(float(f) for f in floors)})
     sides = [p.offer for p in pairs.pairs] + [p.want for p in pairs.pairs]
     everything = sides + list(distractors)
     moved = colocate(everything, seed=seed)
-    figures, ranks = {}, {}
+    figures, ranks, shown = {}, {}, {}
+    at: dict[float, dict[str, dict]] = {f: {} for f in every_floor}
     knowledge = catalogue.scoring_knowledge(components=components, blocking=blocking,
                                             semantic=semantic, ranker=ranker)
     with transaction.atomic():
@@ -146,20 +169,26 @@ def evaluate_matcher(
             ids = [listing.id for listing in created]
             # Benchmark listings: their pairs are never labels for the learned ranker.
             Listing.objects.filter(id__in=ids).update(benchmark=True)
-            ranks[AS_GIVEN] = _rank(pairs, everything, ids, knowledge=knowledge)
+            _rank_floors(at, AS_GIVEN, pairs, everything, ids, knowledge=knowledge)
             sites = []
             for listing, item in zip(created, moved, strict=True):
                 listing.site.latitude, listing.site.longitude = item.lat, item.lon
                 sites.append(listing.site)
             Site.objects.bulk_update(sites, ["latitude", "longitude"], batch_size=500)
             Listing.objects.filter(id__in=ids).update(max_distance_km=COLOCATED_MAX_KM)
-            ranks[COLOCATED] = _rank(pairs, everything, ids, knowledge=knowledge)
+            _rank_floors(at, COLOCATED, pairs, everything, ids, knowledge=knowledge)
         finally:
             transaction.set_rollback(True)
-    for placement, placement_ranks in ranks.items():
-        figures[placement] = summarise(
-            r for pair_ranks in placement_ranks.values() for r in pair_ranks.values()
-        )
+    sweep: dict[float, dict[str, dict[str, float]]] = {}
+    for level, placements in at.items():
+        for placement, (placement_ranks, placement_shown) in placements.items():
+            summary = summarise(
+                r for pair_ranks in placement_ranks.values() for r in pair_ranks.values()
+            )
+            sweep.setdefault(level, {})[placement] = {**summary, "shown": placement_shown}
+            if level == floor:
+                ranks[placement], figures[placement] = placement_ranks, summary
+                shown[placement] = placement_shown
     return Evaluation(
         name=pairs.name,
         pairs=len(pairs.pairs),
@@ -171,15 +200,45 @@ def evaluate_matcher(
         + (f" (ranker {ranker_version(knowledge.config.ranker)})"
            if knowledge.config.ranker is not None else ""),
         titles={p.id: (p.offer.title, p.want.title) for p in pairs.pairs},
+        floor=floor,
+        shown=shown,
+        sweep=sweep if len(every_floor) > 1 else {},
     )
 
 
+def _rank_floors(
+    at: dict[float, dict[str, dict]], placement: str, pairs: PairsFile,
+    listings: Sequence[BenchListing], ids: Sequence[int], *, knowledge: Knowledge,
+) -> None:
+    """Match everything once, stored at the lowest floor, and rank at every floor."""
+    floors = sorted(at)
+    match_rematch_all(k=len(ids), knowledge=knowledge, store=False, floor=floors[0])
+    rows = list(Match.objects.filter(offer_id__in=ids)
+                .values_list("offer_id", "want_id", "score", "components"))
+    for level in floors:
+        kept = [(o, w, s) for o, w, s, c in rows if c.get("material", 1.0) >= level]
+        at[level][placement] = (_rank(pairs, listings, ids, kept),
+                                _shown(pairs, ids, kept))
+
+
+def _shown(pairs: PairsFile, ids: Sequence[int], rows: Sequence[tuple[int, int, float]]
+           ) -> float:
+    """Matches each pair's offer and want would show (at most ``MATCH_TOP_K``), averaged."""
+    n = len(pairs.pairs)
+    counts = dict.fromkeys(ids[: 2 * n], 0)
+    for offer_id, want_id, _score in rows:
+        for pk in (offer_id, want_id):
+            if pk in counts:
+                counts[pk] += 1
+    top_k = settings.MATCH_TOP_K
+    return sum(min(c, top_k) for c in counts.values()) / max(len(counts), 1)
+
+
 def _rank(
-    pairs: PairsFile, listings: Sequence[BenchListing], ids: Sequence[int], *, knowledge: Knowledge
+    pairs: PairsFile, listings: Sequence[BenchListing], ids: Sequence[int],
+    rows: Sequence[tuple[int, int, float]],
 ) -> dict[str, dict[str, int]]:
-    """Match everything with the production service, then rank each pair's partner."""
-    match_rematch_all(k=len(ids), knowledge=knowledge, store=False)
-    rows = list(Match.objects.filter(offer_id__in=ids).values_list("offer_id", "want_id", "score"))
+    """Rank each pair's partner among the stored matches ``rows`` (offer, want, score)."""
     n_pairs = len(pairs.pairs)
     kinds = [item.kind for item in listings]
     n_offers, n_wants = kinds.count(OFFER), kinds.count(WANT)

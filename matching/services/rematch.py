@@ -25,6 +25,7 @@ from matching.engine import (
     WANT,
     Knowledge,
     ListingRecord,
+    MatchColumns,
     MatchIndex,
     MatchRecord,
     Selection,
@@ -96,13 +97,49 @@ def _fit(clock: _Clock | None = None, *, knowledge: Knowledge | None = None) -> 
     return model
 
 
-def match_rows(index: MatchIndex, selection: Selection, *, placed: bool = False
-               ) -> Iterator[MatchRows]:
-    """Rows of the selected pairs, a chunk at a time (explanations are built per chunk),
-    nearby listings' pairs together (``MatchIndex.by_place``; ``placed``: the selection
-    is in that order already)."""
+def material_fit_floor(value: float | None = None) -> float:
+    """The quality floor in force: ``value``, else ``settings.MATCH_MIN_MATERIAL_FIT``."""
+    return float(settings.MATCH_MIN_MATERIAL_FIT if value is None else value)
+
+
+def columns_above_floor(columns: MatchColumns, floor: float) -> MatchColumns:
+    """The pairs whose material fit (the ``material`` component) reaches ``floor``.
+
+    Applied where matches are stored, after the engine, so its fast path and the naive
+    baseline stay comparable pair for pair; a listing left with fewer keeps fewer.
+    """
+    material = columns.components.get("material")
+    if floor <= 0 or material is None or not len(columns):
+        return columns
+    keep = np.asarray(material) >= floor
+    if keep.all():
+        return columns
+    return MatchColumns(
+        offer_id=columns.offer_id[keep], want_id=columns.want_id[keep],
+        score=columns.score[keep], distance_km=columns.distance_km[keep],
+        components={name: np.asarray(value)[keep] for name, value in columns.components.items()},
+        explanation=[text for text, kept in zip(columns.explanation, keep.tolist(), strict=True)
+                     if kept],
+    )
+
+
+def records_above_floor(found: list[MatchRecord], floor: float) -> list[MatchRecord]:
+    """``columns_above_floor`` for one listing's match records."""
+    if floor <= 0:
+        return found
+    return [m for m in found if m.components.get("material", 1.0) >= floor]
+
+
+def match_rows(index: MatchIndex, selection: Selection, *, placed: bool = False,
+               floor: float | None = None) -> Iterator[MatchRows]:
+    """Rows of the selected pairs above the quality floor (``material_fit_floor``), a chunk
+    at a time (explanations are built per chunk), nearby listings' pairs together
+    (``MatchIndex.by_place``; ``placed``: the selection is in that order already)."""
+    floor = material_fit_floor(floor)
     for columns in index.iter_match_columns(selection if placed else index.by_place(selection)):
-        yield MatchRows.from_columns(columns)
+        columns = columns_above_floor(columns, floor)
+        if len(columns):
+            yield MatchRows.from_columns(columns)
 
 
 def snapshot_ids(index: MatchIndex, kind: str) -> np.ndarray:
@@ -113,14 +150,16 @@ def snapshot_ids(index: MatchIndex, kind: str) -> np.ndarray:
 @transaction.atomic
 @collector_paused()
 def match_rematch_full(
-    *, k: int | None = None, knowledge: Knowledge | None = None, store: bool = True
+    *, k: int | None = None, knowledge: Knowledge | None = None, store: bool = True,
+    floor: float | None = None,
 ) -> RematchReport:
     """Refit on all active listings (a new version) and recompute every match in-process.
 
     Matches of listings saved after the snapshot was read are left for their own rematch.
     ``knowledge`` scores with another configuration than the project's (the evaluation
     harness's ablations); ``store=False`` keeps the fitted model out of the model store, so
-    it never becomes the version single listings are matched with.
+    it never becomes the version single listings are matched with. ``floor`` is the
+    quality floor (default ``MATCH_MIN_MATERIAL_FIT``; the harness sweeps it).
     """
     # Before the transaction's first statement: PostgreSQL stamps the rows it writes with
     # that statement's time, so every match written here has updated_at after this.
@@ -144,17 +183,19 @@ def match_rematch_full(
         modelstore.set_current(model.version)
     clock.last = time.perf_counter()
     rows_s = 0.0
+    kept = 0
 
     def rows() -> Iterator[MatchRows]:
         # Records and their explanations are built while COPY streams: timed apart.
-        nonlocal rows_s
-        chunks = match_rows(index, selection, placed=True)
+        nonlocal rows_s, kept
+        chunks = match_rows(index, selection, placed=True, floor=floor)
         while True:
             started = time.perf_counter()
             chunk = next(chunks, None)
             rows_s += time.perf_counter() - started
             if chunk is None:
                 return
+            kept += len(chunk.offer_id)
             yield chunk
 
     started = time.perf_counter()
@@ -172,7 +213,7 @@ def match_rematch_full(
     report = RematchReport(
         version=model.version,
         listings=len(index),
-        matches=len(selection),
+        matches=kept,
         candidates=selection.candidates,
         written=written,
         deleted=deleted,
@@ -190,14 +231,15 @@ def match_rematch_full(
 
 
 def match_rematch_all(
-    *, k: int | None = None, knowledge: Knowledge | None = None, store: bool = True
+    *, k: int | None = None, knowledge: Knowledge | None = None, store: bool = True,
+    floor: float | None = None,
 ) -> int:
     """Rebuild the model on all active listings and recompute every match.
 
-    ``k`` is how many counterparts each listing keeps (default ``MATCH_TOP_K``);
-    ``knowledge`` and ``store`` as for ``match_rematch_full``.
+    ``k`` is how many counterparts each listing keeps at most (default ``MATCH_TOP_K``);
+    ``knowledge``, ``store`` and ``floor`` as for ``match_rematch_full``.
     """
-    return match_rematch_full(k=k, knowledge=knowledge, store=store).matches
+    return match_rematch_full(k=k, knowledge=knowledge, store=store, floor=floor).matches
 
 
 # Single listings: the current model, plus the listings saved since it was fitted.
@@ -232,7 +274,9 @@ def _changed_since(model: StoredModel) -> tuple[MatchIndex | None, frozenset[int
 def _query_current(model: StoredModel, record: ListingRecord) -> list[MatchRecord] | None:
     """The listing's matches against ``model``; ``None`` when the model is out of date."""
     extra, changed = _changed_since(model)
-    found = model.index.query(record, k=settings.MATCH_TOP_K, exclude=changed, extra=extra)
+    found = records_above_floor(
+        model.index.query(record, k=settings.MATCH_TOP_K, exclude=changed, extra=extra),
+        material_fit_floor())
     others = {m.want_id if record.kind == OFFER else m.offer_id for m in found}
     alive = Listing.objects.filter(id__in=others, status=Listing.Status.ACTIVE).count()
     # A counterpart that is gone without a trace in updated_at (deleted, or a rolled-back

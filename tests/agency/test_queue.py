@@ -239,3 +239,15 @@ def test_api_bulk_gives_one_result_per_item(reviewer, match, steel):
     assert [r["ok"] for r in body["results"]] == [True, False, False, True]
     assert "reason" in body["results"][1]["errors"]
     assert body["results"][3]["decision"]["note"] == "Waiting for analysis"
+
+
+def test_the_pair_page_shows_no_bar_for_a_switched_off_score_component(client, reviewer, match):
+    match.components = {"material": 0.8, "text": 0.5, "semantic": 0.0, "distance": 0.6}
+    match.save()
+    client.force_login(reviewer.user)
+
+    page = client.get(reverse("agency:pair", args=[match.offer_id, match.want_id]))
+
+    names = [name for name, _value in page.context["components"]]
+    assert "semantic" not in names
+    assert {"material", "text", "distance"} <= set(names)

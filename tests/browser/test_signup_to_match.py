@@ -87,11 +87,19 @@ def test_firm_signs_up_lists_offer_and_sees_match(cement_want, page, live_server
     shown = disclosure.explanation_text(
         match.explanation,
         disclosure.distance_band(disclosure.snapped_distance_km(match.offer.site, match.want.site)),
+        quantity=match.components["quantity"], viewer_offers=True,
     )
     expect(card.locator(".why")).to_have_text(re.compile(re.escape(shown), re.I))
     expect(card.locator(".why")).not_to_contain_text(match.explanation)
     expect(page.locator("body")).not_to_contain_text(SECRET_NAME)
+    # One partner passes the quality floor: the page says so rather than padding the list,
+    # and the card shows no bar for the semantic component, which is off.
+    expect(page.locator(".quality-note")).to_contain_text(
+        "1 partner above the quality floor")
+    expect(page.locator(".quality-note")).to_contain_text("weaker pairings are not shown")
+    expect(card.locator("table.bars")).not_to_contain_text("Semantic")
     page.screenshot(path="/tmp/portal-listing.png", full_page=True)
+    page.locator(".matches-section").screenshot(path="/tmp/portal-listing-floor.png")
 
     page.get_by_role("link", name="Dashboard", exact=True).first.click()
     row = page.locator("table.matches tbody tr").first

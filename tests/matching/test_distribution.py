@@ -198,10 +198,14 @@ def _xmins() -> dict:
 
 
 def _rematched_rows():
-    """A full rematch stored (k = 5), its model, and the rows it wrote."""
+    """A full rematch stored (k = 5), its model, and the rows it wrote (those above the
+    quality floor)."""
+    from matching.services.rematch import material_fit_floor, records_above_floor
+
     services.match_rematch_full(k=5)
     model = modelstore.current()
-    return model, bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
+    return model, bulkwrite.MatchRows.from_records(
+        records_above_floor(model.index.match_all(k=5), material_fit_floor()))
 
 
 def _write_edited(model, edited) -> tuple[int, int]:
@@ -225,8 +229,7 @@ def test_copy_write_touches_only_changed_rows(region):
     assert (again.written, again.deleted) == (0, 0)
     assert _xmins() == before  # no row rewritten
 
-    model = modelstore.current()
-    rows = bulkwrite.MatchRows.from_records(model.index.match_all(k=5))
+    model, rows = _rematched_rows()
     changed_key = (int(rows.offer_id[0]), int(rows.want_id[0]))
     dropped_key = (int(rows.offer_id[1]), int(rows.want_id[1]))
     offer, want, score, rest = rows.lines[0].split("\t", 3)

@@ -230,7 +230,8 @@ def test_command_json_shape():
         "evaluate_matcher", str(TINY), "--json", "--distractors", "10", "--seed", "3", stdout=out
     )
     data = json.loads(out.getvalue())
-    assert set(data) == {"as_given", "colocated", "pairs", "distractors", "ranks"}
+    assert set(data) == {"as_given", "colocated", "pairs", "distractors", "ranks", "floor",
+                         "shown_per_listing"}
     for placement in ("as_given", "colocated"):
         assert set(data[placement]) == {"recall@1", "recall@5", "recall@10", "mrr"}
         assert all(0.0 <= v <= 1.0 for v in data[placement].values())

@@ -20,6 +20,7 @@ from matching.engine.config import (
     TAXONOMY_WEIGHT,
     pathway_weight,
 )
+from matching.engine.infer import TEXT_STOP_WORDS
 from matching.engine.knowledge import Knowledge, ewc_display, ewc_keys
 from matching.engine.records import ListingRecord
 
@@ -120,6 +121,29 @@ def _strongest(
     return found, a[first], b[first]
 
 
+# Words every listing uses: sharing them says nothing about the material.
+GENERIC_WORDS = frozenset(TEXT_STOP_WORDS) | {
+    "waste", "wastes", "material", "materials", "product", "products", "residue",
+    "residues", "stream", "streams", "industrial", "process", "available", "need", "needed",
+    "offer", "offered", "want", "wanted", "use", "used", "per", "year", "month", "week",
+    "day", "tonnes", "tons", "kg", "approx", "ca", "mixed", "various", "quality",
+}
+
+
+def telling_terms(terms: Sequence[str]) -> list[str]:
+    """Shared words worth naming: none holding a digit ("70", "2mm"), none made only of
+    stop words or words every listing uses ("waste")."""
+    out = []
+    for term in terms:
+        tokens = term.split()
+        if not tokens or any(ch.isdigit() for ch in term):
+            continue
+        if all(token.lower() in GENERIC_WORDS for token in tokens):
+            continue
+        out.append(term)
+    return out
+
+
 def _material_reason(
     offer: ListingRecord,
     want: ListingRecord,
@@ -127,6 +151,7 @@ def _material_reason(
     knowledge: Knowledge,
     shared_terms: Sequence[str],
 ) -> str:
+    shared_terms = telling_terms(shared_terms)
     text, ewc, category = components["text"], components["ewc"], components["category"]
     if max(ewc, category) > 0 and max(ewc, category) >= text:
         code = offer.ewc_code
@@ -170,27 +195,66 @@ def explain(
     offer_hazardous: bool | None = None,
     shared_terms: Sequence[str] = (),
     knowledge_reason: str | None = None,
+    quantity_note: str = "quantity unknown",
 ) -> str:
     """One line: why the material fits, how far, how much of the need it covers.
 
     e.g. ``"fly ash → clinker substitute (EU cement BREF 2013), 12 km, covers 80% of the
     need"``; ``knowledge_reason`` (from ``knowledge_reason``) names the pathway or the
-    materials when they are the main reason.
+    materials when they are the main reason; ``quantity_note`` says why the fit is unknown
+    (``quantity.unknown_text``).
     """
     return _explanation(
         knowledge_reason or _material_reason(offer, want, components, knowledge, shared_terms),
         distance_km,
         quantity_fit,
         offer.hazardous if offer_hazardous is None else offer_hazardous,
+        offer_max_km=offer.max_km,
+        want_max_km=want.max_km,
+        quantity_note=quantity_note,
     )
+
+
+OFFERER, TAKER = "the offerer's", "the taker's"
+
+
+def range_note(distance_km: float, offer_max_km: float | None, want_max_km: float | None
+               ) -> str:
+    """Whose transport range covers the distance, when only one side's does:
+    ``" (within the offerer's 60 km range; beyond the taker's 20 km)"``; else ``""``.
+
+    The disclosure layer says "your" for the viewer's own side.
+    """
+    if offer_max_km is None or want_max_km is None:
+        return ""
+    if want_max_km < distance_km <= offer_max_km:
+        wide, wide_km, short, short_km = OFFERER, offer_max_km, TAKER, want_max_km
+    elif offer_max_km < distance_km <= want_max_km:
+        wide, wide_km, short, short_km = TAKER, want_max_km, OFFERER, offer_max_km
+    else:
+        return ""
+    return (f" (within {wide} {_distance_text(wide_km)} range;"
+            f" beyond {short} {_distance_text(short_km)})")
+
+
+def coverage_text(quantity_fit: float) -> str:
+    """The share of the need an offer covers, in whole percent, floored (a 99.6 % fit
+    never reads as the whole need); a sliver reads "under 1%", never "0%"."""
+    percent = math.floor(quantity_fit * 100 + 1e-9)
+    if percent < 1:
+        return "covers under 1% of the need"
+    return f"covers {percent:d}% of the need"
 
 
 def explanation_lines(
     reasons: Sequence[str], distance_km: np.ndarray, quantity_fit: np.ndarray,
-    hazardous: np.ndarray,
+    hazardous: np.ndarray, *, offer_max_km: np.ndarray | None = None,
+    want_max_km: np.ndarray | None = None, quantity_notes: Sequence[str] | None = None,
 ) -> list[str]:
     """``_explanation`` of many pairs (``quantity_fit`` NaN when unknown), the same text.
 
+    ``quantity_notes`` say, per pair, why an unknown fit is unknown ("quantity unknown"
+    by default); ``offer_max_km``/``want_max_km`` (broadcast) give the range notes.
     Distances of 10 km or more and quantity shares are whole numbers: each distinct one is
     formatted once, and each line is joined by one format call (a full rematch explains
     millions).
@@ -203,11 +267,32 @@ def explanation_lines(
     distances[near] = [_distance_text(d) for d in distance_km[near].tolist()]
     # f"{d:,.0f}" and np.rint both round the exact binary value half to even.
     distances[~near] = _int_texts(np.rint(distance_km[~near]), "{:,d} km")
+    if offer_max_km is not None and want_max_km is not None and n:
+        o_km = np.broadcast_to(np.asarray(offer_max_km, dtype=np.float64), (n,))
+        w_km = np.broadcast_to(np.asarray(want_max_km, dtype=np.float64), (n,))
+        # The note depends on which side's range falls short and on the two ranges only:
+        # each distinct one is worded once (ranges take a few values; pairs, millions).
+        offer_short = (distance_km > o_km) & (distance_km <= w_km)
+        want_short = (distance_km > w_km) & (distance_km <= o_km)
+        noted = np.flatnonzero(offer_short | want_short)
+        if len(noted):
+            keys = np.stack([offer_short[noted].astype(np.float64), o_km[noted], w_km[noted]],
+                            axis=1)
+            distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+            notes = np.array([
+                # A distance between the two ranges picks the side; any such one will do.
+                range_note((o if short else w) + 0.5 * abs(w - o), o, w)
+                for short, o, w in distinct.tolist()], dtype=object)
+            distances[noted] = distances[noted] + notes[inverse.reshape(-1)]
     quantities = np.full(n, "quantity unknown", dtype=object)
+    if quantity_notes is not None:
+        quantities[:] = list(quantity_notes) if n else []
     known = ~np.isnan(quantity_fit)
-    # The same float operations as _explanation's math.floor(fit * 100 + 1e-9).
-    quantities[known] = _int_texts(np.floor(quantity_fit[known] * 100 + 1e-9),
-                                   "covers {:d}% of the need")
+    # The same float operations as coverage_text's math.floor(fit * 100 + 1e-9).
+    percent = np.floor(quantity_fit[known] * 100 + 1e-9)
+    quantities[known] = _int_texts(np.maximum(percent, 0), "covers {:d}% of the need")
+    sliver = np.flatnonzero(known)[percent < 1]
+    quantities[sliver] = "covers under 1% of the need"
     hazard = np.where(np.asarray(hazardous, dtype=bool), ", hazardous (taker permitted)", "")
     return list(map("{}, {}, {}{}".format, reasons, distances.tolist(), quantities.tolist(),
                     hazard.tolist()))
@@ -221,14 +306,13 @@ def _int_texts(values: np.ndarray, template: str) -> np.ndarray:
 
 
 def _explanation(
-    reason: str, distance_km: float, quantity_fit: float | None, hazardous: bool
+    reason: str, distance_km: float, quantity_fit: float | None, hazardous: bool, *,
+    offer_max_km: float | None = None, want_max_km: float | None = None,
+    quantity_note: str = "quantity unknown",
 ) -> str:
-    parts = [reason, _distance_text(distance_km)]
-    if quantity_fit is None:
-        parts.append("quantity unknown")
-    else:
-        # Floor, so a 99.6 % fit never reads as the whole need.
-        parts.append(f"covers {math.floor(quantity_fit * 100 + 1e-9):d}% of the need")
+    parts = [reason, _distance_text(distance_km)
+             + range_note(distance_km, offer_max_km, want_max_km)]
+    parts.append(quantity_note if quantity_fit is None else coverage_text(quantity_fit))
     if hazardous:
         parts.append("hazardous (taker permitted)")
     return ", ".join(parts)

@@ -29,7 +29,7 @@ from matching.engine.config import (
     pathway_weight,
 )
 from matching.engine.knowledge import Knowledge, category_proximity_keys, ewc_proximity_keys
-from matching.engine.quantity import fit_arrays
+from matching.engine.quantity import KNOWN, fit_arrays, unknown_reasons, unknown_text
 from matching.engine.records import OFFER, WANT, ListingRecord, MatchRecord
 from matching.engine.score.arrays import ListingArrays, blocks_meet, rowdot
 from matching.engine.score.explanations import (
@@ -168,8 +168,32 @@ class PairScores:
                 reasons[i] = _material_reason(offers[i], wants[i], components, knowledge,
                                               shared_terms(i) if shared_terms else ())
         return explanation_lines(
-            reasons, self.distance_km[rows], self.fit[rows], self.offer_hazardous[rows]
+            reasons, self.distance_km[rows], self.fit[rows], self.offer_hazardous[rows],
+            **self._sides(rows),
         )
+
+    def _sides(self, rows: np.ndarray) -> dict:
+        """What the explanation reads of both listings: their transport ranges and why a
+        quantity fit is unknown (``quantity.unknown_text``)."""
+        offers, wants = self.offers, self.wants
+        if offers is None or wants is None:
+            return {}
+        o_rows = rows if len(offers) > 1 else np.zeros(len(rows), np.int64)
+        w_rows = rows if len(wants) > 1 else np.zeros(len(rows), np.int64)
+        o_dim, w_dim = offers.dim[o_rows], wants.dim[w_rows]
+        reasons = unknown_reasons(fit=self.fit[rows], offer_amount=offers.amount[o_rows],
+                                  offer_dim=o_dim, want_amount=wants.amount[w_rows],
+                                  want_dim=w_dim)
+        # A handful of distinct (reason, dimensions): each worded once (a full rematch
+        # explains millions of pairs).
+        key = (reasons.astype(np.int64) * 100 + np.asarray(o_dim, np.int64) * 10
+               + np.asarray(w_dim, np.int64))
+        distinct, inverse = np.unique(key, return_inverse=True)
+        texts = np.array([unknown_text(k // 100, k // 10 % 10, k % 10) if k // 100 != KNOWN
+                          else "" for k in distinct.tolist()] or [""], dtype=object)
+        notes = texts[inverse.reshape(-1)] if len(rows) else np.empty(0, dtype=object)
+        return {"offer_max_km": offers.max_km[o_rows], "want_max_km": wants.max_km[w_rows],
+                "quantity_notes": notes.tolist()}
 
     def _category_reasons(self, reasons: list[str | None], rows: np.ndarray,
                           knowledge: Knowledge) -> None:

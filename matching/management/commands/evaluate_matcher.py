@@ -58,6 +58,15 @@ class Command(BaseCommand):
             help="what gives the final score: 'current' (the ranker in use, the default), "
             "'hand-set' (the hand-set weights) or a stored ranker model's version",
         )
+        parser.add_argument(
+            "--floor", type=float,
+            help="quality floor on the material fit: partners below it count as not found "
+            "(default: settings.MATCH_MIN_MATERIAL_FIT)",
+        )
+        parser.add_argument(
+            "--floors",
+            help="also report the figures at these floors, e.g. '0,0.2,0.3,0.4' (one run)",
+        )
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     def handle(self, *args, **options) -> None:
@@ -70,6 +79,12 @@ class Command(BaseCommand):
             )
         except (OSError, BenchmarkError) as exc:
             raise CommandError(str(exc)) from exc
+        try:
+            floors = [float(f) for f in (options["floors"] or "").split(",") if f.strip()]
+        except ValueError as exc:
+            raise CommandError("--floors takes numbers separated by commas") from exc
+        if any(not 0 <= f <= 1 for f in [*floors, options["floor"] or 0.0]):
+            raise CommandError("floors are material fits between 0 and 1")
         if _unapplied_migrations():
             raise CommandError("The database is not migrated: run `manage.py migrate` first.")
         anchors = [(s.lat, s.lon) for p in pairs.pairs for s in (p.offer, p.want)]
@@ -84,6 +99,8 @@ class Command(BaseCommand):
             blocking=not options["no_blocking"],
             semantic=options["semantic"],
             ranker=_ranker(options["ranker"]),
+            floor=options["floor"],
+            floors=floors,
         )
         if options["json"]:
             self.stdout.write(json.dumps(result.as_json(), indent=2))
@@ -104,6 +121,12 @@ class Command(BaseCommand):
                 f"{placement:<11} {f['recall@1']:>9.3f} {f['recall@5']:>9.3f}"
                 f" {f['recall@10']:>10.3f} {f['mrr']:>7.3f}"
             )
+        out(f"quality floor {result.floor:g}: matches shown per pair listing "
+            + ", ".join(f"{p} {result.shown.get(p, 0):.1f}" for p in (AS_GIVEN, COLOCATED)))
+        for level, placements in result.sweep.items():
+            f = placements[COLOCATED]
+            out(f"  floor {level:<5g} co-located recall@5 {f['recall@5']:.3f} MRR "
+                f"{f['mrr']:.3f}, shown {f['shown']:.1f}")
         ranks = result.ranks[COLOCATED]
         worst = sorted(ranks, key=lambda pid: (-(ranks[pid]["want"] + ranks[pid]["offer"]), pid))
         out("")
