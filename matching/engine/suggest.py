@@ -429,13 +429,13 @@ class EwcSuggester:
         """The ``k`` most likely entries for ``text``, best first (empty text → ``[]``)."""
         return list(self.advise(text, k, nace=nace).suggestions)
 
-    def advise(self, text: str, k: int = 3, *, nace: str = "") -> Advice:
+    def advise(self, text: str, k: int = 3, *, nace: str = "") -> EwcAdvice:
         """Suggestions with their reasons, or the reason there is none.
 
         ``nace`` is the producing company's NACE Rev. 2 code ("24.10"), when known.
         """
         if not (text or "").strip() or k <= 0:
-            return Advice()
+            return EwcAdvice()
         prepared = _prepare(text)
         # Hazard, flow and source words count wherever they are (a reduced message may have
         # dropped "tested below limits"); the ranking reads the material sentences only.
@@ -443,7 +443,8 @@ class EwcSuggester:
         hazard = self.rules.hazard(whole)
         refusal = not_a_waste(whole)
         if refusal and not hazard.named:
-            return Advice(not_waste=refusal, hazard=hazard)
+            flow = _FLOW.search(normalise_text(whole))
+            return EwcAdvice(not_waste=refusal, flow=flow.group(0) if flow else "", hazard=hazard)
         source = self.rules.source(whole, nace)
         packaging = is_packaging(prepared)
         logs = (self.log_scores(prepared) + self._rule_bonus(source, packaging)) / TEMPERATURE
@@ -484,7 +485,7 @@ class EwcSuggester:
                     mirror_question=question if in_pair else "",
                 )
             )
-        return Advice(
+        return EwcAdvice(
             suggestions=tuple(suggestions),
             mirror_question=question,
             source=tuple(dict.fromkeys(source.values())),
@@ -650,26 +651,38 @@ def _fit_cached(data_dir: Path) -> EwcSuggester:
 
 
 def evaluate(suggester: EwcSuggester, items: Iterable[Mapping]) -> dict[str, float | int]:
-    """Top-1 and top-3 accuracy on ``{"text", "codes"}`` items (the benchmark format).
+    """Top-1 and top-3 accuracy on ``{"text", "codes"[, "nace"]}`` items (the benchmark
+    format), plus two counts of what must not happen.
 
     Top-1: the first suggestion is one of the item's acceptable codes; top-3: one of the
-    first three is. Codes are compared as digits ("10 01 02*" = "100102").
+    first three is. Codes are compared as digits ("10 01 02*" = "100102"). An item with
+    no codes expects no suggestion (an energy, water or gas flow). ``no_code``: items that
+    got none; ``wrong_mirror_side``: items whose text names a hazardous constituent but whose
+    first suggestion is the non-hazardous side of a mirror pair.
     """
-    top1 = top3 = n = 0
+    top1 = top3 = n = refused = wrong_side = 0
     for item in items:
         accepted = {re.sub(r"\D", "", str(code)) for code in item.get("codes") or ()}
-        ranked = [
-            code for code, _score in suggester.rank(
-                str(item.get("text") or ""), 3, nace=str(item.get("nace") or "")
-            )
-        ]
+        advice = suggester.advise(
+            str(item.get("text") or ""), 3, nace=str(item.get("nace") or "")
+        )
+        ranked = [suggestion.code for suggestion in advice.suggestions]
         n += 1
-        top1 += bool(ranked) and ranked[0] in accepted
-        top3 += any(code in accepted for code in ranked)
+        refused += not ranked
+        first = advice.suggestions[0] if advice.suggestions else None
+        wrong_side += bool(
+            first and advice.hazard.named and not first.hazardous
+            and first.code in suggester.rules.mirrors
+        )
+        hit1 = (not accepted and not ranked) or (bool(ranked) and ranked[0] in accepted)
+        top1 += hit1
+        top3 += hit1 or any(code in accepted for code in ranked)
     return {
         "top1": round(top1 / n, 4) if n else 0.0,
         "top3": round(top3 / n, 4) if n else 0.0,
         "items": n,
+        "no_code": refused,
+        "wrong_mirror_side": wrong_side,
     }
 
 
@@ -742,11 +755,12 @@ class HazardSignal:
 
 
 @dataclass(frozen=True, slots=True)
-class Advice:
+class EwcAdvice:
     """What the suggester says about a text: the codes, or why there is none."""
 
     suggestions: tuple[Suggestion, ...] = ()
     not_waste: str = ""  # the reason no code is suggested ("heat ... is not a waste")
+    flow: str = ""  # the energy, water or gas flow named ("steam") when ``not_waste``
     mirror_question: str = ""  # the deciding question when the first two form a mirror pair
     source: tuple[str, ...] = ()  # the producer reading ("sector NACE 24.10 → 10 02 ...")
     hazard: HazardSignal = field(default_factory=HazardSignal)
@@ -883,8 +897,10 @@ def _is_negated(clause: str, start: int, end: int) -> bool:
     before = re.findall(r"[a-z]+", clause[max(0, start - 40):start])[-4:]
     if any(word in _NEGATORS for word in before):
         return True
-    return bool(re.match(r"\s*-?\s*(?:free\b|not (?:detected|present|found)|absent\b|nd\b)",
-                         clause[end:]))
+    return bool(re.match(
+        r"\s*[-:=]?\s*(?:free\b|not (?:detected|present|found)|absent\b|nd\b|none\b)",
+        clause[end:],
+    ))
 
 
 def mirror_table(ewc: Mapping[str, EwcEntry]) -> dict[str, tuple[str, ...]]:
