@@ -436,16 +436,17 @@ class EwcSuggester:
         """
         if not (text or "").strip() or k <= 0:
             return EwcAdvice()
-        prepared = _prepare(text)
-        # Hazard, flow and source words count wherever they are (a reduced message may have
-        # dropped "tested below limits"); the ranking reads the material sentences only.
-        whole = text if prepared == text else f"{text}\n{prepared}"
-        hazard = self.rules.hazard(whole)
-        refusal = not_a_waste(whole)
+        # Hazard, flow and source signals are the firm's own words, all of them: a reduced
+        # message may have dropped "tested below limits", and an expansion's List of Waste
+        # wording ("... containing hazardous substances") is not a signal. The ranking
+        # reads the prepared text.
+        hazard = self.rules.hazard(text)
+        refusal = not_a_waste(text)
         if refusal and not hazard.named:
-            flow = _FLOW.search(normalise_text(whole))
+            flow = _FLOW.search(normalise_text(text))
             return EwcAdvice(not_waste=refusal, flow=flow.group(0) if flow else "", hazard=hazard)
-        source = self.rules.source(whole, nace)
+        source = self.rules.source(text, nace)
+        prepared = _prepare(text)
         packaging = is_packaging(prepared)
         logs = (self.log_scores(prepared) + self._rule_bonus(source, packaging)) / TEMPERATURE
         probs = np.exp(logs - logs.max())
