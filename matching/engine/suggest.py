@@ -721,7 +721,10 @@ _EMPTIED = re.compile(
     r"\b(?:empty|emptied|empties|drained|rinsed|triple[- ]rinsed|used|returnable|one-way"
     r"|scrap|old|broken|damaged|discarded|packaging|packing|surplus)\b"
 )
-_NEGATORS = frozenset("no not non without nil zero never free absence none nothing".split())
+_NEGATORS = frozenset(
+    "no not non without nil zero never free absence none nothing neither nor "
+    "don doesn isn aren wasn weren hasn haven".split()  # "don't", "isn't" as tokenised
+)
 _CLAUSE = re.compile(r"[.;!?\n]|\bbut\b|\bhowever\b|\bwhereas\b|\bexcept\b")
 
 # Decision 2000/532/EC, Annex, point 3: the order in which chapters are searched.
@@ -895,7 +898,8 @@ def _add_once(items: list[str], item: str) -> None:
 
 def _is_negated(clause: str, start: int, end: int) -> bool:
     """"no PCB", "without asbestos", "free of lead", "asbestos-free", "lead: not detected"."""
-    before = re.findall(r"[a-z]+", clause[max(0, start - 40):start])[-4:]
+    before = [word for word in re.findall(r"[a-z]+", clause[max(0, start - 40):start])
+              if len(word) > 1][-4:]  # "don't" → "don", not "t"
     if any(word in _NEGATORS for word in before):
         return True
     return bool(re.match(

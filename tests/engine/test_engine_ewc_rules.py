@@ -171,6 +171,12 @@ def test_a_negated_constituent_is_not_a_hazard_signal(suggester, text):
     assert signal.verdict == "clear"
 
 
+def test_chatter_is_not_a_hazard_signal(suggester):
+    for text in ("We can pitch in with transport", "Happy to take the lead on logistics",
+                 "Short lead times", "We don't think it's hazardous"):
+        assert suggester.rules.hazard(text).named == (), text
+
+
 def test_negation_in_one_clause_does_not_clear_another(suggester):
     signal = suggester.rules.hazard("Soil with no asbestos, but contaminated with diesel")
 
