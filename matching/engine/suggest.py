@@ -700,13 +700,16 @@ _FLOW = re.compile(
     r"|compressed air)\b"
 )
 _MATERIAL = re.compile(
-    r"(?:\w*sludges?|\b(?:slurr(?:y|ies)|(?:filter )?cakes?|muds?|sediments?|solids|residues?|oils?"
-    r"|oily|grease|fats?|emulsions?|fluids?|diesel|petrol|fuels?|solvents?|glycol|antifreeze"
+    r"(?:\w*sludges?|\b(?:slurr(?:y|ies)|(?:filter )?cakes?|muds?|sediments?|solids|residues?"
+    r"|oils?(?![- ]fired)"
+    r"|oily|grease|fats?|emulsions?|fluids?|diesel|petrol|fuels?(?![- ](?:fired|combustion))"
+    r"|solvents?|glycol|antifreeze"
     r"|ash(?:es)?|dusts?|slags?|scale|sand|grit|salts?|brines?|bilge|leachate|chemicals?"
     r"|cylinders?|bottles|drums?|containers?|canisters?|cartridges?|extinguishers?|tankers?"
     r"|tankered|filters?|carbon(?! dioxide)|resins?|catalysts?|pulp|peel\w*|whey|blood|manure"
     r"|digestate|lye|glycerine|glycerol|paints?|inks?|acids?|acidic|caustic|alkali|alkaline"
-    r"|washings|interceptors?|separators?|gypsum|lime|hydroxide|pigments?|dyes?|muck|spoil"
+    r"|washings|interceptors?|separators?|gypsum|lime(?! kilns?| works| plant)|hydroxide"
+    r"|pigments?|dyes?|muck|spoil"
     r"|soil|rubble|scrap|pellets?|ice|snow))\b"
 )
 

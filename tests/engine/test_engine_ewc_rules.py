@@ -291,6 +291,8 @@ def test_packaging_is_told_from_its_contents(text, packaging):
         "Carbon dioxide from the ammonia plant",
         "Treated effluent, 500 m3 a day",
         "Warm condensate return",
+        "Flue gas CO2 from the lime kiln, 8% v/v",
+        "Steam from our oil-fired boiler",
     ],
 )
 def test_energy_water_and_gas_flows_get_no_code_and_say_why(suggester, text):
