@@ -514,6 +514,14 @@ class EwcSuggester:
         partners = self.rules.mirrors.get(top, ())
         rank_of = {index: position for position, index in enumerate(order)}
         candidates = [self._index[code] for code in partners if code in self._index]
+        if not candidates and hazard.verdict == "hazardous":
+            # An absolute non-hazardous entry ("concrete") while the text names a hazardous
+            # constituent: the sub-chapter's "containing hazardous substances" entry
+            # (17 01 06*) is the other side the firm must weigh.
+            candidates = [
+                index for index in order[:MIRROR_REACH]
+                if self._hazardous_sibling(top, self.codes[index])
+            ]
         if not candidates:
             return order, {}, ""
         other = min(candidates, key=lambda index: rank_of[index])
@@ -534,6 +542,19 @@ class EwcSuggester:
         codes = (self.codes[hazardous], self.codes[other_side])
         question = self.rules.question(*codes)
         return [first, second, *rest], {codes[0]: codes[1], codes[1]: codes[0]}, question
+
+    def _hazardous_sibling(self, code: str, other: str) -> bool:
+        """``other`` is the starred "containing hazardous substances" entry of ``code``'s
+        sub-chapter for the same material (17 01 06* for 17 01 01 concrete)."""
+        entry, sibling = self.knowledge.ewc[code], self.knowledge.ewc[other]
+        if entry.hazardous or not sibling.hazardous or other[:4] != code[:4]:
+            return False
+        wording = sibling.description.lower()
+        if other not in self.rules.mirrors or not _HAZARD_WORDING.search(wording):
+            return False
+        generic = {"waste", "wastes", "other", "containing", "hazardous", "substances"}
+        words = set(re.findall(r"[a-z]{4,}", entry.description.lower())) - generic
+        return bool(words & set(re.findall(r"[a-z]{4,}", wording)))
 
     def _feature_names(self) -> np.ndarray:
         if self._names is None:

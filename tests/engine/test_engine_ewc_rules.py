@@ -113,6 +113,21 @@ def test_a_named_hazardous_constituent_puts_the_starred_entry_first(suggester, t
     assert first.why.hazard_signal.startswith("hazardous constituent named")
 
 
+def test_a_named_constituent_brings_the_hazardous_sibling_of_an_absolute_entry_first(suggester):
+    # 17 01 01 concrete has no mirror; 17 01 06* (concrete, bricks ... containing hazardous
+    # substances) is the entry the firm must weigh against it.
+    advice = suggester.advise("Concrete from demolition with PCB in the joint sealant", 3)
+
+    assert [s.code for s in advice.suggestions[:2]] == ["170106", "170101"]
+    assert "17 01 06*" in advice.mirror_question
+
+
+def test_an_unrelated_hazardous_entry_of_the_sub_chapter_is_no_sibling(suggester):
+    # Mill scale (10 02 10) is not a gas-treatment sludge (10 02 13*).
+    assert not suggester._hazardous_sibling("100210", "100213")
+    assert suggester._hazardous_sibling("170101", "170106")
+
+
 @pytest.mark.parametrize(
     ("text", "plain"),
     [
