@@ -749,6 +749,8 @@ _NEGATORS = frozenset(
     "no not non without nil zero never free absence none nothing neither nor "
     "don doesn isn aren wasn weren hasn haven".split()  # "don't", "isn't" as tokenised
 )
+_EXCEEDED = re.compile(r"\babove\b|\bexceed\w*|\bover (?:the )?(?:limit|threshold)|\bhigh in\b"
+                       r"|\bfail(?:s|ed)?\b")
 _CLAUSE = re.compile(r"[.;!?\n]|\bbut\b|\bhowever\b|\bwhereas\b|\bexcept\b")
 
 # Decision 2000/532/EC, Annex, point 3: the order in which chapters are searched.
@@ -854,6 +856,8 @@ class Rules:
                     clause_cleared = True
                 # Blank the phrase so "non-hazardous" is not read as "hazardous".
                 clause = pattern.regex.sub(lambda m: " " * len(m.group(0)), clause)
+            if _EXCEEDED.search(clause):
+                clause_cleared = False  # "lead above limits, the rest below": lead counts
             for pattern in constituents:
                 for match in pattern.regex.finditer(clause):
                     words = match.group(0)

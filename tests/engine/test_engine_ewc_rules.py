@@ -199,6 +199,22 @@ def test_negation_in_one_clause_does_not_clear_another(suggester):
     assert any("diesel" in item for item in signal.named)
 
 
+def test_a_limit_exceeded_in_the_clause_keeps_the_constituent_named(suggester):
+    signal = suggester.rules.hazard("Soil with lead above limits, other metals below limits")
+
+    assert signal.verdict == "hazardous"
+    assert signal.named == ("lead (heavy metal)",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Soil, below hazardous thresholds", "Spoil, passes inert WAC", "Rubble classed as inert",
+     "Ballast, non-haz", "Tested non-hazardous according to the lab"],
+)
+def test_ways_of_stating_a_clean_test_result(suggester, text):
+    assert suggester.rules.hazard(text).verdict == "clear"
+
+
 def test_non_hazardous_is_not_read_as_hazardous(suggester):
     signal = suggester.rules.hazard("Classified as non-hazardous after analysis")
 
