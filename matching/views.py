@@ -198,9 +198,11 @@ def dashboard(request: HttpRequest, *, company: Company) -> HttpResponse:
     return render(request, "matching/dashboard.html", context)
 
 
-def _suggestion_rows(text: str) -> list[dict]:
-    """EWC suggestions for a text, ready for ``matching/_ewc_suggestions.html``."""
-    return [
+def _suggestion_context(text: str, company: Company) -> dict:
+    """EWC advice for a text, ready for ``matching/_ewc_suggestions.html``; the company's
+    NACE sector tells the suggester which industry produced the waste."""
+    advice = suggestions.ewc_advice(text=text, nace=company.nace_code or "")
+    rows = [
         {
             "code": s.code,
             "display": s.display,
@@ -209,9 +211,17 @@ def _suggestion_rows(text: str) -> list[dict]:
             "sub_chapter": s.sub_chapter,
             "likely_hazardous": s.likely_hazardous,
             "hint": suggestions.hazard_hint(s),
+            "mirror_partner": s.mirror_partner,
+            "why": s.why,
         }
-        for s in suggestions.ewc_suggest(text=text)
+        for s in advice.suggestions
     ]
+    return {
+        "suggestions": rows,
+        "suggest_text": text,
+        "not_waste": suggestions.not_waste_message(advice),
+        "mirror_question": advice.mirror_question,
+    }
 
 
 def _listing_text(form: ListingForm) -> str:
@@ -229,8 +239,7 @@ def _form_context(form: ListingForm, company: Company, listing: Listing | None) 
         "has_sites": site_list_for_company(company=company).exists(),
         "ewc_options": ewc_options(),
         "ewc_datalist_id": EWC_DATALIST_ID,
-        "suggestions": _suggestion_rows(text),
-        "suggest_text": text,
+        **_suggestion_context(text, company),
     }
 
 
@@ -309,7 +318,7 @@ def listing_edit(request: HttpRequest, pk: int, *, company: Company) -> HttpResp
 def ewc_suggest(request: HttpRequest, *, company: Company) -> HttpResponse:
     """The suggestion box of the listing form as an HTML fragment (fetched while typing)."""
     text = request.GET.get("text", "").strip()[: suggestions.MAX_TEXT_LENGTH]
-    context = {"suggestions": _suggestion_rows(text), "suggest_text": text}
+    context = _suggestion_context(text, company)
     return render(request, "matching/_ewc_suggestions.html", context)
 
 

@@ -409,6 +409,27 @@ class EwcSuggestQuerySerializer(serializers.Serializer):
         min_value=1, max_value=suggestions.MAX_SUGGESTIONS, default=3,
         help_text=_("How many codes to suggest (default 3)."),
     )
+    nace = serializers.RegexField(
+        r"^\d{2}(\.\d{1,2})?$", required=False, default="", allow_blank=True,
+        help_text=_(
+            "The producing company's NACE Rev. 2 sector (23.51, 23.5 or 23): the source "
+            "decides the List of Waste chapter."
+        ),
+    )
+
+
+class EwcSuggestionWhySerializer(serializers.Serializer):
+    """What led to a suggestion."""
+
+    words = serializers.ListField(
+        child=serializers.CharField(), help_text=_("The text's words that weigh most for it.")
+    )
+    chapter_rule = serializers.CharField(
+        help_text=_("The List of Waste chapter rule applied (source, 13-15, 16, 99, packaging).")
+    )
+    hazard_signal = serializers.CharField(
+        help_text=_("The hazard signal found in the text, or empty.")
+    )
 
 
 class EwcSuggestionSerializer(serializers.Serializer):
@@ -433,11 +454,37 @@ class EwcSuggestionSerializer(serializers.Serializer):
         help_text=_("yes: absolute hazardous entry; depends: mirror entry, you decide; no."),
     )
     hazard_hint = serializers.CharField(help_text=_("likely_hazardous in words."))
+    mirror_partner = serializers.CharField(
+        help_text=_("The other side of the mirror pair shown with this entry, or empty.")
+    )
+    mirror_question = serializers.CharField(
+        help_text=_("The deciding question when this entry is shown with its mirror partner.")
+    )
+    why = EwcSuggestionWhySerializer()
 
 
 class EwcSuggestResponseSerializer(serializers.Serializer):
     text = serializers.CharField()
     suggestions = EwcSuggestionSerializer(many=True)
+    not_waste = serializers.CharField(
+        help_text=_(
+            "Why no code is suggested (heat, steam, water and CO2 flows are not wastes), "
+            "or empty."
+        )
+    )
+    mirror_question = serializers.CharField(
+        help_text=_(
+            "When the first two suggestions form a mirror pair: the question that decides "
+            "between them (does it contain dangerous substances?), or empty."
+        )
+    )
+    source = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_("Who produced the waste, as read from the sector and the text."),
+    )
+    hazard_signal = serializers.CharField(
+        help_text=_("Hazard signals found in the text (named constituents, test results).")
+    )
 
 
 class CategorySerializer(serializers.Serializer):

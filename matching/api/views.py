@@ -452,7 +452,9 @@ class EwcCodeViewSet(KnownQueryParamsMixin, viewsets.GenericViewSet):
     filter_backends: list = []
     lookup_field = "code"
     lookup_value_regex = r"[0-9 ]+\*?"
-    action_query_params = {"list": ("search", "code", "hazardous"), "suggest": ("text", "k")}
+    action_query_params = {
+        "list": ("search", "code", "hazardous"), "suggest": ("text", "k", "nace"),
+    }
     # Each suggestion runs the model: generous for a form, not for scraping (suggest only).
     throttle_scope = "ewc-suggest"
 
@@ -480,8 +482,12 @@ class EwcCodeViewSet(KnownQueryParamsMixin, viewsets.GenericViewSet):
             "Public. The likeliest List of Waste entries for what a firm typed (title and "
             "description), best first, each with a hazard hint: `yes` for an absolute "
             "hazardous entry, `depends` for a mirror entry (the firm decides from its "
-            "analysis), `no` otherwise. Suggestions only: the firm confirms a code by saving "
-            "it on the listing. An empty text is a 400."
+            "analysis), `no` otherwise, and `why` (the words, the chapter rule, the hazard "
+            "signal). When the first two form a mirror pair, `mirror_question` asks what "
+            "decides between them; named hazardous constituents put the starred entry first. "
+            "`nace` (the producer's sector) steers the chapter. Heat, steam, water and CO2 "
+            "flows get no code and `not_waste` says why. Suggestions only: the firm confirms "
+            "a code by saving it on the listing. An empty text is a 400."
         ),
         parameters=[EwcSuggestQuerySerializer],
         filters=False,
@@ -495,9 +501,11 @@ class EwcCodeViewSet(KnownQueryParamsMixin, viewsets.GenericViewSet):
         query = EwcSuggestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         text = query.validated_data["text"]
-        found = suggestions.ewc_suggest(text=text, k=query.validated_data["k"])
-        items = [suggestions.suggestion_as_dict(s) for s in found]
-        return Response(EwcSuggestResponseSerializer({"text": text, "suggestions": items}).data)
+        advice = suggestions.ewc_advice(
+            text=text, k=query.validated_data["k"], nace=query.validated_data["nace"]
+        )
+        body = {"text": text, **suggestions.advice_as_dict(advice)}
+        return Response(EwcSuggestResponseSerializer(body).data)
 
 
 @extend_schema_view(

@@ -189,7 +189,7 @@ def test_evaluate_scores_top1_and_top3(suggester):
     ]
 
     assert evaluate(suggester, items) == {"top1": round(1 / 3, 4), "top3": round(2 / 3, 4),
-                                          "items": 3}
+                                          "items": 3, "no_code": 0, "wrong_mirror_side": 0}
 
 
 def test_dev_file_is_in_the_benchmark_format():

@@ -52,12 +52,42 @@ def test_command_prints_three_codes_with_descriptions_and_hazard_hints():
 
 
 def test_command_json_lists_the_suggestions():
-    data = json.loads(_run("Asbestos cement roof sheets", "--json"))
+    data = json.loads(_run("Asbestos cement roof sheets", "--json"))["suggestions"]
 
     assert len(data) == 3
     assert data[0]["code"] == "170605"
     assert data[0]["likely_hazardous"] == "yes"
-    assert {"code", "display", "description", "score", "mirror"} <= set(data[0])
+    assert {"code", "display", "description", "score", "mirror", "why"} <= set(data[0])
+
+
+def test_command_prints_why_and_the_mirror_question():
+    output = _run("Excavated soil from a garage forecourt, contaminated with diesel",
+                  "--nace", "43.12")
+
+    assert output.startswith("Mirror entry — decide: Does it contain dangerous substances")
+    assert "1. 17 05 03*" in output
+    assert output.count("Why:") == 3
+    assert "sector NACE 43.12" in output
+    assert "hazard signal hazardous constituent named: diesel (oil)" in output
+
+
+def test_command_json_carries_why_and_the_source_reading():
+    data = json.loads(_run("Sludge from the on-site effluent treatment", "--nace", "10.51",
+                           "--json"))
+
+    first = data["suggestions"][0]
+    assert first["code"] == "020502"
+    assert first["why"]["chapter_rule"].startswith("producing process: sector NACE 10.51")
+    assert first["why"]["words"]
+    assert data["source"] and data["not_waste"] == ""
+
+
+def test_command_gives_no_code_for_steam_and_says_why():
+    output = _run("Surplus steam, 4 bar, from our CHP")
+
+    assert output.startswith("No waste code: “steam” is an energy, water or gas flow")
+    assert "1." not in output
+    assert json.loads(_run("Surplus steam, 4 bar", "--json"))["suggestions"] == []
 
 
 def test_command_without_text_or_file_is_an_error():
@@ -75,7 +105,8 @@ def test_evaluate_json_scores_a_file_with_known_answers(tmp_path):
 
     result = json.loads(_run("--evaluate", str(path), "--json"))
 
-    assert result == {"top1": round(2 / 3, 4), "top3": round(2 / 3, 4), "items": 3}
+    assert result == {"top1": round(2 / 3, 4), "top3": round(2 / 3, 4), "items": 3,
+                      "no_code": 0, "wrong_mirror_side": 0}
 
 
 def test_evaluate_rejects_a_file_without_items(tmp_path):
@@ -120,6 +151,49 @@ def test_api_flags_a_mirror_entry_for_the_firm_to_decide(api):
     assert only["mirror_counterparts"]
 
 
+def test_api_shows_a_mirror_pair_with_the_question_and_why(api):
+    text = "Excavated soil from a garage forecourt, contaminated with diesel"
+    body = api.get(SUGGEST_URL, {"text": text}).json()
+
+    first, second = body["suggestions"][:2]
+    assert (first["code"], second["code"]) == ("170503", "170504")
+    assert first["mirror_partner"] == "170504" and second["mirror_partner"] == "170503"
+    assert body["mirror_question"].startswith("Does it contain dangerous substances, e.g.")
+    assert first["mirror_question"] == body["mirror_question"]
+    assert set(first["why"]) == {"words", "chapter_rule", "hazard_signal"}
+    assert "soil" in first["why"]["words"]
+    assert "diesel" in first["why"]["hazard_signal"] and "diesel" in body["hazard_signal"]
+    assert body["not_waste"] == ""
+
+
+def test_api_nace_steers_the_chapter(api):
+    text = "Sludge from the on-site effluent treatment"
+
+    dairy = api.get(SUGGEST_URL, {"text": text, "k": 1, "nace": "10.51"}).json()
+    brewery = api.get(SUGGEST_URL, {"text": text, "k": 1, "nace": "11.05"}).json()
+
+    assert dairy["suggestions"][0]["code"] == "020502"
+    assert brewery["suggestions"][0]["code"] == "020705"
+    assert "NACE 10.51" in dairy["suggestions"][0]["why"]["chapter_rule"]
+    assert dairy["source"]
+
+
+def test_api_malformed_nace_is_a_400(api):
+    response = api.get(SUGGEST_URL, {"text": "sludge", "nace": "food"})
+
+    assert response.status_code == 400
+    assert "nace" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("text", ["Waste heat, 60 °C, 3 MW", "CO2 from our fermenters",
+                                  "Cooling water from the compressors"])
+def test_api_gives_no_code_for_energy_water_and_co2_and_says_why(api, text):
+    body = api.get(SUGGEST_URL, {"text": text}).json()
+
+    assert body["suggestions"] == []
+    assert body["not_waste"].startswith("No waste code:")
+
+
 def test_api_empty_text_is_a_json_400(api):
     response = api.get(SUGGEST_URL, {"text": ""})
 
@@ -159,6 +233,37 @@ def test_portal_partial_renders_three_suggestions_with_use_buttons(owner_client)
     assert page.count("data-ewc-suggestion=") == 3
     assert 'data-use-ewc="10 01 02"' in page
     assert "Use this code" in page
+
+
+def test_portal_partial_shows_both_mirror_entries_with_the_question(owner_client):
+    text = "Excavated soil from a garage forecourt, contaminated with diesel"
+    page = owner_client.get(reverse("matching:ewc_suggest"), {"text": text}).content.decode()
+
+    assert "data-ewc-mirror-question" in page
+    assert "Does it contain dangerous substances, e.g." in page
+    assert page.index('data-ewc-suggestion="170503"') < page.index('data-ewc-suggestion="170504"')
+    assert 'data-ewc-mirror-partner="170504"' in page
+
+
+def test_portal_partial_says_why_using_the_company_sector(owner_client):
+    # The owner is a power plant (NACE 35.11): its boiler ash comes from chapter 10 01.
+    page = owner_client.get(
+        reverse("matching:ewc_suggest"), {"text": "Ash from the boiler"}
+    ).content.decode()
+
+    assert page.count("data-ewc-why") == 3
+    assert "Chapter rule:" in page and "sector NACE 35.11" in page
+    assert "Your words:" in page
+
+
+def test_portal_partial_gives_no_code_for_steam(owner_client):
+    page = owner_client.get(
+        reverse("matching:ewc_suggest"), {"text": "Low-pressure steam from the turbine"}
+    ).content.decode()
+
+    assert "data-ewc-not-waste" in page
+    assert "not a waste" in page
+    assert "data-ewc-suggestion=" not in page
 
 
 def test_portal_partial_without_text_shows_the_hint_only(owner_client):

@@ -1,8 +1,12 @@
-"""``manage.py suggest_ewc "TEXT"``: the likeliest EWC codes for a description.
+"""``manage.py suggest_ewc "TEXT" [--nace 24.10]``: the likeliest EWC codes for a description,
+each with why (the words, the chapter rule, the hazard signal); no code for heat, steam,
+water or CO2 flows, and the deciding question when the first two form a mirror pair.
 
 ``manage.py suggest_ewc --evaluate FILE [--json]`` scores the suggester on a waste-code
-suggestion file (``{"items": [{"text": ..., "codes": [...]}, ...]}``, see the benchmarks
-README): top-1 = the first suggested code is acceptable, top-3 = one of the first three is.
+suggestion file (``{"items": [{"text": ..., "codes": [...], "nace": ...}, ...]}``, see the
+benchmarks README): top-1 = the first suggested code is acceptable, top-3 = one of the
+first three is; an item with no codes expects none. It also counts the items that got no
+code and those that name a hazardous constituent yet got the non-hazardous mirror first.
 """
 
 from __future__ import annotations
@@ -14,7 +18,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from matching.engine import evaluate
-from matching.suggestions import ewc_suggest, ewc_suggester, hazard_hint, suggestion_as_dict
+from matching.suggestions import (
+    advice_as_dict,
+    ewc_advice,
+    ewc_suggester,
+    hazard_hint,
+    not_waste_message,
+)
 
 
 class Command(BaseCommand):
@@ -24,6 +34,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("text", nargs="?", default="", help="What the firm would type.")
         parser.add_argument("-k", type=int, default=3, help="How many codes (default 3).")
+        parser.add_argument(
+            "--nace", default="", help="The producing company's NACE Rev. 2 code (e.g. 24.10)."
+        )
         parser.add_argument(
             "--evaluate", metavar="FILE", help="Score top-1/top-3 on a suggestion file."
         )
@@ -36,18 +49,27 @@ class Command(BaseCommand):
         text = options["text"].strip()
         if not text:
             raise CommandError(_("Give a text to code, or --evaluate FILE."))
-        suggestions = ewc_suggest(text=text, k=options["k"])
+        advice = ewc_advice(text=text, k=options["k"], nace=options["nace"])
         if options["json"]:
             self.stdout.write(json.dumps(
-                [suggestion_as_dict(s) for s in suggestions], ensure_ascii=False, indent=2
+                {"text": text, **advice_as_dict(advice)}, ensure_ascii=False, indent=2
             ))
             return
-        for rank, suggestion in enumerate(suggestions, start=1):
+        if advice.not_waste:
+            self.stdout.write(not_waste_message(advice))
+            return
+        if advice.mirror_question:
+            self.stdout.write(f"{_('Mirror entry — decide:')} {advice.mirror_question}")
+        for rank, suggestion in enumerate(advice.suggestions, start=1):
+            why = suggestion.why
             self.stdout.write(
                 f"{rank}. {suggestion.display:<10} {suggestion.description}\n"
                 f"   {suggestion.sub_chapter}\n"
                 f"   {_('Hazardous?')} {hazard_hint(suggestion)}"
-                f"   ({_('score')} {suggestion.score:.2f})"
+                f"   ({_('score')} {suggestion.score:.2f})\n"
+                f"   {_('Why:')} {_('words')} {', '.join(why.words) or '-'}; "
+                f"{_('chapter rule')} {why.chapter_rule}"
+                + (f"; {_('hazard signal')} {why.hazard_signal}" if why.hazard_signal else "")
             )
 
     def _evaluate(self, path: Path, *, as_json: bool) -> None:
@@ -65,6 +87,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result))
         else:
             self.stdout.write(
-                _("top-1 %(top1).3f, top-3 %(top3).3f on %(items)d items")
-                % {"top1": result["top1"], "top3": result["top3"], "items": result["items"]}
+                _("top-1 %(top1).3f, top-3 %(top3).3f on %(items)d items "
+                  "(%(no_code)d without a code, %(wrong_mirror_side)d with a named hazardous "
+                  "constituent but the non-hazardous mirror first)") % result
             )
