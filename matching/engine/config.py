@@ -15,10 +15,11 @@ from numpy.typing import ArrayLike
 
 # The version stored models and match rows are tagged with: bump it when the matcher's
 # output changes, so that stored models are refitted.
-# v6: block flags packed in stored models (v5 models are refitted); v5: knowledge
-# fingerprint; v4: pathway weight by the want's material certainty; v3: category blocks,
-# char 4-grams; v2: knowledge, firm rule
-ENGINE_VERSION = "v6"
+# v7: knowledge round of issue 21, a want's use phrases read as its purpose; v6: block
+# flags packed in stored models (v5 models are refitted); v5: knowledge fingerprint; v4:
+# pathway weight by the want's material certainty; v3: category blocks, char 4-grams; v2:
+# knowledge, firm rule
+ENGINE_VERSION = "v7"
 
 # --- components -------------------------------------------------------------------------
 

@@ -654,3 +654,38 @@ def test_phrase_occurrences_equal_a_brute_force_scan(kb):
         assert ours == _occurrences_by_brute_force(index, toks)
         hits += len(ours)
     assert hits > 1000  # the sequences did hold phrases, gapped ones too
+
+
+# --- issue 21: wants worded by their use alone -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("offer", "want", "use"),
+    [
+        ("Fluorosilicic acid", "Fluoride chemical for drinking water fluoridation",
+         "water-fluoridation"),
+        ("Sugarcane bagasse", "Non-wood fibre for our pulp mill", "non-wood-pulping"),
+        ("Spent methanol", "Carbon source for denitrification", "denitrification-carbon-source"),
+        ("Mixed municipal waste", "Fuel for our waste-fired boiler", "efw-fuel"),
+        ("Dried sewage sludge", "Fuel for co-firing in our coal boiler", "coal-cofiring"),
+        ("Maize stover", "Feedstock for anaerobic digestion", "biogas-feedstock"),
+    ],
+)
+def test_a_want_worded_by_its_use_links_to_the_materials_serving_it(kb, offer, want, use):
+    offer_rec, want_rec = rec(1, OFFER, offer), rec(2, WANT, want)
+    assert max(use_profile(kb, want_rec), key=use_profile(kb, want_rec).get) == use
+    model = kb.inference
+    profiles = model.profiles([offer_rec, want_rec])
+    link = float((profiles.material[0] @ model.pathway).multiply(profiles.use[1]).sum())
+    assert link >= 0.5
+    assert score_pair(offer_rec, want_rec, text_sim=0.0, distance_km=1, knowledge=kb) is not None
+
+
+def test_a_use_phrase_in_a_want_counts_less_as_its_material(kb):
+    """"Alternative fuel" names a use (kiln fuel) as well as SRF: in a want it is mostly
+    the purpose, in an offer the material."""
+    as_offer = profile(kb, rec(1, OFFER, "Alternative fuel"))
+    as_want = profile(kb, rec(2, WANT, "Alternative fuel"))
+    assert as_want.get("srf", 0.0) < as_offer["srf"]
+    # A phrase that is no use's term is read the same on both sides.
+    assert profile(kb, rec(3, WANT, "Coal fly ash")) == profile(kb, rec(4, OFFER, "Coal fly ash"))

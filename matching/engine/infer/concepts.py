@@ -133,7 +133,7 @@ class ConceptMatcher:
         # any order: "gypsum powder" covers "waste gypsum", not "fgd gypsum"; "flue gas"
         # does not cover "fuel gas".
         vocab: dict[str, int] = {}
-        rows, cols, vals, term_owner, term_spec = [], [], [], [], []
+        rows, cols, vals, term_owner, term_spec, term_keys = [], [], [], [], [], []
         c_rows, c_cols, n_content = [], [], []
         for c, terms in enumerate(term_lists):
             for term in dict.fromkeys(phrase_key(t) for t in terms):
@@ -153,6 +153,7 @@ class ConceptMatcher:
                     c_cols.append(vocab[word])
                 n_content.append(len(content))
                 term_owner.append(c)
+                term_keys.append(term)
                 # Words in any order earn no phrase bonus for the qualifiers they bring.
                 term_spec.append(self._specificity(" ".join(content)))
         self.vocab = vocab
@@ -164,6 +165,12 @@ class ConceptMatcher:
         self.n_content = np.asarray(n_content, dtype=np.float64)
         self.term_owner = np.asarray(term_owner, dtype=np.int64)
         self.term_spec = np.asarray(term_spec, dtype=np.float64)
+        self.term_keys = tuple(term_keys)
+        # Phrases that, in a text read for its purpose (``purpose_rows``), name what the
+        # text is for rather than what it is: they count ``factor`` (``set_purpose``).
+        self.purpose_keys: frozenset[str] = frozenset()
+        self.purpose_factor = 1.0
+        self.term_purpose = np.ones(len(term_owner))
 
         # Soft: whole descriptions.
         docs = [tokens(concept.document) for concept in self.concepts]
@@ -173,6 +180,14 @@ class ConceptMatcher:
             self.doc_matrix = sp.csr_matrix(self.vectorizer.fit_transform(soft_docs)).T.tocsr()
         else:
             self.doc_matrix = sp.csr_matrix((0, 0))
+
+    def set_purpose(self, keys, factor: float) -> None:
+        """Phrases that, in a purpose-read text, count ``factor`` of their evidence."""
+        self.purpose_keys = frozenset(keys)
+        self.purpose_factor = factor
+        self.term_purpose = np.array(
+            [factor if key in self.purpose_keys else 1.0 for key in self.term_keys]
+        )
 
     def _specificity(self, key: str) -> float:
         words = key.split(" ")
@@ -258,6 +273,7 @@ class ConceptMatcher:
         texts: Sequence[Sequence[tuple[str, float]]],
         scans: Sequence | None = None,
         synonym_spans: Sequence[list] | None = None,
+        purpose_rows: Sequence[bool] | None = None,
     ) -> sp.csr_matrix:
         """Phrase evidence per concept (rows: texts); max hit plus a little for more hits.
 
@@ -288,9 +304,11 @@ class ConceptMatcher:
                     value = weight * (NESTED_WEIGHT if nested and c not in enclosing else 1.0)
                     if direct.get((key, c), 0.0) < value:
                         direct[(key, c)] = value
+            purposed = purpose_rows is not None and purpose_rows[r]
             for key, weight in self.found(toks, spans, synonym_spans[r]).items():
+                factor = self.purpose_factor if purposed and key in self.purpose_keys else 1.0
                 for c, spec in self.index.phrases[key].items():
-                    value = spec * direct.get((key, c), weight)
+                    value = spec * direct.get((key, c), weight) * factor
                     best[c] = max(best.get(c, 0.0), value)
                     count[c] = count.get(c, 0) + 1
             for c, value in best.items():
@@ -300,7 +318,8 @@ class ConceptMatcher:
         return sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), self.n), dtype=np.float64)
 
     def coverage(
-        self, texts: Sequence[Sequence[tuple[str, float]]], nested: Sequence | None = None
+        self, texts: Sequence[Sequence[tuple[str, float]]], nested: Sequence | None = None,
+        purpose_rows: Sequence[bool] | None = None,
     ) -> sp.csr_matrix:
         """Best term coverage per concept (``_coverage``), where words inside a longer known
         phrase count ``NESTED_WEIGHT`` except for that phrase's own concepts."""
@@ -310,7 +329,8 @@ class ConceptMatcher:
         if nested is None:
             nested = [self.nesting(toks) for toks in texts]
         # Both readings of every text in one pass: all its words, then the free ones.
-        both = self._coverage([*texts, *(free for _, _, free in nested)])
+        flags = None if purpose_rows is None else [*purpose_rows, *purpose_rows]
+        both = self._coverage([*texts, *(free for _, _, free in nested)], flags)
         full, free = both[:n], both[n:]
         rows = [r for r, (_, owners, _) in enumerate(nested) for _ in owners]
         cols = [c for _, owners, _ in nested for c in owners]
@@ -322,7 +342,8 @@ class ConceptMatcher:
         out.eliminate_zeros()
         return out
 
-    def _coverage(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
+    def _coverage(self, texts: Sequence[Sequence[tuple[str, float]]],
+                  purpose_rows: Sequence[bool] | None = None) -> sp.csr_matrix:
         """Best term coverage per concept: the share of a term's weight the text's words
         cover, squared, times the term's specificity and the covered words' mean weight
         (a title counts more, a purpose clause less)."""
@@ -375,6 +396,9 @@ class ConceptMatcher:
         keep = v >= self.COVER_MIN
         r, t, v, m = r[keep], t[keep], v[keep], m[keep]
         score = v * v * self.term_spec[t] * (m / v)
+        if purpose_rows is not None and self.purpose_keys:
+            flagged = np.asarray(purpose_rows, dtype=bool)[r]
+            score = np.where(flagged, score * self.term_purpose[t], score)
         # The best term of each (text, concept).
         key = r * self.n + self.term_owner[t]
         order = np.lexsort((-score, key))
@@ -450,14 +474,15 @@ class ConceptMatcher:
         codes = np.array(sorted(pairs), dtype=np.int64)
         return ids, unigram, codes, np.array([pairs[c] for c in codes.tolist()], np.int64)
 
-    def scores(self, texts: Sequence[Sequence[tuple[str, float]]]) -> sp.csr_matrix:
+    def scores(self, texts: Sequence[Sequence[tuple[str, float]]],
+               purpose_rows: Sequence[bool] | None = None) -> sp.csr_matrix:
         """Raw concept scores (not normalised) for token lists."""
         # One phrase scan per text serves both the hits and the coverage.
         joint = [self._scan(toks) for toks in texts]
         scans = [self.nesting(toks, spans) for toks, (spans, _) in zip(texts, joint,
                                                                          strict=True)]
-        hits = self.hits(texts, scans, [synonyms for _, synonyms in joint])
-        cover = self.coverage(texts, scans) * self.COVER_WEIGHT
+        hits = self.hits(texts, scans, [synonyms for _, synonyms in joint], purpose_rows)
+        cover = self.coverage(texts, scans, purpose_rows) * self.COVER_WEIGHT
         raw = sp.csr_matrix(hits.maximum(cover) + self.SOFT_WEIGHT * self.soft(texts))
         raw.data[raw.data < self.MIN_RAW] = 0.0
         raw.eliminate_zeros()

@@ -55,6 +55,10 @@ def either(*parts: sp.csr_matrix) -> sp.csr_matrix:
     for part in parts[1:]:
         part = sp.csr_matrix(part, dtype=np.float64)
         total = sp.csr_matrix(total + part - total.multiply(part))
+    # Row sums in column order: a row sums to the same bits alone or in any batch (the
+    # sparse sums above may leave a row's entries in another order).
+    total.sum_duplicates()
+    total.sort_indices()
     sums = np.asarray(total.sum(axis=1)).ravel()
     scale = np.where(sums > 1.0, 1.0 / np.maximum(sums, 1e-300), 1.0)
     out = sp.csr_matrix(sp.diags(scale) @ total)

@@ -39,6 +39,9 @@ from matching.engine.infer.evidence import (
 )
 from matching.engine.infer.tokens import TITLE_WEIGHT, phrase_key, tokens, weighted_tokens
 
+# How much a want's phrase that also names a use counts as evidence of its material.
+PURPOSE_PHRASE_WEIGHT = 0.5
+
 
 class InferenceModel:
     """Matchers, taxonomy and pathway matrices, block map: derived once from a Knowledge."""
@@ -170,6 +173,14 @@ class InferenceModel:
         )
         self.synonym_terms = tuple(kb.synonyms)
         self.use_matcher = ConceptMatcher(use_concepts, kb.synonyms)
+        # A want's phrase that is also a use's term ("alternative fuel", "secondary fuel")
+        # names what the want is for: it counts less as the material asked for, so that
+        # the materials serving that use (pathways) are not outweighed by the one
+        # material that happens to share the phrase.
+        self.material_matcher.set_purpose(
+            set(self.material_matcher.index.phrases) & set(self.use_matcher.index.phrases),
+            PURPOSE_PHRASE_WEIGHT,
+        )
         self.ewc_text = {code: entry.description for code, entry in kb.ewc.items()}
         self._cache: dict[tuple, tuple] = {}
         self._sector_cache: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
@@ -361,7 +372,9 @@ class InferenceModel:
         """Profiles of one of ``batches(records)`` (or of any few records)."""
         n = len(records)
         lists = [self._token_lists(record) for record in records]
-        mat_raw = self.material_matcher.scores([m for m, _ in lists])
+        mat_raw = self.material_matcher.scores(
+            [m for m, _ in lists], [record.kind == "want" for record in records]
+        )
         # Only a want's uses are ever read (pathways run from an offer's materials to a
         # want's uses): an offer's row stays empty, which saves most of the use matching.
         wants = [r for r, record in enumerate(records) if record.kind == "want"]
