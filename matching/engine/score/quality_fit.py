@@ -52,7 +52,9 @@ _CONTAMINANT_BITS = 52
 # Words that say nothing about which contaminant is meant.
 _STOP = frozenset(
     "and the with from for max min less than below above under over low high traces trace "
-    "some content approx about per cent mg kg ppm free none other mainly mostly".split()
+    "some content approx about per cent mg kg ppm free none other mainly mostly "
+    # Two-letter words stay (element symbols: Pb, Cd, Hg, Cl) but for these.
+    "of in to at on by or up an is be it as".split()
 )
 # A phrase that says the material is free of something names no contaminant it carries.
 _NEGATION = re.compile(r"\b(free|no|none|without|nil|absent)\b|-free\b")
