@@ -238,3 +238,14 @@ def test_migration_0013_gives_stored_component_lists_a_neutral_quality(owner, pa
     with connection.cursor() as cursor:
         cursor.execute("SELECT components FROM matching_match WHERE id = %s", [match.pk])
         assert cursor.fetchone()[0] == "[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0]"
+
+
+def test_demo_listings_state_quality_where_their_texts_give_it():
+    from matching.demo.data import demo_data_load
+
+    specs = {spec.external_id: spec.fields for spec in demo_data_load().listings}
+    # Planer shavings (15 % moisture) meet the pellet press's 15 % maximum; fresh
+    # sawdust (55 %) does not.
+    assert specs["demo-172"]["moisture_pct"] <= specs["demo-174"]["moisture_pct"]
+    assert specs["demo-170"]["moisture_pct"] > specs["demo-174"]["moisture_pct"]
+    assert specs["demo-131"]["particle_size_mm"] <= specs["demo-009"]["particle_size_mm"]
