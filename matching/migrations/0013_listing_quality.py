@@ -9,14 +9,15 @@ from django.db import migrations, models
 # Rows stored as objects (with names) are read by name and left as they are.
 ADD_QUALITY = """
 UPDATE matching_match SET components = substr(components, 1, length(components) - 1) || ',1.0]'
-WHERE components LIKE '[%'
+WHERE substr(components, 1, 1) = '['
 """
 
 
 def drop_quality(apps, schema_editor):
     """The lists without their last value (the quality component)."""
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT id, components FROM matching_match WHERE components LIKE '[%'")
+        cursor.execute("SELECT id, components FROM matching_match "
+                       "WHERE substr(components, 1, 1) = '['")
         rows = [(text[: text.rindex(",")] + "]", pk) for pk, text in cursor.fetchall()]
         cursor.executemany("UPDATE matching_match SET components = %s WHERE id = %s", rows)
 
