@@ -82,6 +82,15 @@ def clean_certificates(value: str | list[str] | tuple[str, ...] | None) -> str:
     return ",".join(code for code in CERTIFICATE_CODES if code in held)
 
 
+def quality_compared(offer, want) -> bool:
+    """Whether a pair's quality component is on: a quality field stated on both sides
+    (listings or engine records). Off, the stored ``quality`` is 1.0 and says nothing."""
+    return any(
+        getattr(offer, name) not in (None, "") and getattr(want, name) not in (None, "")
+        for name in QUALITY_FIELDS
+    )
+
+
 def certificate_labels(value: str) -> list[str]:
     """The labels of stored certificate codes, for pages."""
     labels = dict(CERTIFICATE_CHOICES)

@@ -14,6 +14,7 @@ from matching.engine.score import combine
 from matching.engine.score.quality_fit import (
     QUALITY_COLUMNS,
     contaminant_words,
+    energy_mwh_per_t,
     quality_fit,
     quality_matrix,
     quality_phrase,
@@ -157,3 +158,11 @@ def test_the_phrase_names_what_misses():
 def test_energy_content_follows_from_the_calorific_value():
     assert _offer(calorific_mj_per_kg=18).energy_mwh_per_t == pytest.approx(5.0)
     assert _offer().energy_mwh_per_t is None
+
+
+def test_energy_content_columns_are_nan_where_no_calorific_value_is_stated():
+    stated = quality_matrix([quality_row(_offer(calorific_mj_per_kg=36)),
+                             quality_row(_offer(moisture_pct=5))])
+    assert energy_mwh_per_t(stated)[0] == pytest.approx(10.0)
+    assert np.isnan(energy_mwh_per_t(stated)[1])
+    assert np.isnan(energy_mwh_per_t(quality_matrix([quality_row(_offer())]))).all()

@@ -196,6 +196,10 @@ def test_the_import_reads_quality_columns_and_refuses_bad_ones_by_row(
     assert listing.moisture_pct == 12.5 and listing.calorific_mj_per_kg == 18
     assert listing.certificates == "end-of-waste,reach"
     assert listing.contaminants == "chlorine, metals"
+    # The same file again: the certificates, stored in their normal form, are unchanged.
+    again = import_job_preview(kind="listings", user=owner.user, company=owner.company,
+                               file_name="q.csv", data=data)
+    assert again.preview["counts"]["unchanged"] == 1
 
 
 # --- the engine's records and the stored components ----------------------------------------
@@ -253,3 +257,17 @@ def test_demo_listings_state_quality_where_their_texts_give_it():
     assert specs["demo-172"]["moisture_pct"] <= specs["demo-174"]["moisture_pct"]
     assert specs["demo-170"]["moisture_pct"] > specs["demo-174"]["moisture_pct"]
     assert specs["demo-131"]["particle_size_mm"] <= specs["demo-009"]["particle_size_mm"]
+
+
+def test_the_quality_component_is_on_only_where_both_sides_state_a_field(owner, partner):
+    from matching.quality import quality_compared
+
+    offer, want = owner.listing, partner.listing
+    assert not quality_compared(offer, want)
+    offer.moisture_pct = 12
+    assert not quality_compared(offer, want)
+    want.contaminants = "chlorine"
+    assert not quality_compared(offer, want)
+    want.moisture_pct = 20
+    assert quality_compared(offer, want)
+    assert quality_compared(listing_to_record(offer), listing_to_record(want))

@@ -173,6 +173,16 @@ def compared(offer_quality: np.ndarray, want_quality: np.ndarray) -> np.ndarray 
     return (np.isfinite(o) & np.isfinite(w)).any(axis=1)
 
 
+def energy_mwh_per_t(quality: np.ndarray) -> np.ndarray:
+    """Each listing's energy content (MWh/t) from its stated calorific value (1 MJ/kg =
+    1/3.6 MWh/t), NaN where not stated: for comparing tonnes with MWh
+    (``ListingArrays.quality`` rows; a want's is its minimum, so use the offer's)."""
+    quality = np.asarray(quality, dtype=np.float64)
+    if quality.ndim != 2 or not quality.shape[1]:
+        return np.full(len(quality), np.nan)
+    return quality[:, CALORIFIC] / 3.6
+
+
 def quality_phrase(offer, want) -> str | None:
     """A short phrase on the quality of one pair of records (the explanation's), or
     ``None`` when no field is stated on both sides."""
