@@ -14,7 +14,6 @@ from matching.models import Listing, MatchDismissal
 from matching.quality import (
     CERTIFICATE_CHOICES,
     MAX_CONTAMINANTS_CHARS,
-    QUALITY_FIELDS,
     clean_certificates,
     quality_fields_for,
 )
@@ -173,7 +172,6 @@ class ListingForm(forms.Form):
     )
 
     energy_fields = ("temperature_c", "pressure_bar")
-    quality_fields = QUALITY_FIELDS
 
     def __init__(self, *args, company: Company, editing: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
