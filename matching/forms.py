@@ -11,6 +11,12 @@ from accounts.selectors import site_list_for_company
 from matching import catalogue, rules
 from matching.engine import MAX_DESCRIPTION_CHARS
 from matching.models import Listing, MatchDismissal
+from matching.quality import (
+    CERTIFICATE_CHOICES,
+    MAX_CONTAMINANTS_CHARS,
+    clean_certificates,
+    quality_fields_for,
+)
 
 EWC_DATALIST_ID = "ewc-codes"
 
@@ -120,6 +126,34 @@ class ListingForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
         help_text=_("Optional; lets an amount in tonnes be compared with one in m³."),
     )
+    # Quality: asked for by category (``quality_map``); every one accepted whatever the
+    # category, and checked by the model's validators in the service.
+    moisture_pct = forms.FloatField(
+        label=_("Moisture (%)"), required=False, min_value=0, max_value=100,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "max": "100"}),
+        help_text=_("Offer: water content as delivered. Want: the most you can take."),
+    )
+    calorific_mj_per_kg = forms.FloatField(
+        label=_("Calorific value (MJ/kg)"), required=False, min_value=0.1, max_value=150,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0.1", "max": "150"}),
+        help_text=_("Net (lower) heating value as received. Want: the least you can use."),
+    )
+    particle_size_mm = forms.FloatField(
+        label=_("Particle size (mm)"), required=False, min_value=0.001, max_value=2000,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+        help_text=_("Largest particle or piece. Want: the largest you can take."),
+    )
+    contaminants = forms.CharField(
+        label=_("Purity or main contaminants"), required=False,
+        max_length=MAX_CONTAMINANTS_CHARS,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. chlorine, PVC, glass")}),
+        help_text=_("Comma-separated. Want: the contaminants you cannot take."),
+    )
+    certificates = forms.MultipleChoiceField(
+        label=_("Certificates"), required=False, choices=CERTIFICATE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Offer: those the material holds. Want: those you require."),
+    )
     hazardous = forms.BooleanField(
         label=_("The material is hazardous"), required=False,
         help_text=_("Set for you when the EWC code is an absolutely hazardous entry."),
@@ -178,6 +212,27 @@ class ListingForm(forms.Form):
             self.add_error(None, exc)
         return cleaned
 
+    def clean_certificates(self) -> str:
+        return clean_certificates(self.cleaned_data.get("certificates") or [])
+
+    @staticmethod
+    def quality_map() -> dict[str, list[str]]:
+        """The quality fields asked for with each category slug ("" : none chosen), for
+        the page's script."""
+        kb = catalogue.knowledge()
+        asked = {"": list(quality_fields_for(""))}
+        for slug, category in kb.categories.items():
+            asked[slug] = list(quality_fields_for(slug, group=category.group))
+        return asked
+
+    def asked_quality_fields(self) -> tuple[str, ...]:
+        """The quality fields that matter for the category chosen (bound or initial)."""
+        category = (self.data.get("category") if self.is_bound
+                    else self.initial.get("category")) or ""
+        kb = catalogue.knowledge()
+        known = kb.categories.get(category)
+        return quality_fields_for(category, group=known.group if known else "")
+
     def service_data(self) -> dict:
         """Cleaned values keyed as ``listing_create``/``listing_update`` expect them."""
         data = dict(self.cleaned_data)
@@ -193,6 +248,7 @@ class ListingForm(forms.Form):
         if listing.quantity is not None:
             initial["quantity"] = f"{listing.quantity.normalize():f}"
         initial["ewc_code"] = catalogue.ewc_display(listing.ewc_code).rstrip("*")
+        initial["certificates"] = [c for c in listing.certificates.split(",") if c]
         return initial
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Agency, Company, Site
 from matching.catalogue import validate_category, validate_ewc
 from matching.engine import COMPONENTS, HAND_SET, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
+from matching.quality import MAX_CONTAMINANTS_CHARS, certificate_labels, validate_certificates
 
 
 class Listing(models.Model):
@@ -109,6 +110,34 @@ class Listing(models.Model):
         _("pressure (bar)"), null=True, blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(400)],
     )
+    # Quality (matching.quality): an offer's say what the material is, a want's what the
+    # buyer's process takes; the matcher compares them where both sides state them.
+    moisture_pct = models.FloatField(
+        _("moisture (%)"), null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Water content as delivered, % of mass. A want: the most you can take."),
+    )
+    calorific_mj_per_kg = models.FloatField(
+        _("calorific value (MJ/kg)"), null=True, blank=True,
+        validators=[MinValueValidator(0.1), MaxValueValidator(150)],
+        help_text=_("Net (lower) heating value as received. A want: the least you can use."),
+    )
+    particle_size_mm = models.FloatField(
+        _("particle size (mm)"), null=True, blank=True,
+        validators=[MinValueValidator(0.001), MaxValueValidator(2000)],
+        help_text=_("Largest particle or piece, mm. A want: the largest you can take."),
+    )
+    contaminants = models.CharField(
+        _("purity or main contaminants"), max_length=MAX_CONTAMINANTS_CHARS, blank=True,
+        default="", db_default="",
+        help_text=_("Main contaminants, comma-separated (e.g. chlorine, PVC, glass). "
+                    "A want: contaminants you cannot take."),
+    )
+    certificates = models.CharField(
+        _("certificates"), max_length=120, blank=True, default="", db_default="",
+        validators=[validate_certificates],
+        help_text=_("Comma-separated codes. A want: the certificates you require."),
+    )
     max_distance_km = models.FloatField(
         _("max transport distance (km)"), default=50,
         validators=[MinValueValidator(1), MaxValueValidator(2000)],
@@ -171,6 +200,17 @@ class Listing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.title}"
+
+    @property
+    def certificate_labels(self) -> list[str]:
+        """The names of its certificates (a want: those it requires), for pages."""
+        return certificate_labels(self.certificates)
+
+    @property
+    def energy_mwh_per_t(self) -> float | None:
+        """The energy content its calorific value states (MWh per tonne), or None."""
+        value = self.calorific_mj_per_kg
+        return None if value is None else value / 3.6
 
     @property
     def is_offer(self) -> bool:

@@ -19,6 +19,7 @@ from accounts.models import Site
 from accounts.selectors import site_list_for_company
 from matching import catalogue, reviews, rules, suggestions
 from matching.models import Listing, Match, MatchDismissal
+from matching.quality import QUALITY_FIELDS, clean_certificates
 from matching.selectors import CounterpartView, counterpart_for, counterpart_list
 
 # --- auth -----------------------------------------------------------------------------
@@ -143,7 +144,7 @@ LISTING_INPUT_FIELDS = [
     "kind", "status", "site", "title", "description", "category", "ewc_code", "quantity",
     "unit", "frequency", "density_t_per_m3", "available_from", "available_until", "hazardous",
     "accepts_hazardous", "physical_state", "temperature_c", "pressure_bar", "max_distance_km",
-    "external_id",
+    "external_id", *QUALITY_FIELDS,
 ]
 
 
@@ -177,6 +178,12 @@ class ListingInputSerializer(serializers.ModelSerializer):
             return rules.clean_ewc_code(value)
         except DjangoValidationError as exc:
             raise _field_errors(exc, "ewc_code") from None
+
+    def validate_certificates(self, value: str) -> str:
+        try:
+            return clean_certificates(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
     def validate_external_id(self, value: str) -> str:
         company = self.context.get("company")

@@ -86,6 +86,7 @@ from matching.engine.score import (
     ranker_version,
     score_pair,
 )
+from matching.engine.score.quality_fit import CERTIFICATE_CODES, CERTIFICATES
 from matching.engine.text import BLOCKS as TEXT_BLOCKS
 from matching.engine.text import TextModel, listing_text
 
@@ -132,6 +133,8 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "CERTIFICATES",
+    "CERTIFICATE_CODES",
     "COMPONENTS",
     "DEFAULT_COMPONENTS",
     "DEFAULT_DATA_DIR",

@@ -15,8 +15,9 @@ from numpy.typing import ArrayLike
 
 # The version stored models and match rows are tagged with: bump it when the matcher's
 # output changes, so that stored models are refitted.
-# v7: knowledge round of issue 21, a want's use phrases read as its purpose; v6: block
-# flags packed in stored models (v5 models are refitted); v5: knowledge fingerprint; v4:
+# v7: issue 21: the knowledge round (a want's use phrases read as its purpose) and the
+# quality component (stored lists gain a value: migration matching 0013); v6: block flags
+# packed in stored models (v5 models are refitted); v5: knowledge fingerprint; v4:
 # pathway weight by the want's material certainty; v3: category blocks, char 4-grams; v2:
 # knowledge, firm rule
 ENGINE_VERSION = "v7"
@@ -35,6 +36,7 @@ COMPONENTS = (
     "distance",
     "quantity",
     "timing",
+    "quality",
 )
 
 # Score components that can be switched (``ScoringConfig.components``, the setting
@@ -65,6 +67,16 @@ BASE_WEIGHT = 0.8
 DISTANCE_WEIGHT = 0.12
 QUANTITY_WEIGHT = 0.08
 QUANTITY_UNKNOWN = 0.5
+# Quality (score.quality_fit): the score is multiplied by 1 − QUALITY_WEIGHT · (1 − quality),
+# so a pair whose stated quality misses every requirement keeps half its score, and a
+# pair without quality fields on both sides is untouched. Each field's fit is
+# exp(−excess / scale) outside the want's requirement.
+QUALITY_WEIGHT = 0.5
+QUALITY_MOISTURE_SCALE_PP = 10.0  # percentage points over the maximum: fit 0.37
+QUALITY_CALORIFIC_SCALE = 0.15  # share under the minimum calorific value: fit 0.37
+QUALITY_PARTICLE_SCALE = 0.5  # share over the maximum particle size: fit 0.37
+QUALITY_CERTIFICATE_MISSING = 0.5  # fit per required certificate the offer lacks
+QUALITY_CONTAMINANT_CLASH = 0.3  # fit when the offer carries a contaminant the want refuses
 
 
 def pathway_weight(want_material_confidence: ArrayLike) -> np.ndarray:

@@ -49,6 +49,21 @@ class ListingRecord:
     temperature_c: float | None = None
     company_id: int | None = None  # a firm's own offer and want are never matched
     sector: str = ""  # the firm's NACE Rev. 2 code ("23.51", "23.5", "23") or ""
+    # Quality (score.quality_fit): an offer's are what it is, a want's what it requires
+    # (the most moisture, the least calorific value, the largest particle, contaminants
+    # it refuses, certificates it requires). None or "": not stated.
+    moisture_pct: float | None = None
+    calorific_mj_per_kg: float | None = None  # net (lower) heating value as received
+    particle_size_mm: float | None = None
+    contaminants: str = ""
+    certificates: str = ""  # comma list of score.quality_fit.CERTIFICATE_CODES
+
+    @property
+    def energy_mwh_per_t(self) -> float | None:
+        """The energy content the calorific value states (1 MJ/kg = 1/3.6 MWh/t), for
+        comparing an amount in tonnes with one in MWh; None when not stated."""
+        value = self.calorific_mj_per_kg
+        return None if value is None else float(value) / 3.6
 
 
 def record_problem(record: ListingRecord) -> str | None:
@@ -62,7 +77,8 @@ def record_problem(record: ListingRecord) -> str | None:
         return f"the site's position ({lat}, {lon}) is not a valid latitude and longitude"
     if max_km is None or not 0 < max_km < math.inf:
         return f"the transport distance {max_km} km is not a positive number"
-    for name in ("amount_per_year", "density_t_per_m3", "temperature_c"):
+    for name in ("amount_per_year", "density_t_per_m3", "temperature_c", "moisture_pct",
+                 "calorific_mj_per_kg", "particle_size_mm"):
         value = getattr(record, name)
         if value is not None and not math.isfinite(value):
             return f"{name} is {value}, not a finite number"

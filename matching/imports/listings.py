@@ -22,6 +22,7 @@ from rest_framework import serializers
 from accounts.selectors import site_list_for_company
 from matching import catalogue, rules, services
 from matching.api.serializers import LISTING_INPUT_FIELDS, ListingInputSerializer
+from matching.engine import CERTIFICATE_CODES
 from matching.engine.quantity import RATE_EXAMPLES
 from matching.imports.parsing import ParsedRow
 from matching.imports.registry import (
@@ -37,9 +38,12 @@ from matching.imports.registry import (
     Importer,
 )
 from matching.models import Listing
+from matching.quality import MAX_CONTAMINANTS_CHARS
 
 _LOWERED = {"kind", "frequency", "physical_state", "status", "hazardous",
             "accepts_hazardous"}
+# Lists, where "1,5" is two items and not a decimal comma.
+_TEXT = {"contaminants", "certificates"}
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 
 
@@ -118,6 +122,18 @@ class ListingsImporter(Importer):
         Column("density_t_per_m3", False, "Tonnes per cubic metre, to compare t and m3.", ""),
         Column("temperature_c", False, "For heat and fluids, °C.", ""),
         Column("pressure_bar", False, "For gases and steam, bar.", ""),
+        Column("moisture_pct", False, "Moisture, % of mass as delivered (0–100); for "
+               "wants the most you can take.", ""),
+        Column("calorific_mj_per_kg", False, "Net calorific value as received, MJ/kg "
+               "(0.1–150); for wants the least you can use.", ""),
+        Column("particle_size_mm", False, "Largest particle, mm; for wants the largest "
+               "you can take.", ""),
+        Column("contaminants", False, "Main contaminants, comma-separated (at most "
+               f"{MAX_CONTAMINANTS_CHARS} characters); for wants those you cannot take.",
+               ""),
+        Column("certificates", False, "Certificate codes, separated by commas or "
+               f"semicolons: {', '.join(CERTIFICATE_CODES)}; for wants those you "
+               "require.", ""),
     )
 
     def begin(self, *, rows: Sequence[ParsedRow], context: ImportContext) -> None:
@@ -146,7 +162,7 @@ class ListingsImporter(Importer):
                 continue
             if name in _LOWERED:
                 value = value.lower()
-            if _DECIMAL_COMMA.match(value):
+            if _DECIMAL_COMMA.match(value) and name not in _TEXT:
                 value = value.replace(",", ".")
             data[name] = value
         site = data.get("site", "")

@@ -20,6 +20,7 @@ from accounts.models import Company, User
 from matching import catalogue, rules
 from matching.engine import canonical_amount
 from matching.models import Listing
+from matching.quality import QUALITY_FIELDS, clean_certificates
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ LISTING_FIELDS = (
     "kind", "site", "title", "description", "category", "ewc_code", "quantity", "unit",
     "frequency", "density_t_per_m3", "available_from", "available_until", "hazardous",
     "accepts_hazardous", "physical_state", "temperature_c", "pressure_bar", "max_distance_km",
-    "status", "external_id", "indicative",
+    "status", "external_id", "indicative", *QUALITY_FIELDS,
 )
 
 
@@ -43,6 +44,11 @@ def _apply(listing: Listing, data: Mapping[str, Any]) -> None:
         if frequency:
             listing.frequency = frequency
     listing.ewc_code = rules.clean_ewc_code(listing.ewc_code)
+    if "certificates" in data:
+        try:
+            listing.certificates = clean_certificates(listing.certificates)
+        except ValidationError as exc:
+            raise ValidationError({"certificates": exc.messages}) from None
     if listing.ewc_code:
         entry = catalogue.knowledge().ewc[listing.ewc_code]
         # A starred code is a declaration: choosing the hazardous side of a mirror pair says

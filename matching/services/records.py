@@ -48,6 +48,11 @@ def listing_to_record(listing: Listing, site: Site | None = None) -> ListingReco
         temperature_c=listing.temperature_c,
         sector=listing.company.nace_code,
         company_id=listing.company_id,
+        moisture_pct=listing.moisture_pct,
+        calorific_mj_per_kg=listing.calorific_mj_per_kg,
+        particle_size_mm=listing.particle_size_mm,
+        contaminants=listing.contaminants,
+        certificates=listing.certificates,
     )
 
 
@@ -56,14 +61,16 @@ RECORD_COLUMNS = (
     "id", "kind", "title", "description", "site__latitude", "site__longitude",
     "max_distance_km", "category", "ewc_code", "amount_per_year", "canonical_unit",
     "density_t_per_m3", "available_from", "available_until", "hazardous", "accepts_hazardous",
-    "physical_state", "temperature_c", "company__nace_code", "company_id",
+    "physical_state", "temperature_c", "company__nace_code", "company_id", "moisture_pct",
+    "calorific_mj_per_kg", "particle_size_mm", "contaminants", "certificates",
 )
 
 
 def record_from_row(row: tuple) -> ListingRecord:
     """The record ``listing_to_record`` gives, from a row of ``RECORD_COLUMNS``."""
     (pk, kind, title, description, lat, lon, max_km, category, ewc_code, amount, unit, density,
-     start, end, hazardous, accepts, state, temperature, sector, company_id) = row
+     start, end, hazardous, accepts, state, temperature, sector, company_id, moisture,
+     calorific, particle, contaminants, certificates) = row
     return ListingRecord(
         id=pk, kind=kind, title=title[:MAX_TITLE_CHARS],
         description=description[:MAX_DESCRIPTION_CHARS], lat=lat, lon=lon,
@@ -71,7 +78,8 @@ def record_from_row(row: tuple) -> ListingRecord:
         canonical_unit=unit, density_t_per_m3=density, available_from=start,
         available_until=end, hazardous=hazardous, accepts_hazardous=accepts,
         physical_state=state, temperature_c=temperature, sector=sector,
-        company_id=company_id,
+        company_id=company_id, moisture_pct=moisture, calorific_mj_per_kg=calorific,
+        particle_size_mm=particle, contaminants=contaminants, certificates=certificates,
     )
 
 

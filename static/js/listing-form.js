@@ -107,3 +107,36 @@
 
   tidy();
 })();
+
+// Quality fields: ask for those that matter for the chosen category (the server's table,
+// in #quality-fields). A field with a value or an error stays; without JavaScript every
+// field is shown, and the server accepts and checks every one whatever the category.
+(function () {
+  "use strict";
+  var data = document.getElementById("quality-fields");
+  var form = document.querySelector("form[data-listing-form]");
+  if (!data || !form) return;
+  var asked = JSON.parse(data.textContent);
+  var select = form.querySelector("[name=category]");
+  var group = form.querySelector("[data-quality]");
+
+  function filled(el) {
+    if (el.querySelector(".has-error")) return true;
+    return Array.prototype.some.call(el.querySelectorAll("input"), function (input) {
+      return input.type === "checkbox" ? input.checked : input.value !== "";
+    });
+  }
+
+  function update() {
+    var fields = asked[select ? select.value : ""] || [];
+    var shown = 0;
+    form.querySelectorAll("[data-quality-field]").forEach(function (el) {
+      el.hidden = fields.indexOf(el.dataset.qualityField) < 0 && !filled(el);
+      if (!el.hidden) shown += 1;
+    });
+    if (group) group.hidden = shown === 0;
+  }
+
+  if (select) select.addEventListener("change", update);
+  update();
+})();

@@ -14,7 +14,8 @@ from matching.models import Listing, Match, components_from_json, components_jso
 from tests.factories import ListingFactory
 
 # Values whose shortest spelling differs between spellers if any: tiny, inexact, whole.
-VALUES = [1e-7, 0.1 + 0.2, 1.0, 0.0, 0.14039855072463767, 2.5e-05, 0.5, 1 / 3, 0.999, 0.25]
+VALUES = [1e-7, 0.1 + 0.2, 1.0, 0.0, 0.14039855072463767, 2.5e-05, 0.5, 1 / 3, 0.999, 0.25,
+          0.75]
 
 
 def _components() -> dict[str, float]:
@@ -46,7 +47,7 @@ def test_other_components_are_spelt_as_an_object():
 
 
 def test_a_stored_list_of_another_length_is_refused_with_the_names_it_needs():
-    with pytest.raises(ValueError, match="hold 2 values, not the 10 of text, ewc"):
+    with pytest.raises(ValueError, match="hold 2 values, not the 11 of text, ewc"):
         components_from_json([0.1, 0.2])
 
 

@@ -17,6 +17,7 @@ from matching.engine.config import SEMANTIC, ScoringConfig
 from matching.engine.knowledge import Knowledge, ewc_keys
 from matching.engine.quantity import DIM_NONE, amount_dimension
 from matching.engine.records import OFFER, WANT, ListingRecord
+from matching.engine.score.quality_fit import quality_matrix, quality_row
 
 if TYPE_CHECKING:
     from matching.engine.infer import Profiles
@@ -58,6 +59,9 @@ class ListingArrays:
     # the scorer has it when the index passes products instead of profiles. Last, so an
     # index pickled before it existed loads without it and is refused (``complete``).
     material_confidence: np.ndarray
+    # n × quality_fit.QUALITY_COLUMNS (NaN: not stated), or n × 0 when no listing states
+    # a quality field. After ``material_confidence`` for the same reason.
+    quality: np.ndarray
 
     @classmethod
     def from_records(
@@ -92,6 +96,7 @@ class ListingArrays:
                 raise ValueError(f"listing {record.id}: {exc}") from None
             for name, value in row.items():
                 columns[name].append(value)
+        columns["quality"] = quality_matrix(columns["quality"])
         dtypes = {
             "ids": np.int64,
             "company": np.int64,
@@ -286,4 +291,5 @@ def _record_row(record: ListingRecord, knowledge: Knowledge) -> dict[str, object
         "hazardous": bool(record.hazardous) or knowledge.is_hazardous(record.ewc_code),
         "accepts_hazardous": bool(record.accepts_hazardous),
         "company": -1 if record.company_id is None else int(record.company_id),
+        "quality": quality_row(record),
     }

@@ -18,6 +18,7 @@ from matching.engine.config import (
     MIN_MATERIAL,
     PATHWAY,
     PATHWAY_WEIGHT,
+    QUALITY_WEIGHT,
     QUANTITY_UNKNOWN,
     QUANTITY_WEIGHT,
     SEMANTIC,
@@ -38,6 +39,7 @@ from matching.engine.score.explanations import (
     explanation_lines,
     knowledge_reasons,
 )
+from matching.engine.score.quality_fit import compared, quality_fit, quality_phrase
 
 # --- rules (one place each; scalars or arrays) -----------------------------------------
 
@@ -88,14 +90,19 @@ def material_score(
 
 
 def combine(components: Mapping[str, ArrayLike]) -> float | np.ndarray:
-    """``material · timing · (0.8 + 0.12 · distance + 0.08 · quantity)``, in [0, 1]."""
+    """``material · timing · (0.8 + 0.12 · distance + 0.08 · quantity) · (1 − 0.5 · (1 −
+    quality))``, in [0, 1]; quality 1 (no field stated on both sides) leaves it exact."""
     logistics = (
         BASE_WEIGHT
         + DISTANCE_WEIGHT * np.asarray(components["distance"], dtype=np.float64)
         + QUANTITY_WEIGHT * np.asarray(components["quantity"], dtype=np.float64)
     )
     timing = np.asarray(components.get("timing", 1.0), dtype=np.float64)
-    score = np.clip(np.asarray(components["material"]) * timing * logistics, 0.0, 1.0)
+    score = np.asarray(components["material"]) * timing * logistics
+    quality = components.get("quality")
+    if quality is not None:
+        score = score * (1.0 - QUALITY_WEIGHT * (1.0 - np.asarray(quality, dtype=np.float64)))
+    score = np.clip(score, 0.0, 1.0)
     return float(score) if np.ndim(score) == 0 else score
 
 
@@ -167,10 +174,28 @@ class PairScores:
                                                                       strict=True)}
                 reasons[i] = _material_reason(offers[i], wants[i], components, knowledge,
                                               shared_terms(i) if shared_terms else ())
-        return explanation_lines(
+        lines = explanation_lines(
             reasons, self.distance_km[rows], self.fit[rows], self.offer_hazardous[rows],
             **self._sides(rows),
         )
+        self._quality_phrases(lines, rows, offers, wants)
+        return lines
+
+    def _quality_phrases(self, lines: list[str], rows: np.ndarray,
+                         offers: Sequence[ListingRecord],
+                         wants: Sequence[ListingRecord]) -> None:
+        """Add the quality phrase (``quality_fit.quality_phrase``) to the lines of pairs
+        whose sides both state a quality field; found for all pairs at once, as few do."""
+        if self.offers is None or self.wants is None or not len(rows):
+            return
+        on = compared(self.offers.quality, self.wants.quality)
+        if on is None:
+            return
+        on = np.broadcast_to(on, self.score.shape)[rows]
+        for i in np.flatnonzero(on).tolist():
+            phrase = quality_phrase(offers[i], wants[i])
+            if phrase:
+                lines[i] = f"{lines[i]} {phrase}"
 
     def _sides(self, rows: np.ndarray) -> dict:
         """What the explanation reads of both listings: their transport ranges and why a
@@ -320,6 +345,7 @@ def score_arrays(
     quantity = np.where(np.isnan(fit), QUANTITY_UNKNOWN, fit)
     overlap = windows_overlap(offers.start, offers.end, wants.start, wants.end)
     timing = overlap.astype(np.float64)
+    quality = quality_fit(offers.quality, wants.quality)
     components = {
         "text": text,
         "ewc": ewc,
@@ -331,6 +357,7 @@ def score_arrays(
         "distance": distance,
         "quantity": quantity,
         "timing": timing,
+        "quality": quality,
     }
     shape = np.broadcast_shapes(*(np.shape(value) for value in components.values()))
     components = {name: np.broadcast_to(value, shape) for name, value in components.items()}
