@@ -217,7 +217,8 @@ def pair_view(
     persons = persons or {}
     km = snapped_distance_km(offer.site, want.site)
     band = distance_band(km)
-    components = rounded_components(match.components) if match is not None else {}
+    components = (rounded_components(match.components, pair=(offer, want))
+                  if match is not None else {})
     return PairView(
         mine=listing_view(mine, viewer=viewer),
         theirs=listing_view(theirs, viewer=viewer, disclosed=disclosed,

@@ -25,6 +25,7 @@ from matching import catalogue
 from matching.engine.geo import haversine_km
 from matching.engine.quantity import UNITS
 from matching.models import Listing, Match
+from matching.quality import quality_compared
 
 GRID_KM = 2.0
 KM_PER_DEGREE = 111.32
@@ -85,10 +86,15 @@ def components_off() -> frozenset[str]:
                      for name in names)
 
 
-def rounded_components(components: dict | None, *, off: frozenset[str] | None = None
-                       ) -> dict[str, float]:
-    """The numeric score components that are on, each rounded; anything else dropped."""
+def rounded_components(components: dict | None, *, off: frozenset[str] | None = None,
+                       pair: tuple | None = None) -> dict[str, float]:
+    """The numeric score components that are on, each rounded; anything else dropped.
+
+    With the ``pair`` (offer, want), ``quality`` is dropped where no quality field is
+    stated on both sides: its stored 1.0 then says nothing."""
     off = components_off() if off is None else off
+    if pair is not None and not quality_compared(*pair):
+        off = off | {"quality"}
     out: dict[str, float] = {}
     for key, value in (components or {}).items():
         value = rounded(value)
@@ -327,7 +333,8 @@ def counterpart_views(
             company=other.company.name if public else "",
             band=band,
             score=rounded(match.score),
-            components=rounded_components(match.components, off=off),
+            components=rounded_components(match.components, off=off,
+                                          pair=(match.offer, match.want)),
             explanation=explanation_text(match.explanation, band,
                                          quantity=(match.components or {}).get("quantity"),
                                          viewer_offers=other is match.want),

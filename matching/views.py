@@ -48,6 +48,7 @@ COMPONENT_LABELS = {
     "distance": gettext_lazy("Distance"),
     "quantity": gettext_lazy("Quantity"),
     "timing": gettext_lazy("Timing"),
+    "quality": gettext_lazy("Quality"),
 }
 
 # Status changes a firm can make from each status, as (target, button label).

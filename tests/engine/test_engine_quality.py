@@ -166,3 +166,16 @@ def test_energy_content_columns_are_nan_where_no_calorific_value_is_stated():
     assert energy_mwh_per_t(stated)[0] == pytest.approx(10.0)
     assert np.isnan(energy_mwh_per_t(stated)[1])
     assert np.isnan(energy_mwh_per_t(quality_matrix([quality_row(_offer())]))).all()
+
+
+def test_tonnes_offered_cover_a_need_in_mwh_through_the_offers_calorific_value(kb):
+    # 1,000 t at 18 MJ/kg hold 5,000 MWh: the whole of a 5,000 MWh need.
+    want = _want(amount_per_year=5000.0, canonical_unit="MWh")
+    stated = score_pair(_offer(amount_per_year=1000.0, canonical_unit="t",
+                               calorific_mj_per_kg=18.0), want, text_sim=0.6,
+                        distance_km=12.0, knowledge=kb)
+    silent = score_pair(_offer(amount_per_year=1000.0, canonical_unit="t"), want,
+                        text_sim=0.6, distance_km=12.0, knowledge=kb)
+    assert stated.components["quantity"] == pytest.approx(1.0)
+    assert "not comparable" not in stated.explanation
+    assert "not comparable" in silent.explanation

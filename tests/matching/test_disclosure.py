@@ -110,3 +110,21 @@ def test_a_public_listing_names_its_firm_and_town_but_keeps_figures_coarse(
 
     assert "Kallio Cement" in body and "Rauma" in body
     assert str(EXACT_KM) not in body and "74%" not in body
+
+
+def test_the_quality_bar_shows_only_where_both_sides_state_a_quality_field():
+    from types import SimpleNamespace
+
+    from matching.disclosure import rounded_components
+    from matching.quality import QUALITY_FIELDS
+
+    def listing(**stated):
+        return SimpleNamespace(**{name: stated.get(name) for name in QUALITY_FIELDS})
+
+    stored = {"material": 0.8, "quality": 1.0}
+    silent = rounded_components(stored, off=frozenset(),
+                                pair=(listing(moisture_pct=20), listing()))
+    compared = rounded_components(stored, off=frozenset(),
+                                  pair=(listing(moisture_pct=20), listing(moisture_pct=30)))
+    assert "quality" not in silent and silent["material"] == 0.8
+    assert compared["quality"] == 1.0

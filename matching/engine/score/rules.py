@@ -39,7 +39,12 @@ from matching.engine.score.explanations import (
     explanation_lines,
     knowledge_reasons,
 )
-from matching.engine.score.quality_fit import compared, quality_fit, quality_phrase
+from matching.engine.score.quality_fit import (
+    compared,
+    energy_mwh_per_t,
+    quality_fit,
+    quality_phrase,
+)
 
 # --- rules (one place each; scalars or arrays) -----------------------------------------
 
@@ -341,6 +346,9 @@ def score_arrays(
         want_dim=wants.dim,
         offer_density=offers.density,
         want_density=wants.density,
+        # Tonnes and MWh compare through the offer's calorific value (a want's is the
+        # least it accepts, not what the material holds).
+        offer_energy=energy_mwh_per_t(offers.quality),
     )
     quantity = np.where(np.isnan(fit), QUANTITY_UNKNOWN, fit)
     overlap = windows_overlap(offers.start, offers.end, wants.start, wants.end)
