@@ -458,13 +458,14 @@ class EwcSuggester:
         order, partner, question = self._mirror_order(order, hazard, typed=bool(typed))
         material = split_purpose(normalise_text(prepared))[0]
         material_row = self._word._rows([material]).tocsr() if material.strip() else None
+        said = normalise_text(text)
         suggestions = []
         for i in order[:k]:
             code = self.codes[i]
             entry = self.knowledge.ewc[code]
             in_pair = code in partner
             why = Why(
-                words=self._words(material_row, i),
+                words=self._words(material_row, i, said),
                 chapter_rule=self.rules.chapter_rule(code, source, packaging),
                 hazard_signal=hazard.describe(),
             )
@@ -561,8 +562,12 @@ class EwcSuggester:
             self._names = self._word.vectorizer.get_feature_names_out()
         return self._names
 
-    def _words(self, row: sp.csr_matrix | None, index: int) -> tuple[str, ...]:
-        """The query words (of the model's ``row``) that weigh most for one entry."""
+    def _words(
+        self, row: sp.csr_matrix | None, index: int, said: str = ""
+    ) -> tuple[str, ...]:
+        """The query words (of the model's ``row``) that weigh most for one entry; with
+        ``said`` (the firm's own text), only words the firm wrote: an expansion's List of
+        Waste wording is the reading of a term, and the term itself is what to show."""
         if row is None or not row.nnz:
             return ()
         weights = self._word.log_ratio[index][:, row.indices].toarray().ravel() * row.data
@@ -573,6 +578,8 @@ class EwcSuggester:
                 break
             term = str(names[row.indices[position]])
             if _SynonymTagger.PREFIX in term:
+                continue
+            if said and not all(part in said for part in term.split()):
                 continue
             if not any(term in word or word in term for word in words):
                 words.append(term)
