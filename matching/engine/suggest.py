@@ -53,7 +53,7 @@ import csv
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,13 +183,17 @@ def likely_hazardous(entry: EwcEntry) -> str:
     return HAZARD_YES if entry.hazardous else HAZARD_NO
 
 
-def _prepare(text: str) -> str:
+def _prepare(text: str, accept: Callable[[str], bool] | None = None) -> str:
     """The text as the ranking reads it: jargon expanded, long messages reduced to their
-    material sentences, when the jargon module is installed (else unchanged)."""
+    material sentences, when the jargon module is installed (else unchanged). ``accept``
+    may veto an expansion (see ``EwcSuggester._expansion_fits``)."""
     jargon = _jargon_module()
     if jargon is None:
         return text
-    return jargon.expand_jargon(jargon.material_focus(text))
+    focused = jargon.material_focus(text)
+    if accept is None:
+        return jargon.expand_jargon(focused)
+    return jargon.expand_jargon(focused, accept=accept)
 
 
 @functools.cache
@@ -369,6 +373,7 @@ class EwcSuggester:
         self.codes = corpus.codes
         self._index = {code: i for i, code in enumerate(self.codes)}
         self._names: np.ndarray | None = None
+        self._expansion_codes: dict[str, str] = {}
         code_array = np.array(self.codes)
         self._is_nos = np.char.endswith(code_array, "99")
         self._is_packaging = np.char.startswith(code_array, "1501")
@@ -446,7 +451,7 @@ class EwcSuggester:
             flow = _FLOW.search(normalise_text(text))
             return EwcAdvice(not_waste=refusal, flow=flow.group(0) if flow else "", hazard=hazard)
         source = self.rules.source(text, nace)
-        prepared = _prepare(text)
+        prepared = _prepare(text, functools.partial(self._expansion_fits, source=source))
         packaging = is_packaging(prepared)
         logs = (self.log_scores(prepared) + self._rule_bonus(source, packaging)) / TEMPERATURE
         probs = np.exp(logs - logs.max())
@@ -493,6 +498,28 @@ class EwcSuggester:
             source=tuple(dict.fromkeys(source.values())),
             hazard=hazard,
         )
+
+    def _expansion_fits(self, expansion: str, *, source: Mapping[str, str]) -> bool:
+        """Whether a jargon expansion may join the text: not when its wording belongs to
+        another producing process (chapters 01-12, 17-20) than the source reading's, as
+        "WWTP" read as urban waste water sludge at a refinery. The producer decides the
+        chapter (LoW, Annex point 3); waste-type wording (13-16) always may, and so may
+        chapter 17, since any sector's building work makes construction and demolition
+        waste (asbestos cement roofing off a farm barn is 17 06, not 02 01)."""
+        if not source:
+            return True
+        code = self._expansion_code(expansion)
+        if code[:2] in _ANY_PRODUCER_CHAPTERS:
+            return True
+        return any(code.startswith(prefix) or prefix.startswith(code[:2])
+                   for prefix in source)
+
+    def _expansion_code(self, expansion: str) -> str:
+        """The entry an expansion's wording reads as on its own (cached)."""
+        if expansion not in self._expansion_codes:
+            best = int(np.argmax(self.log_scores(expansion)))
+            self._expansion_codes[expansion] = self.codes[best]
+        return self._expansion_codes[expansion]
 
     def _rule_bonus(self, source: Mapping[str, str], packaging: bool) -> np.ndarray:
         """Log-score changes for the LoW's order: source chapter, 13-15, 16, then 99."""
@@ -762,6 +789,9 @@ _CLAUSE = re.compile(r"[.;!?\n]|\bbut\b|\bhowever\b|\bwhereas\b|\bexcept\b")
 
 # Decision 2000/532/EC, Annex, point 3: the order in which chapters are searched.
 _WASTE_TYPE_CHAPTERS = ("13", "14", "15")
+# Chapters any producer's waste may fall in: by waste type (13-15), not otherwise specified
+# (16), and construction and demolition work, whoever does it (17).
+_ANY_PRODUCER_CHAPTERS = (*_WASTE_TYPE_CHAPTERS, "16", "17")
 
 
 @dataclass(frozen=True, slots=True)
