@@ -96,6 +96,8 @@ TEMPERATURE = 1.2  # softens the posterior reported as ``score`` (ranking is una
 # sets (bench/data/ewc-dev.json, ewc-heldout.json, ewc-build-hard.json; docs/matching.md).
 SOURCE_BONUS = 2.5  # an entry under the producer's chapter or sub-chapter
 NOS_PENALTY = 0.25  # a 99 entry ("wastes not otherwise specified"): only when nothing fits
+EXPANSION_OFF_SOURCE_WEIGHT = 0.5  # a 13-16 expansion outside the producer's chapter
+EXPANSION_NEAR_GAP = 4.0  # ... that an entry of the producer's chapter reads nearly as well
 CHAPTER16_PENALTY = 1.0  # chapter 16 comes after the source chapter and 13-15
 PACKAGING_BONUS = 5.0  # separately collected packaging: 15 01 whatever the source
 MIRROR_REACH = 10  # a counterpart ranked this far down still joins the best entry
@@ -451,9 +453,21 @@ class EwcSuggester:
             flow = _FLOW.search(normalise_text(text))
             return EwcAdvice(not_waste=refusal, flow=flow.group(0) if flow else "", hazard=hazard)
         source = self.rules.source(text, nace)
-        prepared = _prepare(text, functools.partial(self._expansion_fits, source=source))
+        fits = functools.partial(self._expansion_fits, source=source)
+        prepared = _prepare(text, fits)
         packaging = is_packaging(prepared)
-        logs = (self.log_scores(prepared) + self._rule_bonus(source, packaging)) / TEMPERATURE
+        scores = self.log_scores(prepared)
+        if source:
+            # A waste-type expansion (13-16) read best outside the producer's chapter, while
+            # an entry of that chapter reads it nearly as well (fridges: 16 02 11* or, from
+            # households, 20 01 23*), counts part: the LoW searches the source chapter
+            # first. Spent pot lining has no 10 03 entry, so its 16 11 reading stands.
+            plain = _prepare(text, lambda e: fits(e) and not self._rivals_source(e, source))
+            if plain != prepared:
+                scores = (1 - EXPANSION_OFF_SOURCE_WEIGHT) * self.log_scores(plain) + (
+                    EXPANSION_OFF_SOURCE_WEIGHT * scores
+                )
+        logs = (scores + self._rule_bonus(source, packaging)) / TEMPERATURE
         probs = np.exp(logs - logs.max())
         probs /= probs.sum()
         # Stable sort on the sorted code list: ties always resolve the same way.
@@ -513,6 +527,21 @@ class EwcSuggester:
             return True
         return any(code.startswith(prefix) or prefix.startswith(code[:2])
                    for prefix in source)
+
+    def _rivals_source(self, expansion: str, source: Mapping[str, str]) -> bool:
+        """Whether an expansion's best entry lies outside the producer's chapters (and
+        outside 17) while an entry inside them reads it within ``EXPANSION_NEAR_GAP``."""
+        code = self._expansion_code(expansion)
+        if code[:2] == "17" or any(
+            code.startswith(prefix) or prefix.startswith(code[:2]) for prefix in source
+        ):
+            return False
+        scores = self.log_scores(expansion)
+        inside = [i for i, c in enumerate(self.codes) if c.startswith(tuple(source))]
+        if not inside:
+            return False
+        gap = float(scores[self._index[code]] - max(scores[i] for i in inside))
+        return gap <= EXPANSION_NEAR_GAP
 
     def _expansion_code(self, expansion: str) -> str:
         """The entry an expansion's wording reads as on its own (cached)."""

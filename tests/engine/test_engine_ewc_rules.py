@@ -465,3 +465,22 @@ def test_why_words_are_the_firms_own_not_an_expansions(suggester):
     text = "Dewatered WWTP sludge"
     for suggestion in suggester.suggest(text, 3):
         assert all(word.split()[0] in text.lower() for word in suggestion.why.words)
+
+
+def test_a_waste_type_expansion_rivals_the_source_only_when_the_source_has_a_near_entry(
+    suggester,
+):
+    fridges = "discarded equipment containing chlorofluorocarbons"
+    pot_lining = "carbon-based linings and refractories from metallurgical processes aluminium"
+
+    # 20 01 23* reads the fridge wording nearly as well as 16 02 11*: the household wins.
+    assert suggester._rivals_source(fridges, {"20": "household"}) is True
+    # 10 03 has no lining entry: spent pot lining keeps its 16 11 reading at a smelter.
+    assert suggester._rivals_source(pot_lining, {"1003": "aluminium"}) is False
+    # Inside the producer's own chapter there is nothing to weigh down.
+    assert suggester._rivals_source(fridges, {"16": "x"}) is False
+
+
+def test_fridges_at_a_household_recycling_centre_take_the_municipal_entry(suggester):
+    assert _codes(suggester, "Fridge freezers handed in by residents at the HWRC")[0] == "200123"
+    assert _codes(suggester, "Spent pot lining from our aluminium smelter")[0].startswith("1611")
