@@ -440,10 +440,15 @@ def test_sludge_named_by_plant_jargon_at_a_refinery_stays_in_the_refinery_chapte
     assert _codes(suggester, "WWTP sludge, dewatered")[0].startswith("1908")
 
 
-def test_pcb_on_scrap_metal_is_a_contaminant_not_pcb_equipment(suggester):
-    codes = _codes(suggester, "Scrap iron contaminated with PCB residues from old switchgear")
-
-    assert codes[0] == "170409"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Steel scrap contaminated with oil and PCB residues from scrapped transformers",
+        "Scrap iron from transformers with PCB residues",
+    ],
+)
+def test_pcb_on_scrap_metal_is_a_contaminant_not_pcb_equipment(suggester, text):
+    assert _codes(suggester, text)[0] == "170409"
 
 
 def test_pcb_in_capacitors_reads_as_pcb_equipment(suggester):
@@ -481,6 +486,12 @@ def test_a_waste_type_expansion_rivals_the_source_only_when_the_source_has_a_nea
     assert suggester._rivals_source(fridges, {"16": "x"}) is False
 
 
-def test_fridges_at_a_household_recycling_centre_take_the_municipal_entry(suggester):
-    assert _codes(suggester, "Fridge freezers handed in by residents at the HWRC")[0] == "200123"
+def test_fridges_at_a_household_recycling_centre_take_the_municipal_entry(
+    suggester, monkeypatch
+):
+    text = "Fridge freezers from the HWRC"
+    assert _codes(suggester, text)[0] == "200123"
+    # The expansion at full weight would have put the chapter 16 entry first.
+    monkeypatch.setattr(suggest_module, "EXPANSION_OFF_SOURCE_WEIGHT", 1.0)
+    assert _codes(suggester, text)[0] == "160211"
     assert _codes(suggester, "Spent pot lining from our aluminium smelter")[0].startswith("1611")
