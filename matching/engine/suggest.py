@@ -375,7 +375,7 @@ class EwcSuggester:
         self.codes = corpus.codes
         self._index = {code: i for i, code in enumerate(self.codes)}
         self._names: np.ndarray | None = None
-        self._expansion_codes: dict[str, str] = {}
+        self._expansion_scores: dict[str, np.ndarray] = {}
         code_array = np.array(self.codes)
         self._is_nos = np.char.endswith(code_array, "99")
         self._is_packaging = np.char.startswith(code_array, "1501")
@@ -536,7 +536,7 @@ class EwcSuggester:
             code.startswith(prefix) or prefix.startswith(code[:2]) for prefix in source
         ):
             return False
-        scores = self.log_scores(expansion)
+        scores = self._expansion_log_scores(expansion)
         inside = [i for i, c in enumerate(self.codes) if c.startswith(tuple(source))]
         if not inside:
             return False
@@ -545,10 +545,13 @@ class EwcSuggester:
 
     def _expansion_code(self, expansion: str) -> str:
         """The entry an expansion's wording reads as on its own (cached)."""
-        if expansion not in self._expansion_codes:
-            best = int(np.argmax(self.log_scores(expansion)))
-            self._expansion_codes[expansion] = self.codes[best]
-        return self._expansion_codes[expansion]
+        return self.codes[int(np.argmax(self._expansion_log_scores(expansion)))]
+
+    def _expansion_log_scores(self, expansion: str) -> np.ndarray:
+        # The table has ~100 expansions: each is scored once per suggester.
+        if expansion not in self._expansion_scores:
+            self._expansion_scores[expansion] = self.log_scores(expansion)
+        return self._expansion_scores[expansion]
 
     def _rule_bonus(self, source: Mapping[str, str], packaging: bool) -> np.ndarray:
         """Log-score changes for the LoW's order: source chapter, 13-15, 16, then 99."""
