@@ -23,6 +23,7 @@ import csv
 import functools
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,6 +163,30 @@ _QUALIFIES = re.compile(
 _MIXED = re.compile(r"\bmix(?:ed|ture|tures)\b(?!\s+(?:in|into|up|with)\b)", re.IGNORECASE)
 _NEGATED_AFTER = re.compile(r"[- ]?free\b", re.IGNORECASE)
 _NEGATED_BEFORE = re.compile(r"\b(?:no|non|not|without|free of|free from)[- ]$", re.IGNORECASE)
+# "scrap steel contaminated with oil and PCB residues": the term names what the material
+# carries, not the material; the hazard rules read it from the firm's own words, and its
+# List of Waste wording ("PCB ... insulating oils") would rank the contaminant instead.
+_CONTAMINANT_BEFORE = re.compile(
+    r"\b(?:contaminated|polluted|soiled|tainted|coated|stained)\s+(?:with|by)\s+"
+    r"(?:[\w-]+(?:\s*,\s*|\s+and\s+|\s+or\s+|\s+)){0,3}$"
+    r"|\b(?:traces?|residues?|remnants?)\s+of\s+(?:[\w-]+\s+){0,1}$",
+    re.IGNORECASE,
+)
+_CONTAMINANT_AFTER = re.compile(
+    r"[- ]?(?:residues?|traces?|contaminat\w*|contents?|-?laden|-?bearing)\b", re.IGNORECASE
+)
+# "screenings from the sewage works", "rejects from our OCC line": the term names the
+# producer, which the source reading already weighs; its material wording ("sludges
+# from ... urban waste water") would outrank the material the text names.
+_PLACE_BEFORE = re.compile(
+    r"\b(?:from|at|of|in|off)\s+(?:the|our|a|an|their|its|this|that)\s+(?:[\w-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_PLACE_AFTER = re.compile(
+    r"\s+(?:plants?|lines?|works|sites?|facilit(?:y|ies)|mills?|units?|operations?|process"
+    r"|halls?|shops?|yards?|depots?)\b",
+    re.IGNORECASE,
+)
 
 
 def _context_pattern(word: str) -> re.Pattern[str]:
@@ -169,6 +194,18 @@ def _context_pattern(word: str) -> re.Pattern[str]:
     # word start, so "incinerat" covers incinerator and incineration.
     word = re.escape(word.lower())
     return re.compile(rf"\b{word}\b" if len(word) <= 3 else rf"\b{word}")
+
+
+def term_role(text: str, start: int, end: int) -> str:
+    """What a term at ``text[start:end]`` stands for: ``"contaminant"`` ("contaminated
+    with PCB", "PCB residues"), ``"place"`` ("from the WWTP", "our OCC line") or
+    ``"material"``. Only a material term gets its List of Waste wording."""
+    before = text[max(0, start - 60):start]
+    if _CONTAMINANT_BEFORE.search(before) or _CONTAMINANT_AFTER.match(text, end):
+        return "contaminant"
+    if _PLACE_AFTER.match(text, end) or _PLACE_BEFORE.search(before):
+        return "place"
+    return "material"
 
 
 class JargonTable:
@@ -222,18 +259,38 @@ class JargonTable:
                 return reading
         return default
 
-    def expand(self, text: str) -> str:
-        """``text`` with each resolved term followed by its List of Waste words, once."""
+    def _resolve(self, term: str, text: str, context: str) -> Reading | None:
+        # Other terms' meanings only choose between the readings of a term that would be
+        # expanded anyway; they never make a context-only term ("offcuts": wood) apply.
+        reading = self.resolve(term, text)
+        if reading is not None and not reading.context and context != text:
+            return self.resolve(term, context)
+        return reading
+
+    def expand(self, text: str, accept: Callable[[str], bool] | None = None) -> str:
+        """``text`` with each resolved term followed by its List of Waste words, once.
+
+        Only a term standing for the material is expanded (see ``term_role``), and only
+        when ``accept(expansion)`` agrees: the suggester passes a check that the wording
+        does not point to another producer's chapter than the source reading's.
+        """
         if self.pattern is None or not text:
             return text or ""
         lowered = text.lower()
         seen: set[str] = set()
+        # An ambiguous term is resolved by the other terms' meanings too: "C&D skip waste"
+        # is a construction skip because C&D means construction and demolition.
+        context = " ".join(
+            [text, *(self.readings[m.group(0).lower()][0].expansion
+                     for m in self.pattern.finditer(text)
+                     if len(self.readings.get(m.group(0).lower(), ())) == 1)]
+        )
         # A mixed load ("skip waste: timber, plasterboard, rubble") is its mixture, not
         # each of its parts: when a term reads as a mixture, only mixtures are expanded.
         mixed = bool(_MIXED.search(text)) or any(
             reading.expansion.startswith("mixed")
             for match in self.pattern.finditer(text)
-            if (reading := self.resolve(match.group(0), text)) is not None
+            if (reading := self._resolve(match.group(0), text, context)) is not None
         )
 
         def insert(match: re.Match[str]) -> str:
@@ -245,10 +302,14 @@ class JargonTable:
             # "used oil filters", "waste oil drums": the term only qualifies another thing.
             if _QUALIFIES.match(text, match.end()):
                 return match.group(0)
-            reading = self.resolve(match.group(0), text)
+            reading = self._resolve(match.group(0), text, context)
             if reading is None or reading.expansion in seen:
                 return match.group(0)
             if mixed and not reading.expansion.startswith("mixed"):
+                return match.group(0)
+            if term_role(text, match.start(), match.end()) != "material":
+                return match.group(0)
+            if accept is not None and not accept(reading.expansion):
                 return match.group(0)
             seen.add(reading.expansion)
             if reading.expansion in lowered:
@@ -264,10 +325,13 @@ def jargon_table(data_dir: Path = DEFAULT_DATA_DIR) -> JargonTable:
     return JargonTable.load(Path(data_dir) / "knowledge" / ABBREVIATIONS_FILE)
 
 
-def expand_jargon(text: str, data_dir: Path = DEFAULT_DATA_DIR) -> str:
+def expand_jargon(
+    text: str, data_dir: Path = DEFAULT_DATA_DIR, accept: Callable[[str], bool] | None = None
+) -> str:
     """Insert the List of Waste's words after the jargon and abbreviations of ``text``
-    ("IBA from our EfW" → "IBA (bottom ash and slag from incineration) from our EfW")."""
-    return jargon_table(Path(data_dir)).expand(text)
+    ("IBA from our EfW" → "IBA (bottom ash and slag from incineration) from our EfW");
+    ``accept`` may veto an expansion (see ``JargonTable.expand``)."""
+    return jargon_table(Path(data_dir)).expand(text, accept)
 
 
 def _stem(word: str) -> str:

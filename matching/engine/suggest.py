@@ -53,7 +53,7 @@ import csv
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +96,8 @@ TEMPERATURE = 1.2  # softens the posterior reported as ``score`` (ranking is una
 # sets (bench/data/ewc-dev.json, ewc-heldout.json, ewc-build-hard.json; docs/matching.md).
 SOURCE_BONUS = 2.5  # an entry under the producer's chapter or sub-chapter
 NOS_PENALTY = 0.25  # a 99 entry ("wastes not otherwise specified"): only when nothing fits
+EXPANSION_OFF_SOURCE_WEIGHT = 0.5  # a 13-16 expansion outside the producer's chapter
+EXPANSION_NEAR_GAP = 4.0  # ... that an entry of the producer's chapter reads nearly as well
 CHAPTER16_PENALTY = 1.0  # chapter 16 comes after the source chapter and 13-15
 PACKAGING_BONUS = 5.0  # separately collected packaging: 15 01 whatever the source
 MIRROR_REACH = 10  # a counterpart ranked this far down still joins the best entry
@@ -183,13 +185,17 @@ def likely_hazardous(entry: EwcEntry) -> str:
     return HAZARD_YES if entry.hazardous else HAZARD_NO
 
 
-def _prepare(text: str) -> str:
+def _prepare(text: str, accept: Callable[[str], bool] | None = None) -> str:
     """The text as the ranking reads it: jargon expanded, long messages reduced to their
-    material sentences, when the jargon module is installed (else unchanged)."""
+    material sentences, when the jargon module is installed (else unchanged). ``accept``
+    may veto an expansion (see ``EwcSuggester._expansion_fits``)."""
     jargon = _jargon_module()
     if jargon is None:
         return text
-    return jargon.expand_jargon(jargon.material_focus(text))
+    focused = jargon.material_focus(text)
+    if accept is None:
+        return jargon.expand_jargon(focused)
+    return jargon.expand_jargon(focused, accept=accept)
 
 
 @functools.cache
@@ -369,6 +375,7 @@ class EwcSuggester:
         self.codes = corpus.codes
         self._index = {code: i for i, code in enumerate(self.codes)}
         self._names: np.ndarray | None = None
+        self._expansion_scores: dict[str, np.ndarray] = {}
         code_array = np.array(self.codes)
         self._is_nos = np.char.endswith(code_array, "99")
         self._is_packaging = np.char.startswith(code_array, "1501")
@@ -446,9 +453,21 @@ class EwcSuggester:
             flow = _FLOW.search(normalise_text(text))
             return EwcAdvice(not_waste=refusal, flow=flow.group(0) if flow else "", hazard=hazard)
         source = self.rules.source(text, nace)
-        prepared = _prepare(text)
+        fits = functools.partial(self._expansion_fits, source=source)
+        prepared = _prepare(text, fits)
         packaging = is_packaging(prepared)
-        logs = (self.log_scores(prepared) + self._rule_bonus(source, packaging)) / TEMPERATURE
+        scores = self.log_scores(prepared)
+        if source:
+            # A waste-type expansion (13-16) read best outside the producer's chapter, while
+            # an entry of that chapter reads it nearly as well (fridges: 16 02 11* or, from
+            # households, 20 01 23*), counts part: the LoW searches the source chapter
+            # first. Spent pot lining has no 10 03 entry, so its 16 11 reading stands.
+            plain = _prepare(text, lambda e: fits(e) and not self._rivals_source(e, source))
+            if plain != prepared:
+                scores = (1 - EXPANSION_OFF_SOURCE_WEIGHT) * self.log_scores(plain) + (
+                    EXPANSION_OFF_SOURCE_WEIGHT * scores
+                )
+        logs = (scores + self._rule_bonus(source, packaging)) / TEMPERATURE
         probs = np.exp(logs - logs.max())
         probs /= probs.sum()
         # Stable sort on the sorted code list: ties always resolve the same way.
@@ -458,13 +477,14 @@ class EwcSuggester:
         order, partner, question = self._mirror_order(order, hazard, typed=bool(typed))
         material = split_purpose(normalise_text(prepared))[0]
         material_row = self._word._rows([material]).tocsr() if material.strip() else None
+        said = normalise_text(text)
         suggestions = []
         for i in order[:k]:
             code = self.codes[i]
             entry = self.knowledge.ewc[code]
             in_pair = code in partner
             why = Why(
-                words=self._words(material_row, i),
+                words=self._words(material_row, i, said),
                 chapter_rule=self.rules.chapter_rule(code, source, packaging),
                 hazard_signal=hazard.describe(),
             )
@@ -492,6 +512,46 @@ class EwcSuggester:
             source=tuple(dict.fromkeys(source.values())),
             hazard=hazard,
         )
+
+    def _expansion_fits(self, expansion: str, *, source: Mapping[str, str]) -> bool:
+        """Whether a jargon expansion may join the text: not when its wording belongs to
+        another producing process (chapters 01-12, 17-20) than the source reading's, as
+        "WWTP" read as urban waste water sludge at a refinery. The producer decides the
+        chapter (LoW, Annex point 3); waste-type wording (13-16) always may, and so may
+        chapter 17, since any sector's building work makes construction and demolition
+        waste (asbestos cement roofing off a farm barn is 17 06, not 02 01)."""
+        if not source:
+            return True
+        code = self._expansion_code(expansion)
+        if code[:2] in _ANY_PRODUCER_CHAPTERS:
+            return True
+        return any(code.startswith(prefix) or prefix.startswith(code[:2])
+                   for prefix in source)
+
+    def _rivals_source(self, expansion: str, source: Mapping[str, str]) -> bool:
+        """Whether an expansion's best entry lies outside the producer's chapters (and
+        outside 17) while an entry inside them reads it within ``EXPANSION_NEAR_GAP``."""
+        code = self._expansion_code(expansion)
+        if code[:2] == "17" or any(
+            code.startswith(prefix) or prefix.startswith(code[:2]) for prefix in source
+        ):
+            return False
+        scores = self._expansion_log_scores(expansion)
+        inside = [i for i, c in enumerate(self.codes) if c.startswith(tuple(source))]
+        if not inside:
+            return False
+        gap = float(scores[self._index[code]] - max(scores[i] for i in inside))
+        return gap <= EXPANSION_NEAR_GAP
+
+    def _expansion_code(self, expansion: str) -> str:
+        """The entry an expansion's wording reads as on its own (cached)."""
+        return self.codes[int(np.argmax(self._expansion_log_scores(expansion)))]
+
+    def _expansion_log_scores(self, expansion: str) -> np.ndarray:
+        # The table has ~100 expansions: each is scored once per suggester.
+        if expansion not in self._expansion_scores:
+            self._expansion_scores[expansion] = self.log_scores(expansion)
+        return self._expansion_scores[expansion]
 
     def _rule_bonus(self, source: Mapping[str, str], packaging: bool) -> np.ndarray:
         """Log-score changes for the LoW's order: source chapter, 13-15, 16, then 99."""
@@ -561,8 +621,12 @@ class EwcSuggester:
             self._names = self._word.vectorizer.get_feature_names_out()
         return self._names
 
-    def _words(self, row: sp.csr_matrix | None, index: int) -> tuple[str, ...]:
-        """The query words (of the model's ``row``) that weigh most for one entry."""
+    def _words(
+        self, row: sp.csr_matrix | None, index: int, said: str = ""
+    ) -> tuple[str, ...]:
+        """The query words (of the model's ``row``) that weigh most for one entry; with
+        ``said`` (the firm's own text), only words the firm wrote: an expansion's List of
+        Waste wording is the reading of a term, and the term itself is what to show."""
         if row is None or not row.nnz:
             return ()
         weights = self._word.log_ratio[index][:, row.indices].toarray().ravel() * row.data
@@ -573,6 +637,8 @@ class EwcSuggester:
                 break
             term = str(names[row.indices[position]])
             if _SynonymTagger.PREFIX in term:
+                continue
+            if said and not all(part in said for part in term.split()):
                 continue
             if not any(term in word or word in term for word in words):
                 words.append(term)
@@ -755,6 +821,9 @@ _CLAUSE = re.compile(r"[.;!?\n]|\bbut\b|\bhowever\b|\bwhereas\b|\bexcept\b")
 
 # Decision 2000/532/EC, Annex, point 3: the order in which chapters are searched.
 _WASTE_TYPE_CHAPTERS = ("13", "14", "15")
+# Chapters any producer's waste may fall in: by waste type (13-15), not otherwise specified
+# (16), and construction and demolition work, whoever does it (17).
+_ANY_PRODUCER_CHAPTERS = (*_WASTE_TYPE_CHAPTERS, "16", "17")
 
 
 @dataclass(frozen=True, slots=True)

@@ -401,3 +401,97 @@ def test_rules_files_are_optional(tmp_path, suggester):
     assert rules.source("demolition", "43.11") == {}
     assert rules.mirrors == suggester.rules.mirrors  # derived from the List of Waste itself
     assert np.all(np.isfinite(suggester.log_scores("fly ash")))
+
+
+# --- the jargon module reconciled with the rules -------------------------------------------
+
+URBAN_SLUDGE = "sludges from treatment of urban waste water"
+
+
+def test_an_expansion_naming_another_producers_chapter_yields_to_the_source(suggester):
+    refinery = suggester.rules.source("at our oil refinery")
+
+    assert suggester._expansion_fits(URBAN_SLUDGE, source={}) is True
+    assert suggester._expansion_fits(URBAN_SLUDGE, source=refinery) is False
+    assert suggester._expansion_fits(URBAN_SLUDGE, source={"1908": "sewerage"}) is True
+
+
+def test_waste_type_and_construction_expansions_fit_any_producer(suggester):
+    farm = {"0201": "farm"}
+
+    assert suggester._expansion_fits("lubricating oils", source=farm) is True
+    assert suggester._expansion_fits("construction materials containing asbestos",
+                                     source=farm) is True
+
+
+def test_prepare_drops_an_expansion_the_source_reading_vetoes(suggester):
+    text = "Dewatered WWTP sludge at our oil refinery"
+    source = suggester.rules.source(text)
+
+    assert URBAN_SLUDGE in suggest_module._prepare(text)
+    vetoed = suggest_module._prepare(
+        text, lambda expansion: suggester._expansion_fits(expansion, source=source)
+    )
+    assert URBAN_SLUDGE not in vetoed
+
+
+def test_sludge_named_by_plant_jargon_at_a_refinery_stays_in_the_refinery_chapter(suggester):
+    assert _codes(suggester, "Dewatered WWTP sludge at our oil refinery")[0].startswith("05")
+    assert _codes(suggester, "WWTP sludge, dewatered")[0].startswith("1908")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Steel scrap contaminated with oil and PCB residues from scrapped transformers",
+        "Scrap iron from transformers with PCB residues",
+    ],
+)
+def test_pcb_on_scrap_metal_is_a_contaminant_not_pcb_equipment(suggester, text):
+    assert _codes(suggester, text)[0] == "170409"
+
+
+def test_pcb_in_capacitors_reads_as_pcb_equipment(suggester):
+    assert _codes(suggester, "Capacitors containing PCBs from old switchgear")[0] == "160209"
+
+
+def test_asbestos_cement_off_a_farm_building_is_construction_waste(suggester):
+    codes = _codes(suggester, "Broken AC sheets from a farm shed roof", nace="01.41")
+
+    assert codes[0] == "170605"
+
+
+def test_house_clearance_reads_as_household_source(suggester):
+    assert "20" in suggester.rules.source("Old fridges from a house clearance")
+    assert _codes(suggester, "Old fridges from a house clearance")[0] == "200123"
+
+
+def test_why_words_are_the_firms_own_not_an_expansions(suggester):
+    text = "Dewatered WWTP sludge"
+    for suggestion in suggester.suggest(text, 3):
+        assert all(word.split()[0] in text.lower() for word in suggestion.why.words)
+
+
+def test_a_waste_type_expansion_rivals_the_source_only_when_the_source_has_a_near_entry(
+    suggester,
+):
+    fridges = "discarded equipment containing chlorofluorocarbons"
+    pot_lining = "carbon-based linings and refractories from metallurgical processes aluminium"
+
+    # 20 01 23* reads the fridge wording nearly as well as 16 02 11*: the household wins.
+    assert suggester._rivals_source(fridges, {"20": "household"}) is True
+    # 10 03 has no lining entry: spent pot lining keeps its 16 11 reading at a smelter.
+    assert suggester._rivals_source(pot_lining, {"1003": "aluminium"}) is False
+    # Inside the producer's own chapter there is nothing to weigh down.
+    assert suggester._rivals_source(fridges, {"16": "x"}) is False
+
+
+def test_fridges_at_a_household_recycling_centre_take_the_municipal_entry(
+    suggester, monkeypatch
+):
+    text = "Fridge freezers from the HWRC"
+    assert _codes(suggester, text)[0] == "200123"
+    # The expansion at full weight would have put the chapter 16 entry first.
+    monkeypatch.setattr(suggest_module, "EXPANSION_OFF_SOURCE_WEIGHT", 1.0)
+    assert _codes(suggester, text)[0] == "160211"
+    assert _codes(suggester, "Spent pot lining from our aluminium smelter")[0].startswith("1611")

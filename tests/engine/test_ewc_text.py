@@ -18,6 +18,7 @@ from matching.engine.ewc_text import (
     material_focus,
     read_focus,
     split_sentences,
+    term_role,
 )
 
 TABLE_PATH = DEFAULT_DATA_DIR / "knowledge" / ABBREVIATIONS_FILE
@@ -249,3 +250,85 @@ def test_a_greeting_sentence_that_names_the_producing_process_is_kept():
 def test_preparing_a_text_twice_changes_nothing_more(text):
     once = expand_jargon(material_focus(text))
     assert expand_jargon(material_focus(once)) == once
+
+
+# --- reconciliation with the List of Waste rules ------------------------------------------
+
+_SMALL = [
+    {"term": "pcb", "expansion": "printed circuit boards", "context_words": "board|solder",
+     "source": "T"},
+    {"term": "pcb", "expansion": "polychlorinated biphenyls", "context_words": "transformer",
+     "source": "T"},
+    {"term": "wwtp", "expansion": "sludges from treatment of urban waste water",
+     "context_words": "", "source": "T"},
+    {"term": "skip waste", "expansion": "mixed construction and demolition wastes",
+     "context_words": "construct", "source": "T"},
+    {"term": "skip waste", "expansion": "mixed municipal waste", "context_words": "",
+     "source": "T"},
+    {"term": "c&d", "expansion": "construction and demolition wastes", "context_words": "",
+     "source": "T"},
+    {"term": "offcuts", "expansion": "wood cuttings", "context_words": "wood", "source": "T"},
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "term", "role"),
+    [
+        ("Scrap steel contaminated with oil and PCB residues", "PCB", "contaminant"),
+        ("Soil contaminated by PCB", "PCB", "contaminant"),
+        ("Steel with PCB residues", "PCB", "contaminant"),
+        ("Traces of PCB in the concrete", "PCB", "contaminant"),
+        ("Screenings from the WWTP inlet", "WWTP", "place"),
+        ("Grit collected at our WWTP", "WWTP", "place"),
+        ("Rejects from the OCC line", "OCC", "place"),
+        ("PCB capacitors from old switchgear", "PCB", "material"),
+        ("Old transformers containing PCB", "PCB", "material"),
+        ("WWTP sludge, dewatered", "WWTP", "material"),
+    ],
+)
+def test_term_role_tells_material_from_contaminant_and_producer(text, term, role):
+    start = text.index(term)
+    assert term_role(text, start, start + len(term)) == role
+
+
+def test_a_contaminant_term_is_not_expanded_but_the_same_term_as_material_is():
+    table = JargonTable(_SMALL)
+    scrap = "Scrap steel contaminated with oil and PCB residues from old transformers"
+    assert table.expand(scrap) == scrap
+    assert "polychlorinated biphenyls" in table.expand("Old transformer PCB oil drained")
+
+
+def test_pcb_reading_follows_context_when_it_names_the_material():
+    table = JargonTable(_SMALL)
+    assert "printed circuit boards" in table.expand("PCB offcuts with solder")
+    assert "polychlorinated biphenyls" in table.expand("PCB capacitors from a transformer bay")
+
+
+def test_a_term_naming_the_producing_plant_is_not_expanded():
+    table = JargonTable(_SMALL)
+    text = "Screenings from the inlet of the WWTP"
+    assert table.expand(text) == text
+    assert "urban waste water" in table.expand("WWTP sludge cake")
+
+
+def test_other_terms_meanings_resolve_an_ambiguous_term():
+    table = JargonTable(_SMALL)
+    assert "mixed construction and demolition" in table.expand("Mixed C&D skip waste")
+    assert "mixed municipal waste" in table.expand("Mixed skip waste")
+
+
+def test_other_terms_meanings_never_make_a_context_only_term_apply():
+    table = JargonTable(
+        [*_SMALL, {"term": "mdf", "expansion": "wood based board", "context_words": "",
+                   "source": "T"}]
+    )
+    # "offcuts" reads as wood only when the firm's own words say wood.
+    assert "wood cuttings" not in table.expand("Copper cable offcuts and MDF")
+    assert "wood cuttings" in table.expand("Wood offcuts")
+
+
+def test_accept_can_veto_an_expansion():
+    table = JargonTable(_SMALL)
+    text = "WWTP sludge cake"
+    assert table.expand(text, accept=lambda expansion: "urban" not in expansion) == text
+    assert table.expand(text, accept=lambda expansion: True) != text
