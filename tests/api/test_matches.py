@@ -31,7 +31,9 @@ def test_listing_matches_show_the_counterpart_anonymised(owner_api, owner, partn
     assert item["score"] == disclosure.rounded(match.score)
     assert "distance_km" not in item
     assert item["distance_band_km"][1] - item["distance_band_km"][0] in (5, 10)
-    assert item["components"] == disclosure.rounded_components(match.components)
+    assert item["components"] == disclosure.rounded_components(
+        match.components, pair=(match.offer, match.want))
+    assert "quality" not in item["components"]  # neither listing states a quality field
     assert item["model_version"] == match.model_version
     assert item["ranker_version"] == match.ranker_version == "hand-set"
     counterpart = item["counterpart"]
