@@ -12,6 +12,7 @@ from django.core.validators import (
     RegexValidator,
 )
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -411,6 +412,9 @@ class Site(models.Model):
         ordering = ["company__name", "name"]
         verbose_name = _("site")
         verbose_name_plural = _("sites")
+        # Firms of a kind per town (matching.disclosure.area_names) look towns up by
+        # case-insensitive name: without it, a scan of every site per page.
+        indexes = [models.Index(Upper("city"), "country", name="site_town")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.city})"

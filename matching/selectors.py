@@ -131,9 +131,12 @@ def match_top_for_listings(
 
 def match_list_for_company(*, company: Company) -> QuerySet[Match]:
     """Every visible match involving one of the company's listings."""
+    # The company's listing ids, read first: "offer in them or want in them" then uses
+    # both pair indexes, where a join on either side's company scans every match.
+    own = list(Listing.objects.filter(company=company).values_list("pk", flat=True))
     return (
         match_visible_to(
-            Match.objects.filter(Q(offer__company=company) | Q(want__company=company)),
+            Match.objects.filter(Q(offer_id__in=own) | Q(want_id__in=own)),
             viewer=company,
         )
         .select_related(*_COUNTERPARTS)

@@ -14,9 +14,10 @@ pytestmark = pytest.mark.django_db
 # Session, user, company, the listing page (count and rows), the best matches of all its
 # listings, what the page may show of their counterparts (firms of the sector in their
 # towns, the regions of the small places, the owners' disclosure choices), and the header
-# figures (has listings, has sites, offers, wants, matches), and the agencies' reviews of
+# figures (has listings, has sites, offers, wants, matches: the company's listing ids
+# first, then the count), and the agencies' reviews of
 # the pairs shown (their decisions and introductions: the "reviewed by" badge).
-DASHBOARD_QUERIES = 18
+DASHBOARD_QUERIES = 19
 
 
 def _wants(partner, n):
